@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// OpenCL C sources, one file per kernel family, embedded into the binary at build time.
+let kernelFamilies = ["gemm", "conv", "elementwise", "reduce", "random", "vae", "loss", "optimizer", "quantize", "norm"]
+
+let package = Package(
+    name: "AutoencoderKit",
+    products: [
+        .library(name: "AutoencoderKit", targets: ["AutoencoderKit"]),
+        .executable(name: "autoencoder", targets: ["autoencoder"]),
+        .executable(name: "autoencoder-bench", targets: ["autoencoder-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims: OpenCL is loaded with dlopen at run time, so nothing links libOpenCL.
+        .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
+        .systemLibrary(name: "CBLAS"),
+        .systemLibrary(name: "CZlib"),
+        .target(
+            name: "Kernels",
+            path: "Kernels",
+            exclude: ["README.md"],
+            resources: (["common"] + kernelFamilies).map { .embedInCode("\($0).cl") }
+        ),
+        .target(name: "Compute", dependencies: ["COpenCL", "CBLAS", "Kernels"]),
+        .target(name: "Layers", dependencies: ["Compute"]),
+        .target(name: "Autoencoders", dependencies: ["Layers", "CZlib"]),
+        .target(name: "AutoencoderKit", dependencies: ["Compute", "Layers", "Autoencoders"]),
+        .executableTarget(
+            name: "autoencoder",
+            dependencies: ["AutoencoderKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "autoencoder-bench",
+            dependencies: ["AutoencoderKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks",
+            exclude: ["README.md", "torch_side_by_side.py"]
+        ),
+        // Device list and numeric checks shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        .testTarget(name: "AutoencodersTests", dependencies: ["Autoencoders", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

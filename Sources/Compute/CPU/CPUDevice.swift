@@ -1,0 +1,84 @@
+import CBLAS
+import Foundation
+
+/// The CPU backend: OpenBLAS for matrix products, vectorized Swift loops spread over all cores for
+/// everything else. Work runs synchronously, so ``synchronize()`` has nothing to wait for.
+public final class CPUDevice: DeviceCore {
+    public let info: DeviceInfo
+
+    /// Creates the CPU backend.
+    public init() {
+        info = DeviceInfo(kind: .cpu, index: nil, name: CPUDevice.processorName(), vendor: "OpenBLAS",
+                          driver: CPUDevice.blasVersion(), computeUnits: Parallel.cores,
+                          memoryBytes: Int(ProcessInfo.processInfo.physicalMemory), isGPU: false)
+    }
+
+    public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
+        precondition(count >= 0, "negative buffer size")
+        let bytes = max(count, 1) * 4
+        let pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        return Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .host(pointer))
+    }
+
+    public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
+        check(destination, count: values.count)
+        guard let base = values.baseAddress else { return }
+        destination.floats.update(from: base, count: values.count)
+    }
+
+    public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
+        check(destination, count: values.count)
+        guard let base = values.baseAddress else { return }
+        destination.ints.update(from: base, count: values.count)
+    }
+
+    public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
+        check(source, count: values.count)
+        guard let base = values.baseAddress else { return }
+        base.update(from: source.floats, count: values.count)
+    }
+
+    public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
+        check(source, count: values.count)
+        guard let base = values.baseAddress else { return }
+        base.update(from: source.ints, count: values.count)
+    }
+
+    public func copy(_ source: BufferSlice, to destination: BufferSlice) {
+        check(source, count: destination.count)
+        check(destination, count: source.count)
+        UnsafeMutableRawPointer(destination.floats).copyMemory(from: source.floats, byteCount: source.count * 4)
+    }
+
+    public func fill(_ destination: BufferSlice, with value: Float) {
+        check(destination, count: destination.count)
+        let y = destination.floats
+        Parallel.chunks(destination.count) { range in
+            for i in range { y[i] = value }
+        }
+    }
+
+    public func synchronize() {}
+
+    /// Checks that a view belongs to this device and holds `count` elements.
+    @inline(__always)
+    func check(_ slice: BufferSlice, count: Int) {
+        precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
+        precondition(slice.count == count, "view of \(slice.count) elements where \(count) are needed")
+    }
+
+    private static func processorName() -> String {
+        if let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let colon = line.firstIndex(of: ":") {
+            return "CPU: " + line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return "CPU"
+    }
+
+    private static func blasVersion() -> String {
+        guard let config = openblas_get_config() else { return "OpenBLAS" }
+        return String(cString: config)
+    }
+}

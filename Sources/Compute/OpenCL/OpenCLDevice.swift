@@ -1,0 +1,263 @@
+import COpenCL
+import Foundation
+import Kernels
+
+/// One OpenCL device: a context, an in-order queue, and every kernel family compiled once
+/// (program binaries cached on disk by ``KernelCache``).
+///
+/// Primitives enqueue kernels and return at once; reads wait. A failing enqueue is remembered and
+/// reported by ``checkHealth()`` (and by the next read), since primitives themselves do not throw.
+public final class OpenCLDevice: DeviceCore {
+    public let info: DeviceInfo
+    let device: cl_device_id
+    let context: cl_context
+    let queue: cl_command_queue
+    private var kernels: [String: cl_kernel] = [:]
+    private var programs: [cl_program] = []
+    private var failure: ComputeError?
+    /// Serializes argument setting and enqueueing: a `cl_kernel`'s arguments are shared state.
+    private let launchLock = NSLock()
+    /// A one-element buffer passed where an optional operand is absent.
+    private(set) var placeholder: Buffer!
+
+    /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
+    public convenience init(index: Int) throws {
+        let entries = try OpenCLRuntime.discovery.get()
+        guard entries.indices.contains(index) else {
+            throw ComputeError.unknownDevice("opencl:\(index)")
+        }
+        try self.init(entry: entries[index])
+    }
+
+    init(entry: OpenCLRuntime.Entry) throws {
+        info = entry.info
+        device = entry.device
+        var status: cl_int = 0
+        guard let context = aek_clCreateContext(entry.device, &status), status == CL_SUCCESS else {
+            throw ComputeError.openCL(call: "clCreateContext", code: status, device: entry.info.description)
+        }
+        self.context = context
+        guard let queue = aek_clCreateCommandQueue(context, entry.device, 0, &status), status == CL_SUCCESS else {
+            _ = aek_clReleaseContext(context)
+            throw ComputeError.openCL(call: "clCreateCommandQueue", code: status, device: entry.info.description)
+        }
+        self.queue = queue
+        let cache = KernelCache(platform: entry.platformName, device: info)
+        for family in KernelLibrary.families {
+            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, cache: cache)
+        }
+        placeholder = try makeBuffer(count: 1, dtype: .float32)
+    }
+
+    deinit {
+        _ = aek_clFinish(queue)
+        placeholder = nil
+        for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
+        for program in programs { _ = aek_clReleaseProgram(program) }
+        _ = aek_clReleaseCommandQueue(queue)
+        _ = aek_clReleaseContext(context)
+    }
+
+    /// Options every program is built with.
+    static let buildOptions = "-cl-std=CL1.2"
+
+    /// Builds one family (from the cached binary when there is one) and registers its kernels by name.
+    private func build(family: String, source: String, cache: KernelCache) throws {
+        let key = cache.key(source: source, options: Self.buildOptions)
+        var status: cl_int = 0
+        var program: cl_program?
+        if let binary = cache.load(key: key) {
+            program = binary.withUnsafeBytes { bytes in
+                aek_clCreateProgramWithBinary(context, device, bytes.count,
+                                              bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), &status)
+            }
+            if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, Self.buildOptions) != CL_SUCCESS {
+                _ = aek_clReleaseProgram(candidate)
+                program = nil
+            }
+        }
+        if program == nil {
+            guard let fresh = aek_clCreateProgramWithSource(context, source, &status), status == CL_SUCCESS else {
+                throw ComputeError.openCL(call: "clCreateProgramWithSource", code: status, device: info.description)
+            }
+            if aek_clBuildProgram(fresh, device, Self.buildOptions) != CL_SUCCESS {
+                let log = OpenCLRuntime.string {
+                    aek_clGetProgramBuildInfo(fresh, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+                }
+                _ = aek_clReleaseProgram(fresh)
+                throw ComputeError.buildFailed(family: family, device: info.description, log: log)
+            }
+            var size = 0
+            if aek_clGetProgramBinary(fresh, nil, 0, &size) == CL_SUCCESS, size > 0 {
+                var binary = [UInt8](repeating: 0, count: size)
+                if aek_clGetProgramBinary(fresh, &binary, size, nil) == CL_SUCCESS {
+                    cache.store(key: key, binary: binary)
+                }
+            }
+            program = fresh
+        }
+        guard let program else { return }
+        programs.append(program)
+        for name in Self.kernelNames(in: source) {
+            guard let kernel = aek_clCreateKernel(program, name, &status), status == CL_SUCCESS else {
+                throw ComputeError.openCL(call: "clCreateKernel(\(name))", code: status, device: info.description)
+            }
+            kernels[name] = kernel
+        }
+    }
+
+    /// Names of the `__kernel` functions defined in a source.
+    static func kernelNames(in source: String) -> [String] {
+        var names: [String] = []
+        for line in source.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard trimmed.hasPrefix("__kernel"), let paren = trimmed.firstIndex(of: "(") else { continue }
+            if let name = trimmed[..<paren].split(separator: " ").last { names.append(String(name)) }
+        }
+        return names
+    }
+
+    // MARK: Memory
+
+    public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
+        precondition(count >= 0, "negative buffer size")
+        let bytes = max(count, 1) * 4
+        var status: cl_int = 0
+        guard let mem = aek_clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
+              status == CL_SUCCESS else {
+            if status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES || status == CL_INVALID_BUFFER_SIZE
+                || status == CL_OUT_OF_HOST_MEMORY {
+                throw ComputeError.outOfMemory(bytes: bytes, device: info.description)
+            }
+            throw ComputeError.openCL(call: "clCreateBuffer", code: status, device: info.description)
+        }
+        let buffer = Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .opencl(mem))
+        launch("fill", global: [max(count, 1)], [.buffer(BufferSlice(buffer: buffer, offset: 0, count: max(count, 1))), .int(max(count, 1)), .float(0)])
+        return buffer
+    }
+
+    public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
+        check(destination, count: values.count)
+        guard values.count > 0 else { return }
+        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
+                                        values.baseAddress), "clEnqueueWriteBuffer")
+    }
+
+    public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
+        check(destination, count: values.count)
+        guard values.count > 0 else { return }
+        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
+                                        values.baseAddress), "clEnqueueWriteBuffer")
+    }
+
+    public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
+        check(source, count: values.count)
+        guard values.count > 0 else { return }
+        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
+                                       values.baseAddress), "clEnqueueReadBuffer")
+    }
+
+    public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
+        check(source, count: values.count)
+        guard values.count > 0 else { return }
+        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
+                                       values.baseAddress), "clEnqueueReadBuffer")
+    }
+
+    public func copy(_ source: BufferSlice, to destination: BufferSlice) {
+        check(source, count: destination.count)
+        check(destination, count: source.count)
+        guard source.count > 0 else { return }
+        record(aek_clEnqueueCopyBuffer(queue, source.mem, destination.mem, source.offset * 4, destination.offset * 4,
+                                       source.count * 4), "clEnqueueCopyBuffer")
+    }
+
+    public func fill(_ destination: BufferSlice, with value: Float) {
+        check(destination, count: destination.count)
+        launch("fill", global: [destination.count], [.buffer(destination), .int(destination.count), .float(value)])
+    }
+
+    public func synchronize() {
+        record(aek_clFinish(queue), "clFinish")
+    }
+
+    /// Throws the first OpenCL failure since the device was opened (or the last check), after waiting for the queue.
+    public func checkHealth() throws {
+        synchronize()
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+    }
+
+    // MARK: Launching kernels
+
+    /// One kernel argument. A view becomes two arguments: the memory object and the element offset.
+    enum Argument {
+        case buffer(BufferSlice)
+        case int(Int)
+        case float(Float)
+        case ulong(UInt64)
+    }
+
+    /// The placeholder view for an absent optional operand.
+    func optional(_ slice: BufferSlice?) -> Argument { .buffer(slice ?? placeholder.whole) }
+
+    /// Enqueues kernel `name` over `global` work items (rounded up to multiples of `local` when given).
+    func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: [Argument]) {
+        guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
+        guard global.allSatisfy({ $0 > 0 }) else { return }
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        var index: cl_uint = 0
+        for argument in arguments {
+            switch argument {
+            case .buffer(let slice):
+                precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
+                var mem: cl_mem? = slice.mem
+                var offset = Int32(slice.offset)
+                record(aek_clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &mem), "clSetKernelArg(\(name))")
+                record(aek_clSetKernelArg(kernel, index + 1, 4, &offset), "clSetKernelArg(\(name))")
+                index += 2
+            case .int(let value):
+                var v = Int32(value)
+                record(aek_clSetKernelArg(kernel, index, 4, &v), "clSetKernelArg(\(name))")
+                index += 1
+            case .float(let value):
+                var v = value
+                record(aek_clSetKernelArg(kernel, index, 4, &v), "clSetKernelArg(\(name))")
+                index += 1
+            case .ulong(let value):
+                var v = value
+                record(aek_clSetKernelArg(kernel, index, 8, &v), "clSetKernelArg(\(name))")
+                index += 1
+            }
+        }
+        var sizes = global
+        if let local {
+            for d in sizes.indices { sizes[d] = (sizes[d] + local[d] - 1) / local[d] * local[d] }
+            local.withUnsafeBufferPointer { l in
+                record(aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), sizes, l.baseAddress),
+                       "clEnqueueNDRangeKernel(\(name))")
+            }
+        } else {
+            record(aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), sizes, nil),
+                   "clEnqueueNDRangeKernel(\(name))")
+        }
+    }
+
+    /// Remembers the first failing call.
+    private func record(_ status: cl_int, _ call: @autoclosure () -> String) {
+        if status != CL_SUCCESS && failure == nil {
+            failure = status == CL_MEM_OBJECT_ALLOCATION_FAILURE || status == CL_OUT_OF_RESOURCES
+                ? .outOfMemory(bytes: 0, device: info.description)
+                : .openCL(call: call(), code: status, device: info.description)
+        }
+    }
+
+    @inline(__always)
+    private func check(_ slice: BufferSlice, count: Int) {
+        precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
+        precondition(slice.count == count, "view of \(slice.count) elements where \(count) are needed")
+    }
+}

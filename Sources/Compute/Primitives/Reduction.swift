@@ -1,0 +1,32 @@
+/// Which axis of a rows×cols matrix a reduction removes.
+public enum ReductionAxis: Sendable {
+    /// Reduce down each column: the result has `cols` elements (a bias gradient).
+    case rows
+    /// Reduce along each row: the result has `rows` elements (a per-sample loss).
+    case columns
+    /// Reduce everything to one element.
+    case all
+}
+
+/// What is summed.
+public enum ReductionOp: Int32, Sendable {
+    /// Σ x
+    case sum = 0
+    /// Σ x²
+    case sumOfSquares = 1
+    /// Σ |x|
+    case sumOfAbs = 2
+    /// max x
+    case max = 3
+}
+
+/// Reductions and row gathers.
+public protocol ReductionPrimitives {
+    /// y = scale · reduce(x) along `axis` of the rows×cols matrix x; added to y when `accumulate`.
+    /// Use `scale = 1/n` for a mean. `.max` ignores `accumulate`.
+    func reduce(_ x: BufferSlice, rows: Int, cols: Int, axis: ReductionAxis, op: ReductionOp,
+                scale: Float, into y: BufferSlice, accumulate: Bool)
+    /// y[i, :] = x[indices[i], :] for a source with `cols` columns: how a batch is drawn from a
+    /// device-resident data set. `indices` is an `int32` view.
+    func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice)
+}

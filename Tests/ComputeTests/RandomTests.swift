@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// Mean and (population) standard deviation in Double.
-func moments(_ values: [Float]) -> (mean: Double, std: Double) {
+func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
     let n = Double(values.count)
     let mean = values.reduce(0.0) { $0 + Double($1) } / n
     let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
@@ -121,7 +121,7 @@ func moments(_ values: [Float]) -> (mean: Double, std: Double) {
         device.fillUniform(buffer.whole, low: 0, high: 1, random: random)
         let uniform = device.read(buffer.whole)
         #expect(uniform.allSatisfy { $0 >= 0 && $0 < 1 })
-        let u = moments(uniform)
+        let u = sampleMoments(uniform)
         #expect(abs(u.mean - 0.5) < 0.005 && abs(u.std - (1.0 / 12).squareRoot()) < 0.005, "\(selector) \(u)")
         // Every tenth of [0, 1) holds about a tenth of the draws.
         var bins = [Int](repeating: 0, count: 10)
@@ -130,14 +130,14 @@ func moments(_ values: [Float]) -> (mean: Double, std: Double) {
 
         device.fillUniform(buffer.whole, low: -3, high: 5, random: random)
         let shifted = device.read(buffer.whole)
-        #expect(shifted.allSatisfy { $0 >= -3 && $0 <= 5 } && abs(moments(shifted).mean - 1) < 0.04)
+        #expect(shifted.allSatisfy { $0 >= -3 && $0 <= 5 } && abs(sampleMoments(shifted).mean - 1) < 0.04)
 
         device.fillNormal(buffer.whole, mean: 0, std: 1, random: random)
-        let normal = moments(device.read(buffer.whole))
+        let normal = sampleMoments(device.read(buffer.whole))
         #expect(abs(normal.mean) < 0.015 && abs(normal.std - 1) < 0.015, "\(selector) \(normal)")
 
         device.fillNormal(buffer.whole, mean: -2, std: 0.5, random: random)
-        let scaled = moments(device.read(buffer.whole))
+        let scaled = sampleMoments(device.read(buffer.whole))
         #expect(abs(scaled.mean + 2) < 0.008 && abs(scaled.std - 0.5) < 0.008, "\(selector) \(scaled)")
 
         for keep: Float in [0.1, 0.5, 0.9] {
@@ -162,7 +162,7 @@ func moments(_ values: [Float]) -> (mean: Double, std: Double) {
 
         device.corrupt(input.whole, into: output.whole, corruption: .gaussian(sigma: 0.3), random: random)
         let noise = zip(device.read(output.whole), x).map { $0 - $1 }
-        let m = moments(noise)
+        let m = sampleMoments(noise)
         #expect(abs(m.mean) < 0.005 && abs(m.std - 0.3) < 0.005, "\(selector) gaussian \(m)")
 
         device.corrupt(input.whole, into: output.whole, corruption: .masking(probability: 0.25), random: random)

@@ -45,7 +45,7 @@ func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
             let uniform = device.read(buffer.whole)
             #expect(uniform[..<3].allSatisfy { $0 == -7 } && uniform[(n + 3)...].allSatisfy { $0 == -7 })
             let expectedUniform = (0..<n).map { -2 + 5 * Philox.uniform(random, $0) }
-            #expect(Array(uniform[3..<(n + 3)]) == expectedUniform, "\(selector) uniform n=\(n)")
+            #expect(exactMismatch(Array(uniform[3..<(n + 3)]), expectedUniform) == nil, "\(selector) uniform n=\(n)")
 
             device.fillNormal(view, mean: 1, std: 2, random: random)
             let normal = device.read(view)
@@ -55,7 +55,7 @@ func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
 
             device.fillBernoulli(view, keep: 0.3, scale: 4, random: random)
             let mask = device.read(view)
-            #expect(mask == (0..<n).map { Philox.uniform(random, $0) < 0.3 ? 4 : 0 }, "\(selector) bernoulli n=\(n)")
+            #expect(exactMismatch(mask, (0..<n).map { Philox.uniform(random, $0) < 0.3 ? 4 : 0 }) == nil, "\(selector) bernoulli n=\(n)")
         }
     }
 
@@ -85,12 +85,12 @@ func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
         let reference = try draws(cpu)
         for selector in TestDevices.selectors where selector != "cpu" {
             let other = try draws(try TestDevices.device(selector))
-            #expect(other[0] == reference[0], "\(selector) uniform")
+            #expect(exactMismatch(other[0], reference[0]) == nil, "\(selector) uniform")
             #expect(mismatch(other[1], doubles(reference[1]), rtol: 1e-5, atol: 1e-5) == nil, "\(selector) normal")
-            #expect(other[2] == reference[2], "\(selector) bernoulli")
+            #expect(exactMismatch(other[2], reference[2]) == nil, "\(selector) bernoulli")
             #expect(mismatch(other[3], doubles(reference[3]), rtol: 1e-5, atol: 1e-5) == nil, "\(selector) gaussian")
-            #expect(other[4] == reference[4], "\(selector) masking")
-            #expect(other[5] == reference[5], "\(selector) salt and pepper")
+            #expect(exactMismatch(other[4], reference[4]) == nil, "\(selector) masking")
+            #expect(exactMismatch(other[5], reference[5]) == nil, "\(selector) salt and pepper")
         }
     }
 
@@ -107,7 +107,7 @@ func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
             #expect(!seen.contains(draws), "\(selector) \(random) repeats an earlier stream")
             seen.append(draws)
             device.fillUniform(buffer.whole, low: 0, high: 1, random: random)
-            #expect(device.read(buffer.whole) == draws, "\(selector) same stream, same draws")
+            #expect(exactMismatch(device.read(buffer.whole), draws) == nil, "\(selector) same stream, same draws")
         }
     }
 
@@ -183,7 +183,7 @@ func sampleMoments(_ values: [Float]) -> (mean: Double, std: Double) {
         let inPlace = try device.makeBuffer(x)
         device.corrupt(inPlace.whole, into: inPlace.whole,
                        corruption: .saltAndPepper(probability: 0.2, low: 0, high: 1), random: random)
-        #expect(device.read(inPlace.whole) == noisy)
+        #expect(exactMismatch(device.read(inPlace.whole), noisy) == nil)
     }
 
     @Test(arguments: TestDevices.selectors)

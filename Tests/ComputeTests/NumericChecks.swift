@@ -19,3 +19,10 @@ func mismatchDoubles(_ actual: [Double], _ expected: [Double], rtol: Double, ato
     }
     return nil
 }
+
+/// The first element where two float arrays differ bit for bit (as values), or nil when they are equal.
+func exactMismatch(_ actual: [Float], _ expected: [Float]) -> String? {
+    guard actual.count == expected.count else { return "count \(actual.count) != \(expected.count)" }
+    guard let i = actual.indices.first(where: { actual[$0] != expected[$0] }) else { return nil }
+    return "element \(i): \(actual[i]) vs expected \(expected[i])"
+}

@@ -63,6 +63,9 @@ public protocol DeviceCore: AnyObject {
 public typealias Device = DeviceCore
     & GEMMPrimitives
     & TensorPrimitives
+    & RandomPrimitives
+    & VAEPrimitives
+    & LossPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

@@ -222,6 +222,8 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
         let g = ConvGeometry(batch: batch, inChannels: co, inHeight: ho, inWidth: ho, outChannels: ci,
                              kernel: (k, k), stride: (s, s), padding: (p, p))
         #expect(g.outHeight == hi && g.outWidth == hi)
+        #expect(g == ConvGeometry.transposed(batch: batch, inChannels: ci, inHeight: hi, inWidth: hi, outChannels: co,
+                                             kernel: (k, k), stride: (s, s), padding: (p, p)))
         var rng = TestRandom(seed: 41)
         let x = rng.array(batch * ci * hi * hi), w = rng.array(ci * co * k * k), dy = rng.array(batch * co * ho * ho)
 
@@ -263,6 +265,14 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
         #expect(mismatch(device.read(y), yRef, atol: 1e-4) == nil, "forward \(selector)")
         #expect(mismatch(device.read(dx), dxRef, atol: 1e-4) == nil, "input gradient \(selector)")
         #expect(mismatch(device.read(dw), dwRef, atol: 2e-4) == nil, "weight gradient \(selector)")
+
+        // The bias gradient (Co channels) through a 1×1 geometry whose output has the shape of y.
+        let biasShape = ConvGeometry(batch: batch, inChannels: 1, inHeight: ho, inWidth: ho, outChannels: co, kernel: (1, 1))
+        let db = try uploadPadded(device, [Float](repeating: .nan, count: co))
+        device.conv2dBackwardBias(bdy, into: db, geometry: biasShape, accumulate: false)
+        var dbRef = [Double](repeating: 0, count: co)
+        for index in dy.indices { dbRef[(index / (ho * ho)) % co] += Double(dy[index]) }
+        #expect(mismatch(device.read(db), dbRef, atol: 2e-4) == nil, "bias gradient \(selector)")
         try device.checkHealth()
     }
 }

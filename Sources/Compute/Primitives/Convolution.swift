@@ -3,8 +3,9 @@
 /// A transposed convolution uses the same geometry with its roles swapped: its forward pass is the
 /// input gradient of the convolution whose input is the transposed convolution's output.
 /// For `ConvTranspose2d(Ci→Co, k, s, p)` on x (N×Ci×Hi×Wi) with weight w (Ci×Co×kh×kw), take the geometry
-/// (batch N, inChannels Co, inHeight (Hi−1)·s − 2p + kh, inWidth likewise, outChannels Ci, k, s, p), whose
-/// output is Hi×Wi and whose OIHW weight is w itself. Then
+/// ``transposed(batch:inChannels:inHeight:inWidth:outChannels:kernel:stride:padding:)`` (batch N, inChannels Co,
+/// inHeight (Hi−1)·s − 2p + kh, inWidth likewise, outChannels Ci, k, s, p), whose output is Hi×Wi and whose
+/// OIHW weight is w itself. Then
 /// - y = ConvTranspose2d(x) is `conv2dBackwardInput(x, weight: w, into: y)`;
 /// - its input gradient dx is `conv2dForward(dy, weight: w, bias: nil, into: dx)`;
 /// - its weight gradient dw is `conv2dBackwardWeight(dy, x, into: dw)`;
@@ -46,6 +47,18 @@ public struct ConvGeometry: Equatable, Sendable {
         (kernelHeight, kernelWidth) = kernel
         (strideH, strideW) = stride
         (padH, padW) = padding
+    }
+
+    /// The geometry that runs `ConvTranspose2d(inChannels → outChannels, kernel, stride, padding)` on an
+    /// input of N×inChannels×inHeight×inWidth (see the type's documentation): a convolution from the transposed
+    /// output, of height (inHeight − 1)·s_h − 2p_h + kh and width likewise, back to the transposed input.
+    public static func transposed(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
+                                  kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                                  padding: (Int, Int) = (0, 0)) -> ConvGeometry {
+        ConvGeometry(batch: batch, inChannels: outChannels,
+                     inHeight: (inHeight - 1) * stride.0 - 2 * padding.0 + kernel.0,
+                     inWidth: (inWidth - 1) * stride.1 - 2 * padding.1 + kernel.1,
+                     outChannels: inChannels, kernel: kernel, stride: stride, padding: padding)
     }
 
     /// True when the sizes are non-negative, kernel and stride positive, padding non-negative, and the kernel

@@ -69,6 +69,7 @@ public typealias Device = DeviceCore
     & OptimizerPrimitives
     & QuantizationPrimitives
     & NormalizationPrimitives
+    & ConvolutionPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

@@ -70,6 +70,8 @@ public typealias Device = DeviceCore
     & QuantizationPrimitives
     & NormalizationPrimitives
     & ConvolutionPrimitives
+    & ElementwisePrimitives
+    & ReductionPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

@@ -43,6 +43,8 @@ public final class Autoencoder {
     let embedAverageID: StateID?
     let latentPurpose: Int
     let corruptionPurpose: Int
+    /// T = Σ_k N_k of the EMA codebook (known on the host: each step adds (1 − γ)·vectors); saved in checkpoints.
+    public internal(set) var emaTotal: Double = 0
 
     /// Per-sample loss terms of the last batch (batch elements each).
     public let reconstructionPerSample: Buffer

@@ -1,0 +1,73 @@
+import Compute
+import Foundation
+import Layers
+
+/// Per-sample and mean loss terms of a model over a data set.
+public struct EvaluationResult: Sendable {
+    /// Mean objective per sample: reconstruction + KL (β = 1, the negative ELBO for VAEs) + penalty.
+    public var loss: Double
+    /// Mean reconstruction term.
+    public var reconstruction: Double
+    /// Mean KL (VAEs).
+    public var kl: Double?
+    /// Mean penalty (VQ, sparse, contractive).
+    public var penalty: Double?
+    /// Per-sample reconstruction terms, in data order.
+    public var reconstructionPerSample: [Double]
+    /// Per-sample KL terms (VAEs), in data order.
+    public var klPerSample: [Double]?
+}
+
+/// Evaluation passes over whole data sets: loss terms, active units, and the importance-weighted likelihood.
+public enum Evaluation {
+    /// The loss terms of every sample of `data` (inputs clean; VAEs sample z with a fixed stream).
+    public static func run(model: Autoencoder, data: Dataset, seed: UInt64) throws -> EvaluationResult {
+        let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
+                                     batchSize: model.batchSize)
+        return try run(model: model, data: rows, seed: seed)
+    }
+
+    static func run(model: Autoencoder, data: DeviceDataset, seed: UInt64) throws -> EvaluationResult {
+        let device = model.device
+        var reconstruction: [Double] = [], kl: [Double] = [], penalty: [Double] = []
+        let order = (0..<data.count).map(Int32.init)
+        for (index, batch) in data.batches(order: order, dropLast: false).enumerated() {
+            model.evaluateBatch(batch.x, context: StepContext(training: false, seed: seed, step: index))
+            reconstruction += device.read(model.reconstructionPerSample.slice(0, batch.valid)).map(Double.init)
+            if model.config.kind.isVariational {
+                kl += device.read(model.klPerSample.slice(0, batch.valid)).map(Double.init)
+            }
+            if [.vqVAE, .sparse, .contractive].contains(model.config.kind) {
+                penalty += device.read(model.penaltyPerSample.slice(0, batch.valid)).map(Double.init)
+            }
+        }
+        try device.checkHealth()
+        let n = Double(max(data.count, 1))
+        let meanRec = reconstruction.reduce(0, +) / n
+        let meanKL = kl.isEmpty ? nil : kl.reduce(0, +) / n
+        let meanPenalty = penalty.isEmpty ? nil : penalty.reduce(0, +) / n
+        return EvaluationResult(loss: meanRec + (meanKL ?? 0) + (meanPenalty ?? 0), reconstruction: meanRec, kl: meanKL,
+                                penalty: meanPenalty, reconstructionPerSample: reconstruction,
+                                klPerSample: kl.isEmpty ? nil : kl)
+    }
+
+    /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016).
+    static func activeUnits(model: Autoencoder, data: DeviceDataset) throws -> Int {
+        let l = model.latentDim
+        var sum = [Double](repeating: 0, count: l), squares = [Double](repeating: 0, count: l)
+        let order = (0..<data.count).map(Int32.init)
+        for batch in data.batches(order: order, dropLast: false) {
+            let mu = model.device.read(model.encode(batch.x))
+            for row in 0..<batch.valid {
+                for j in 0..<l {
+                    let v = Double(mu[row * l + j])
+                    sum[j] += v
+                    squares[j] += v * v
+                }
+            }
+        }
+        try model.device.checkHealth()
+        let n = Double(max(data.count, 1))
+        return (0..<l).filter { squares[$0] / n - (sum[$0] / n) * (sum[$0] / n) > 0.01 }.count
+    }
+}

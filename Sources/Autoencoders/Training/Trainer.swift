@@ -1,0 +1,202 @@
+import Compute
+import Foundation
+import Layers
+
+/// What the trainer tells its caller while it runs.
+public enum TrainingEvent: Sendable {
+    /// Within an epoch: the running means of the loss terms so far (read back every few steps).
+    case progress(epoch: Int, batch: Int, batches: Int, loss: Double, reconstruction: Double, kl: Double?,
+                  samplesPerSecond: Double)
+    /// An epoch finished.
+    case epoch(EpochMetrics)
+    /// Something the user should know (posterior collapse, a skipped non-finite batch, early stopping).
+    case warning(String)
+}
+
+/// Training failures that are not usage errors.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// The loss became NaN or infinite.
+    case nonFinite(epoch: Int, step: Int, hint: String)
+
+    public var description: String {
+        switch self {
+        case .nonFinite(let epoch, let step, let hint):
+            return "the training loss became NaN or infinite in epoch \(epoch) (step \(step)); \(hint)"
+        }
+    }
+}
+
+/// Trains an ``Autoencoder`` on a data set resident on its device: shuffled batches gathered on the device,
+/// one fused optimizer update per step, loss terms summed on the device and read back every few steps.
+///
+/// A run is reproducible from its seed, and a run resumed from a ``TrainingState`` continues exactly: the data
+/// order comes from (seed, epoch) and every random draw from (seed, step).
+public final class Trainer {
+    /// The model being trained.
+    public let model: Autoencoder
+    /// How it trains.
+    public let config: TrainingConfig
+    /// Metrics of every finished epoch.
+    public private(set) var history: [EpochMetrics] = []
+    /// Optimizer steps taken.
+    public private(set) var step = 0
+    /// Epochs finished.
+    public var epoch: Int { history.count }
+    /// Best validation (or training) loss so far and the epoch that reached it.
+    public private(set) var best: (loss: Double, epoch: Int)?
+
+    let optimizer: any Optimizer
+    let training: DeviceDataset
+    let validation: DeviceDataset?
+    private var stopRequested = false
+    /// Read the running sums back every this many steps for progress events.
+    public var progressInterval = 25
+
+    /// Prepares training of `model` on `training` rows (count × model.inputDimension), validating on `validation`.
+    public init(model: Autoencoder, config: TrainingConfig, training: Dataset, validation: Dataset?) throws {
+        try config.validate(trainingSamples: training.count)
+        guard training.dimension == model.inputDimension else {
+            throw ConfigError.invalid("the data has \(training.dimension) features per sample but the model expects \(model.inputDimension)")
+        }
+        guard config.batchSize == model.batchSize else {
+            throw ConfigError.invalid("the model was built for batches of \(model.batchSize), the training config asks for \(config.batchSize)")
+        }
+        self.model = model
+        self.config = config
+        let device = model.device
+        self.training = try DeviceDataset(device: device, features: training.features, dimension: training.dimension,
+                                          batchSize: config.batchSize)
+        if let validation, validation.count > 0 {
+            self.validation = try DeviceDataset(device: device, features: validation.features,
+                                                dimension: validation.dimension, batchSize: config.batchSize)
+        } else {
+            self.validation = nil
+        }
+        let lr = Float(config.learningRate), clip = config.gradientClip.map(Float.init)
+        switch config.optimizer {
+        case .adam:
+            optimizer = try Adam(store: model.store, hyper: AdamParameters(learningRate: lr, weightDecay: Float(config.weightDecay)),
+                                 maxGradientNorm: clip)
+        case .adamw:
+            optimizer = try AdamW(store: model.store, learningRate: lr, weightDecay: Float(config.weightDecay),
+                                  maxGradientNorm: clip)
+        case .sgd:
+            optimizer = try SGD(store: model.store, learningRate: lr, momentum: Float(config.momentum),
+                                weightDecay: Float(config.weightDecay), maxGradientNorm: clip)
+        }
+    }
+
+    /// Steps per epoch (partial batches are dropped).
+    public var stepsPerEpoch: Int { training.count / config.batchSize }
+    /// Steps of the whole run.
+    public var totalSteps: Int { stepsPerEpoch * config.epochs }
+
+    /// Trains until ``TrainingConfig/epochs`` epochs are done or early stopping triggers. After each epoch,
+    /// `epochEnd` gets the metrics and whether this epoch is the best so far (to write checkpoints).
+    public func run(events: (TrainingEvent) -> Void = { _ in },
+                    epochEnd: (EpochMetrics, _ isBest: Bool) throws -> Void = { _, _ in }) throws {
+        while epoch < config.epochs && !stopRequested {
+            let metrics = try trainEpoch(events: events)
+            let monitored = metrics.validationLoss ?? metrics.loss
+            let isBest = best.map { monitored < $0.loss } ?? true
+            if isBest { best = (monitored, metrics.epoch) }
+            history.append(metrics)
+            events(.epoch(metrics))
+            warnAboutCollapse(metrics, events: events)
+            try epochEnd(metrics, isBest)
+            if let patience = config.earlyStoppingPatience, let best, metrics.epoch - best.epoch >= patience {
+                events(.warning("early stopping: no better validation loss for \(patience) epochs (best \(String(format: "%.4f", best.loss)) at epoch \(best.epoch))"))
+                stopRequested = true
+            }
+        }
+    }
+
+    /// The KL term in force at a step.
+    func klTerm(step: Int) -> Autoencoder.KLTerm {
+        let beta = config.klSchedule.weight(step: step, beta: model.config.beta)
+        if let capacity = model.config.capacity {
+            return .init(weight: beta, capacity: (capacity.capacity(step: step), capacity.gamma))
+        }
+        return .init(weight: beta)
+    }
+
+    private func trainEpoch(events: (TrainingEvent) -> Void) throws -> EpochMetrics {
+        let device = model.device
+        let number = epoch + 1
+        let start = Date()
+        model.resetEpochSums()
+        let batches = training.batches(order: DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch),
+                                       dropLast: true)
+        var seen = 0
+        var skipped = 0
+        for (index, batch) in batches.enumerated() {
+            let context = StepContext(training: true, seed: config.seed, step: step)
+            model.store.zeroGradients()
+            let before = config.onNonFinite == .skip ? model.readEpochSums() : nil
+            model.trainStep(batch.x, context: context, kl: klTerm(step: step))
+            if let before {
+                let after = model.readEpochSums()
+                if !after.objective.isFinite {
+                    model.restoreEpochSums(before)
+                    skipped += 1
+                    step += 1
+                    continue
+                }
+            }
+            optimizer.learningRate = Float(config.learningRateSchedule.rate(
+                base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
+            optimizer.step(store: model.store)
+            step += 1
+            seen += batch.valid
+            if (index + 1) % progressInterval == 0 {
+                let sums = model.readEpochSums()
+                try checkFinite(sums.objective, epoch: number)
+                let n = Double(max(seen, 1))
+                events(.progress(epoch: number, batch: index + 1, batches: batches.batchCount, loss: sums.objective / n,
+                                 reconstruction: sums.reconstruction / n,
+                                 kl: model.config.kind.isVariational ? sums.kl / n : nil,
+                                 samplesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))
+            }
+        }
+        try device.checkHealth()
+        let sums = model.readEpochSums()
+        try checkFinite(sums.objective, epoch: number)
+        if skipped > 0 { events(.warning("epoch \(number): skipped \(skipped) batches with a non-finite loss")) }
+        let seconds = Date().timeIntervalSince(start)
+        let n = Double(max(seen, 1))
+        var metrics = EpochMetrics(epoch: number, step: step, loss: sums.objective / n,
+                                   reconstruction: sums.reconstruction / n,
+                                   learningRate: Double(optimizer.learningRate),
+                                   samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
+        model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
+        if model.config.kind == .vqVAE && model.config.vq.restartDeadCodes {
+            model.restartDeadCodes(batch: training, seed: config.seed, epoch: epoch)
+        }
+        if let validation {
+            let result = try Evaluation.run(model: model, data: validation, seed: config.seed)
+            metrics.validationLoss = result.loss
+            metrics.validationReconstruction = result.reconstruction
+            metrics.validationKL = result.kl
+        }
+        if model.config.kind.isVariational {
+            metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
+        }
+        return metrics
+    }
+
+    private func checkFinite(_ value: Double, epoch: Int) throws {
+        guard value.isFinite else {
+            throw TrainingError.nonFinite(epoch: epoch, step: step, hint: config.onNonFinite == .stop
+                ? "the last checkpoint is the last good state: lower --lr (now \(config.learningRate)), add --clip, or use --on-nan skip"
+                : "lower --lr or add --clip")
+        }
+    }
+
+    private func warnAboutCollapse(_ metrics: EpochMetrics, events: (TrainingEvent) -> Void) {
+        guard let perDimension = metrics.klPerDimension, !perDimension.isEmpty else { return }
+        let collapsed = perDimension.filter { $0 < 0.01 }.count
+        if collapsed * 2 > perDimension.count {
+            events(.warning("posterior collapse: \(collapsed) of \(perDimension.count) latent dimensions carry KL < 0.01 nats; consider --kl-schedule linear:STEPS, --free-bits or a smaller --beta"))
+        }
+    }
+}

@@ -69,12 +69,19 @@ inline float philox_uniform_at(ulong seed, ulong stream, ulong i) {
     return philox_uniform(philox_word(philox_block(seed, stream, i >> 2), (int)(i & 3)));
 }
 
-// Element i of a standard normal stream: Box–Muller on words 0 and 1 of block i/2, cos for even i, sin for odd.
-inline float philox_normal_at(ulong seed, ulong stream, ulong i) {
-    uint4 r = philox_block(seed, stream, i >> 1);
+// The standard normal pair of block `block` (Box-Muller on words 0 and 1): elements 2*block (cos) and
+// 2*block + 1 (sin) of a normal stream.
+inline float2 philox_normal_pair(ulong seed, ulong stream, ulong block) {
+    uint4 r = philox_block(seed, stream, block);
     float u1 = (float)((r.x >> 8) + 1u) * 5.9604644775390625e-8f;
     float u2 = (float)(r.y >> 8) * 5.9604644775390625e-8f;
     float radius = sqrt(-2.0f * log(u1));
     float theta = 6.283185307179586f * u2;
-    return (i & 1) ? radius * sin(theta) : radius * cos(theta);
+    return (float2)(radius * cos(theta), radius * sin(theta));
+}
+
+// Element i of a standard normal stream: Box-Muller on words 0 and 1 of block i/2, cos for even i, sin for odd.
+inline float philox_normal_at(ulong seed, ulong stream, ulong i) {
+    float2 pair = philox_normal_pair(seed, stream, i >> 1);
+    return (i & 1) ? pair.y : pair.x;
 }

@@ -62,6 +62,9 @@ public protocol DeviceCore: AnyObject {
 /// Each primitive family is a protocol of its own (files in `Primitives/`), implemented by both backends.
 public typealias Device = DeviceCore
     & GEMMPrimitives
+    & RandomPrimitives
+    & VAEPrimitives
+    & LossPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

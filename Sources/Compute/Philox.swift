@@ -52,14 +52,22 @@ enum Philox {
         unit(word(block(random, UInt64(i) >> 2), i))
     }
 
-    /// Element `i` of a standard normal stream (Box–Muller on words 0 and 1 of block i/2).
+    /// The standard normal pair of block `index` (Box–Muller on words 0 and 1): elements 2·index (cos)
+    /// and 2·index + 1 (sin) of a normal stream.
     @inline(__always)
-    static func normal(_ random: RandomStream, _ i: Int) -> Float {
-        let r = block(random, UInt64(i) >> 1)
+    static func normalPair(_ random: RandomStream, _ index: UInt64) -> (Float, Float) {
+        let r = block(random, index)
         let u1 = Float((r.0 >> 8) + 1) * 5.9604644775390625e-8
         let u2 = Float(r.1 >> 8) * 5.9604644775390625e-8
         let radius = (-2 * logf(u1)).squareRoot()
         let theta = 6.283185307179586 * u2
-        return i & 1 == 1 ? radius * sinf(theta) : radius * cosf(theta)
+        return (radius * cosf(theta), radius * sinf(theta))
+    }
+
+    /// Element `i` of a standard normal stream (Box–Muller on words 0 and 1 of block i/2).
+    @inline(__always)
+    static func normal(_ random: RandomStream, _ i: Int) -> Float {
+        let pair = normalPair(random, UInt64(i) >> 1)
+        return i & 1 == 1 ? pair.1 : pair.0
     }
 }

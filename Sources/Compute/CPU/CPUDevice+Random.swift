@@ -1,0 +1,69 @@
+import Foundation
+
+extension CPUDevice: RandomPrimitives {
+    public func fillUniform(_ x: BufferSlice, low: Float, high: Float, random: RandomStream) {
+        check(x, count: x.count)
+        let y = x.floats, width = high - low
+        forEachUniform(x.count, random) { i, u in y[i] = low + width * u }
+    }
+
+    public func fillNormal(_ x: BufferSlice, mean: Float, std: Float, random: RandomStream) {
+        check(x, count: x.count)
+        let y = x.floats
+        forEachNormal(x.count, random) { i, n in y[i] = mean + std * n }
+    }
+
+    public func fillBernoulli(_ x: BufferSlice, keep: Float, scale: Float, random: RandomStream) {
+        check(x, count: x.count)
+        let y = x.floats
+        forEachUniform(x.count, random) { i, u in y[i] = u < keep ? scale : 0 }
+    }
+
+    public func corrupt(_ x: BufferSlice, into y: BufferSlice, corruption: Corruption, random: RandomStream) {
+        check(x, count: y.count)
+        check(y, count: x.count)
+        let src = x.floats, dst = y.floats
+        switch corruption {
+        case .gaussian(let sigma):
+            forEachNormal(x.count, random) { i, n in dst[i] = src[i] + sigma * n }
+        case .masking(let p):
+            forEachUniform(x.count, random) { i, u in dst[i] = u < p ? 0 : src[i] }
+        case .saltAndPepper(let p, let low, let high):
+            let half = p * 0.5
+            forEachUniform(x.count, random) { i, u in dst[i] = u < half ? low : (u < p ? high : src[i]) }
+        }
+    }
+
+    /// Calls `body(i, u)` for every element `i < count` with its uniform [0, 1) draw: all four words of
+    /// each Philox block are used, blocks spread over the cores.
+    @inline(__always)
+    private func forEachUniform(_ count: Int, _ random: RandomStream, _ body: (Int, Float) -> Void) {
+        Parallel.chunks((count + 3) / 4, grain: 2048) { blocks in
+            for b in blocks {
+                let r = Philox.block(random, UInt64(b))
+                let i = b * 4
+                if i + 4 <= count {
+                    body(i, Philox.unit(r.0))
+                    body(i + 1, Philox.unit(r.1))
+                    body(i + 2, Philox.unit(r.2))
+                    body(i + 3, Philox.unit(r.3))
+                } else {
+                    for k in 0..<(count - i) { body(i + k, Philox.unit(Philox.word(r, k))) }
+                }
+            }
+        }
+    }
+
+    /// Calls `body(i, n)` for every element `i < count` with its standard normal draw: one Box–Muller
+    /// pair per Philox block (elements 2b and 2b + 1), from ``Philox/normalPair(_:_:)``.
+    @inline(__always)
+    private func forEachNormal(_ count: Int, _ random: RandomStream, _ body: (Int, Float) -> Void) {
+        Parallel.chunks((count + 1) / 2, grain: 2048) { pairs in
+            for b in pairs {
+                let pair = Philox.normalPair(random, UInt64(b))
+                body(2 * b, pair.0)
+                if 2 * b + 1 < count { body(2 * b + 1, pair.1) }
+            }
+        }
+    }
+}

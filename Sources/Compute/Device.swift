@@ -65,6 +65,9 @@ public typealias Device = DeviceCore
     & RandomPrimitives
     & VAEPrimitives
     & LossPrimitives
+    & OptimizerPrimitives
+    & QuantizationPrimitives
+    & NormalizationPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

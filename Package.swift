@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// OpenCL C sources, one file per kernel family, embedded into the binary at build time.
-let kernelFamilies = ["gemm", "conv", "elementwise", "reduce", "random", "vae", "loss", "optimizer", "quantize", "norm"]
+let kernelFamilies = ["gemm", "conv", "elementwise", "reduce", "random", "vae", "loss", "optimizer", "quantize", "norm", "tensor"]
 
 let package = Package(
     name: "AutoencoderKit",

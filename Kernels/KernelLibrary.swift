@@ -15,5 +15,6 @@ public enum KernelLibrary {
         ("optimizer", PackageResources.optimizer_cl),
         ("quantize", PackageResources.quantize_cl),
         ("norm", PackageResources.norm_cl),
+        ("tensor", PackageResources.tensor_cl),
     ].map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
 }

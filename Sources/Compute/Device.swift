@@ -62,12 +62,16 @@ public protocol DeviceCore: AnyObject {
 /// Each primitive family is a protocol of its own (files in `Primitives/`), implemented by both backends.
 public typealias Device = DeviceCore
     & GEMMPrimitives
+    & TensorPrimitives
     & RandomPrimitives
     & VAEPrimitives
     & LossPrimitives
     & OptimizerPrimitives
     & QuantizationPrimitives
     & NormalizationPrimitives
+    & ConvolutionPrimitives
+    & ElementwisePrimitives
+    & ReductionPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

@@ -19,6 +19,10 @@ public final class OpenCLDevice: DeviceCore {
     private let launchLock = NSLock()
     /// A one-element buffer passed where an optional operand is absent.
     private(set) var placeholder: Buffer!
+    /// Per-work-group results of the first pass of a whole-buffer reduction (see `OpenCLDevice+Reduction.swift`).
+    private(set) var reductionPartials: Buffer!
+    /// Held across both passes of a whole-buffer reduction, so concurrent callers never share ``reductionPartials``.
+    let reductionLock = NSLock()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
@@ -47,11 +51,13 @@ public final class OpenCLDevice: DeviceCore {
             try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, cache: cache)
         }
         placeholder = try makeBuffer(count: 1, dtype: .float32)
+        reductionPartials = try makeBuffer(count: Self.maxReductionGroups, dtype: .float32)
     }
 
     deinit {
         _ = aek_clFinish(queue)
         placeholder = nil
+        reductionPartials = nil
         for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
         for program in programs { _ = aek_clReleaseProgram(program) }
         _ = aek_clReleaseCommandQueue(queue)

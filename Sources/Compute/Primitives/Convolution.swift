@@ -2,19 +2,41 @@
 ///
 /// A transposed convolution uses the same geometry with its roles swapped: its forward pass is the
 /// input gradient of the convolution whose input is the transposed convolution's output.
+/// For `ConvTranspose2d(Ci→Co, k, s, p)` on x (N×Ci×Hi×Wi) with weight w (Ci×Co×kh×kw), take the geometry
+/// ``transposed(batch:inChannels:inHeight:inWidth:outChannels:kernel:stride:padding:)`` (batch N, inChannels Co,
+/// inHeight (Hi−1)·s − 2p + kh, inWidth likewise, outChannels Ci, k, s, p), whose output is Hi×Wi and whose
+/// OIHW weight is w itself. Then
+/// - y = ConvTranspose2d(x) is `conv2dBackwardInput(x, weight: w, into: y)`;
+/// - its input gradient dx is `conv2dForward(dy, weight: w, bias: nil, into: dx)`;
+/// - its weight gradient dw is `conv2dBackwardWeight(dy, x, into: dw)`;
+/// - its bias gradient (Co channels) is `conv2dBackwardBias` under any geometry whose batch is N, outChannels
+///   Co and outHeight·outWidth the image size of y, such as a 1×1 kernel over y's shape.
 public struct ConvGeometry: Equatable, Sendable {
+    /// Images in the batch, N.
     public var batch: Int
+    /// Channels of the input, C.
     public var inChannels: Int
+    /// Input height, H.
     public var inHeight: Int
+    /// Input width, W.
     public var inWidth: Int
+    /// Channels of the output, O.
     public var outChannels: Int
+    /// Kernel height, kh.
     public var kernelHeight: Int
+    /// Kernel width, kw.
     public var kernelWidth: Int
+    /// Vertical stride, s_h.
     public var strideH: Int
+    /// Horizontal stride, s_w.
     public var strideW: Int
+    /// Zero rows added above and below the input, p_h.
     public var padH: Int
+    /// Zero columns added left and right of the input, p_w.
     public var padW: Int
 
+    /// A geometry from the input shape (N, C, H, W), the output channels, and (height, width) pairs for the
+    /// kernel, stride and padding.
     public init(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
                 kernel: (Int, Int), stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0)) {
         self.batch = batch
@@ -25,6 +47,26 @@ public struct ConvGeometry: Equatable, Sendable {
         (kernelHeight, kernelWidth) = kernel
         (strideH, strideW) = stride
         (padH, padW) = padding
+    }
+
+    /// The geometry that runs `ConvTranspose2d(inChannels → outChannels, kernel, stride, padding)` on an
+    /// input of N×inChannels×inHeight×inWidth (see the type's documentation): a convolution from the transposed
+    /// output, of height (inHeight − 1)·s_h − 2p_h + kh and width likewise, back to the transposed input.
+    public static func transposed(batch: Int, inChannels: Int, inHeight: Int, inWidth: Int, outChannels: Int,
+                                  kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                                  padding: (Int, Int) = (0, 0)) -> ConvGeometry {
+        ConvGeometry(batch: batch, inChannels: outChannels,
+                     inHeight: (inHeight - 1) * stride.0 - 2 * padding.0 + kernel.0,
+                     inWidth: (inWidth - 1) * stride.1 - 2 * padding.1 + kernel.1,
+                     outChannels: inChannels, kernel: kernel, stride: stride, padding: padding)
+    }
+
+    /// True when the sizes are non-negative, kernel and stride positive, padding non-negative, and the kernel
+    /// fits inside the padded input (H + 2p ≥ k). The primitives require a valid geometry.
+    public var isValid: Bool {
+        batch >= 0 && inChannels >= 0 && inHeight >= 0 && inWidth >= 0 && outChannels >= 0
+            && kernelHeight > 0 && kernelWidth > 0 && strideH > 0 && strideW > 0 && padH >= 0 && padW >= 0
+            && inHeight + 2 * padH >= kernelHeight && inWidth + 2 * padW >= kernelWidth
     }
 
     /// ⌊(H + 2p − k) / s⌋ + 1.

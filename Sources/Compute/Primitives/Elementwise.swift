@@ -10,8 +10,10 @@ public protocol ElementwisePrimitives {
     func axpby(alpha: Float, _ x: BufferSlice, beta: Float, _ y: BufferSlice)
     /// c = a · b elementwise.
     func multiply(_ a: BufferSlice, _ b: BufferSlice, into c: BufferSlice)
-    /// Keeps the `k` largest values of each row of a rows×cols matrix and zeroes the rest (top-k sparsity).
-    /// Ties go to the lower column index.
+    /// Keeps the `k` largest values of each row of a rows×cols matrix and zeroes the rest (top-k sparsity):
+    /// y[i, j] = x[i, j] when fewer than k entries of row i rank above it, else 0, where x[i, a] ranks above
+    /// x[i, b] when it is larger, or equal with a < b (ties go to the lower column index; −0 equals +0, NaN
+    /// ranks above +∞). `k ≥ cols` keeps every value, `k ≤ 0` none. `y` may be `x`.
     func topK(_ x: BufferSlice, into y: BufferSlice, rows: Int, cols: Int, k: Int)
     /// dx = dy where `mask` ≠ 0, else 0 (the gradient of top-k and of dropout masks).
     func maskedGradient(_ dy: BufferSlice, mask: BufferSlice, into dx: BufferSlice)

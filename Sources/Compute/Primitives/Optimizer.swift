@@ -15,7 +15,7 @@ public struct AdamParameters: Equatable, Sendable {
     /// AdamW: decay the weights directly (θ −= lr·λ·θ) instead of adding λ·θ to the gradient.
     public var decoupled: Bool
 
-    /// Creates hyper-parameters; the defaults are PyTorch's.
+    /// Creates hyper-parameters; the defaults are `torch.optim.Adam`'s (`AdamW` defaults to λ = 0.01).
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupled: Bool = false) {
         self.learningRate = learningRate

@@ -23,10 +23,15 @@ public enum ReductionOp: Int32, Sendable {
 /// Reductions and row gathers.
 public protocol ReductionPrimitives {
     /// y = scale · reduce(x) along `axis` of the rows×cols matrix x; added to y when `accumulate`.
-    /// Use `scale = 1/n` for a mean. `.max` ignores `accumulate`.
+    /// Use `scale = 1/n` for a mean. `.max` ignores `accumulate`. An empty reduction gives 0 (−∞ for `.max`).
+    ///
+    /// Sums are blocked (CPU: float blocks added in double; OpenCL: compensated per-item sums combined in a
+    /// work-group tree, two passes for `.all`), so a million-term sum keeps float accuracy, and the order of
+    /// operations depends only on the shape: every call with the same input gives the same bits.
     func reduce(_ x: BufferSlice, rows: Int, cols: Int, axis: ReductionAxis, op: ReductionOp,
                 scale: Float, into y: BufferSlice, accumulate: Bool)
     /// y[i, :] = x[indices[i], :] for a source with `cols` columns: how a batch is drawn from a
-    /// device-resident data set. `indices` is an `int32` view.
+    /// device-resident data set. `indices` is an `int32` view; an index outside the source's rows gives a
+    /// row of zeros.
     func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice)
 }

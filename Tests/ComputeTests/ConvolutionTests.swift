@@ -1,0 +1,278 @@
+import Compute
+import Foundation
+import Testing
+import TestSupport
+
+/// Calls `body(xIndex, wIndex, yIndex)` for every product x·w that feeds an output of the convolution
+/// y[n,o,i,j] = Σ_{c,u,v} w[o,c,u,v] · x[n,c, i·s−p+u, j·s−p+v], taps in the zero padding skipped.
+/// Every reference below is built on this one loop, written in the forward (scatter) direction.
+func forEachConvTap(_ g: ConvGeometry, _ body: (Int, Int, Int) -> Void) {
+    let (ho, wo) = (g.outHeight, g.outWidth)
+    for n in 0..<g.batch {
+        for o in 0..<g.outChannels {
+            for i in 0..<ho {
+                for j in 0..<wo {
+                    let yIndex = ((n * g.outChannels + o) * ho + i) * wo + j
+                    for c in 0..<g.inChannels {
+                        for u in 0..<g.kernelHeight {
+                            let h = i * g.strideH - g.padH + u
+                            guard h >= 0 && h < g.inHeight else { continue }
+                            for v in 0..<g.kernelWidth {
+                                let w = j * g.strideW - g.padW + v
+                                guard w >= 0 && w < g.inWidth else { continue }
+                                body(((n * g.inChannels + c) * g.inHeight + h) * g.inWidth + w,
+                                     ((o * g.inChannels + c) * g.kernelHeight + u) * g.kernelWidth + v, yIndex)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Pre-activation output Σ w·x + bias, in double precision.
+func referenceConvForward(_ x: [Double], _ w: [Double], bias: [Double]?, _ g: ConvGeometry) -> [Double] {
+    var y = [Double](repeating: 0, count: g.outputCount)
+    if let bias {
+        let plane = g.outHeight * g.outWidth
+        for index in y.indices { y[index] = bias[(index / plane) % g.outChannels] }
+    }
+    forEachConvTap(g) { xi, wi, yi in y[yi] += w[wi] * x[xi] }
+    return y
+}
+
+/// ∂L/∂x = Σ over the taps that read x of w·dy.
+func referenceConvBackwardInput(_ dy: [Double], _ w: [Double], _ g: ConvGeometry) -> [Double] {
+    var dx = [Double](repeating: 0, count: g.inputCount)
+    forEachConvTap(g) { xi, wi, yi in dx[xi] += w[wi] * dy[yi] }
+    return dx
+}
+
+/// ∂L/∂w = Σ over the taps that use w of x·dy.
+func referenceConvBackwardWeight(_ x: [Double], _ dy: [Double], _ g: ConvGeometry) -> [Double] {
+    var dw = [Double](repeating: 0, count: g.weightCount)
+    forEachConvTap(g) { xi, wi, yi in dw[wi] += x[xi] * dy[yi] }
+    return dw
+}
+
+/// ∂L/∂bias[o] = Σ_{n,i,j} dy[n,o,i,j].
+func referenceConvBackwardBias(_ dy: [Double], _ g: ConvGeometry) -> [Double] {
+    var db = [Double](repeating: 0, count: g.outChannels)
+    let plane = g.outHeight * g.outWidth
+    for index in dy.indices { db[(index / plane) % g.outChannels] += dy[index] }
+    return db
+}
+
+/// A named geometry to test.
+struct ConvCase: Sendable, CustomStringConvertible {
+    var name: String
+    var geometry: ConvGeometry
+    var description: String { name }
+}
+
+/// A view of `values` placed at offset 3 inside a buffer padded with `sentinel` on both sides, so that
+/// offsets are exercised and stray writes show.
+func uploadPadded(_ device: any Device, _ values: [Float], sentinel: Float = 1234) throws -> BufferSlice {
+    let buffer = try device.makeBuffer([sentinel, sentinel, sentinel] + values + [sentinel, sentinel])
+    return buffer.slice(3, values.count)
+}
+
+/// True when the padding around a view made by ``uploadPadded`` still holds the sentinel.
+func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float = 1234) -> Bool {
+    let all = device.read(slice.buffer.whole)
+    return Array(all[..<3]) == [sentinel, sentinel, sentinel] && Array(all[(3 + slice.count)...]) == [sentinel, sentinel]
+}
+
+@Suite struct ConvolutionTests {
+    static let cases: [ConvCase] = [
+        ConvCase(name: "conv-vae 1→32 k4 s2 p1 28×28, batch 3", geometry: ConvGeometry(
+            batch: 3, inChannels: 1, inHeight: 28, inWidth: 28, outChannels: 32, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
+        ConvCase(name: "conv-vae 32→64 k4 s2 p1 14×14, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 32, inHeight: 14, inWidth: 14, outChannels: 64, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
+        ConvCase(name: "digits 1→8 k3 s1 p1 8×8, batch 3", geometry: ConvGeometry(
+            batch: 3, inChannels: 1, inHeight: 8, inWidth: 8, outChannels: 8, kernel: (3, 3), padding: (1, 1))),
+        ConvCase(name: "3→5 k3 s1 p0 9×11, batch 1", geometry: ConvGeometry(
+            batch: 1, inChannels: 3, inHeight: 9, inWidth: 11, outChannels: 5, kernel: (3, 3))),
+        ConvCase(name: "2→3 k(3,2) s(2,1) p(1,0) 7×6, batch 3", geometry: ConvGeometry(
+            batch: 3, inChannels: 2, inHeight: 7, inWidth: 6, outChannels: 3, kernel: (3, 2), stride: (2, 1), padding: (1, 0))),
+        ConvCase(name: "2→4 k5 s3 p2 10×7, batch 3", geometry: ConvGeometry(
+            batch: 3, inChannels: 2, inHeight: 10, inWidth: 7, outChannels: 4, kernel: (5, 5), stride: (3, 3), padding: (2, 2))),
+        ConvCase(name: "4→6 k1 5×5, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 4, inHeight: 5, inWidth: 5, outChannels: 6, kernel: (1, 1))),
+    ]
+
+    /// Forward variants: with or without the bias, and the epilogue activation.
+    static let variants: [(bias: Bool, activation: Activation)] = [
+        (false, .identity), (true, .identity), (true, .leakyRelu(slope: 0.1)), (false, .tanh), (true, .relu),
+    ]
+
+    static func apply(_ activation: Activation, _ v: Double) -> Double {
+        switch activation {
+        case .identity: return v
+        case .relu: return max(v, 0)
+        case .leakyRelu(let slope): return v > 0 ? v : Double(slope) * v
+        case .tanh: return Foundation.tanh(v)
+        default: preconditionFailure("no reference for \(activation)")
+        }
+    }
+
+    @Test(arguments: TestDevices.selectors, cases)
+    func forwardMatchesReference(selector: String, testCase: ConvCase) throws {
+        let device = try TestDevices.device(selector)
+        let g = testCase.geometry
+        #expect(g.isValid)
+        var rng = TestRandom(seed: 11)
+        let x = rng.array(g.inputCount), w = rng.array(g.weightCount, -0.5, 0.5), bias = rng.array(g.outChannels)
+        let dx = try uploadPadded(device, x), dw = try uploadPadded(device, w), dbias = try uploadPadded(device, bias)
+        let plain = referenceConvForward(doubles(x), doubles(w), bias: nil, g)
+        let plane = g.outHeight * g.outWidth
+        for variant in Self.variants {
+            let y = try uploadPadded(device, [Float](repeating: .nan, count: g.outputCount))
+            device.conv2dForward(dx, weight: dw, bias: variant.bias ? dbias : nil, into: y, geometry: g,
+                                 activation: variant.activation)
+            let expected = plain.indices.map { index in
+                Self.apply(variant.activation, plain[index] + (variant.bias ? Double(bias[(index / plane) % g.outChannels]) : 0))
+            }
+            let label = "\(selector) \(testCase) \(variant.activation) bias \(variant.bias)"
+            #expect(mismatch(device.read(y), expected, atol: 1e-4) == nil, "\(label)")
+            #expect(paddingIntact(device, y), "\(label) wrote outside y")
+        }
+        try device.checkHealth()
+    }
+
+    @Test(arguments: TestDevices.selectors, cases)
+    func backwardMatchesReference(selector: String, testCase: ConvCase) throws {
+        let device = try TestDevices.device(selector)
+        let g = testCase.geometry
+        var rng = TestRandom(seed: 23)
+        let x = rng.array(g.inputCount), w = rng.array(g.weightCount, -0.5, 0.5), dy = rng.array(g.outputCount)
+        let bx = try uploadPadded(device, x), bw = try uploadPadded(device, w), bdy = try uploadPadded(device, dy)
+        let dxRef = referenceConvBackwardInput(doubles(dy), doubles(w), g)
+        let dwRef = referenceConvBackwardWeight(doubles(x), doubles(dy), g)
+        let dbRef = referenceConvBackwardBias(doubles(dy), g)
+        for accumulate in [false, true] {
+            // Without accumulate the old contents (NaN) must be ignored; with it they are added to.
+            func start(_ count: Int) -> [Float] { accumulate ? rng.array(count) : [Float](repeating: .nan, count: count) }
+            func expected(_ old: [Float], _ gradient: [Double]) -> [Double] {
+                accumulate ? zip(old, gradient).map { Double($0) + $1 } : gradient
+            }
+            let dx0 = start(g.inputCount), dw0 = start(g.weightCount), db0 = start(g.outChannels)
+            let bdx = try uploadPadded(device, dx0), bdw = try uploadPadded(device, dw0), bdb = try uploadPadded(device, db0)
+            device.conv2dBackwardInput(bdy, weight: bw, into: bdx, geometry: g, accumulate: accumulate)
+            device.conv2dBackwardWeight(bx, bdy, into: bdw, geometry: g, accumulate: accumulate)
+            device.conv2dBackwardBias(bdy, into: bdb, geometry: g, accumulate: accumulate)
+            let label = "\(selector) \(testCase) accumulate \(accumulate)"
+            #expect(mismatch(device.read(bdx), expected(dx0, dxRef), atol: 1e-4) == nil, "dx \(label)")
+            #expect(mismatch(device.read(bdw), expected(dw0, dwRef), atol: 2e-4) == nil, "dw \(label)")
+            #expect(mismatch(device.read(bdb), expected(db0, dbRef), atol: 2e-4) == nil, "dbias \(label)")
+            #expect(paddingIntact(device, bdx) && paddingIntact(device, bdw) && paddingIntact(device, bdb), "\(label) wrote outside")
+        }
+        try device.checkHealth()
+    }
+
+    /// The backward primitives against central differences of L = Σ y·g, y the double-precision forward.
+    @Test(arguments: TestDevices.selectors)
+    func gradientsMatchFiniteDifferences(selector: String) throws {
+        let device = try TestDevices.device(selector)
+        let g = ConvGeometry(batch: 2, inChannels: 2, inHeight: 5, inWidth: 4, outChannels: 3,
+                             kernel: (3, 2), stride: (2, 1), padding: (1, 1))
+        var rng = TestRandom(seed: 5)
+        let x = rng.array(g.inputCount), w = rng.array(g.weightCount), bias = rng.array(g.outChannels)
+        let dy = rng.array(g.outputCount)
+        let upstream = doubles(dy)
+        func loss(_ x: [Double], _ w: [Double], _ bias: [Double]) -> Double {
+            zip(referenceConvForward(x, w, bias: bias, g), upstream).reduce(0) { $0 + $1.0 * $1.1 }
+        }
+        func centralDifferences(_ values: [Float], _ evaluate: ([Double]) -> Double) -> [Double] {
+            let eps = 1e-3
+            return values.indices.map { index in
+                var plus = doubles(values), minus = doubles(values)
+                plus[index] += eps
+                minus[index] -= eps
+                return (evaluate(plus) - evaluate(minus)) / (2 * eps)
+            }
+        }
+        let fdX = centralDifferences(x) { loss($0, doubles(w), doubles(bias)) }
+        let fdW = centralDifferences(w) { loss(doubles(x), $0, doubles(bias)) }
+        let fdB = centralDifferences(bias) { loss(doubles(x), doubles(w), $0) }
+
+        let bx = try device.makeBuffer(x), bw = try device.makeBuffer(w), bdy = try device.makeBuffer(dy)
+        let dx = try device.makeBuffer(count: g.inputCount, dtype: .float32)
+        let dw = try device.makeBuffer(count: g.weightCount, dtype: .float32)
+        let db = try device.makeBuffer(count: g.outChannels, dtype: .float32)
+        device.conv2dBackwardInput(bdy.whole, weight: bw.whole, into: dx.whole, geometry: g, accumulate: false)
+        device.conv2dBackwardWeight(bx.whole, bdy.whole, into: dw.whole, geometry: g, accumulate: false)
+        device.conv2dBackwardBias(bdy.whole, into: db.whole, geometry: g, accumulate: false)
+        #expect(mismatch(device.read(dx.whole), fdX, rtol: 1e-3, atol: 1e-4) == nil, "dx \(selector)")
+        #expect(mismatch(device.read(dw.whole), fdW, rtol: 1e-3, atol: 1e-4) == nil, "dw \(selector)")
+        #expect(mismatch(device.read(db.whole), fdB, rtol: 1e-3, atol: 1e-4) == nil, "dbias \(selector)")
+        try device.checkHealth()
+    }
+
+    /// ConvTranspose2d(Ci→Co, k4, s2, p1) on 7×7 via the convolution primitives, against PyTorch's definition
+    /// y[n, o, i·s−p+u, j·s−p+v] += x[n, c, i, j] · w[c, o, u, v] (w is Ci×Co×4×4).
+    @Test(arguments: TestDevices.selectors)
+    func transposedConvolutionUsesTheSamePrimitives(selector: String) throws {
+        let device = try TestDevices.device(selector)
+        let (batch, ci, co, hi, k, s, p) = (2, 3, 5, 7, 4, 2, 1)
+        let ho = (hi - 1) * s - 2 * p + k
+        #expect(ho == 14)
+        // The convolution whose input gradient is the transposed convolution: input Co×14×14, output Ci×7×7.
+        let g = ConvGeometry(batch: batch, inChannels: co, inHeight: ho, inWidth: ho, outChannels: ci,
+                             kernel: (k, k), stride: (s, s), padding: (p, p))
+        #expect(g.outHeight == hi && g.outWidth == hi)
+        #expect(g == ConvGeometry.transposed(batch: batch, inChannels: ci, inHeight: hi, inWidth: hi, outChannels: co,
+                                             kernel: (k, k), stride: (s, s), padding: (p, p)))
+        var rng = TestRandom(seed: 41)
+        let x = rng.array(batch * ci * hi * hi), w = rng.array(ci * co * k * k), dy = rng.array(batch * co * ho * ho)
+
+        // Direct double-precision references from the transposed definition.
+        var yRef = [Double](repeating: 0, count: batch * co * ho * ho)
+        var dxRef = [Double](repeating: 0, count: x.count)
+        var dwRef = [Double](repeating: 0, count: w.count)
+        for n in 0..<batch {
+            for c in 0..<ci {
+                for i in 0..<hi {
+                    for j in 0..<hi {
+                        let xi = ((n * ci + c) * hi + i) * hi + j
+                        for o in 0..<co {
+                            for u in 0..<k {
+                                let r = i * s - p + u
+                                guard r >= 0 && r < ho else { continue }
+                                for v in 0..<k {
+                                    let q = j * s - p + v
+                                    guard q >= 0 && q < ho else { continue }
+                                    let yi = ((n * co + o) * ho + r) * ho + q, wi = ((c * co + o) * k + u) * k + v
+                                    yRef[yi] += Double(x[xi]) * Double(w[wi])
+                                    dxRef[xi] += Double(dy[yi]) * Double(w[wi])
+                                    dwRef[wi] += Double(dy[yi]) * Double(x[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        let bx = try uploadPadded(device, x), bw = try uploadPadded(device, w), bdy = try uploadPadded(device, dy)
+        let y = try uploadPadded(device, [Float](repeating: .nan, count: yRef.count))
+        let dx = try uploadPadded(device, [Float](repeating: .nan, count: x.count))
+        let dw = try uploadPadded(device, [Float](repeating: .nan, count: w.count))
+        device.conv2dBackwardInput(bx, weight: bw, into: y, geometry: g, accumulate: false)
+        device.conv2dForward(bdy, weight: bw, bias: nil, into: dx, geometry: g, activation: .identity)
+        device.conv2dBackwardWeight(bdy, bx, into: dw, geometry: g, accumulate: false)
+        #expect(mismatch(device.read(y), yRef, atol: 1e-4) == nil, "forward \(selector)")
+        #expect(mismatch(device.read(dx), dxRef, atol: 1e-4) == nil, "input gradient \(selector)")
+        #expect(mismatch(device.read(dw), dwRef, atol: 2e-4) == nil, "weight gradient \(selector)")
+
+        // The bias gradient (Co channels) through a 1×1 geometry whose output has the shape of y.
+        let biasShape = ConvGeometry(batch: batch, inChannels: 1, inHeight: ho, inWidth: ho, outChannels: co, kernel: (1, 1))
+        let db = try uploadPadded(device, [Float](repeating: .nan, count: co))
+        device.conv2dBackwardBias(bdy, into: db, geometry: biasShape, accumulate: false)
+        var dbRef = [Double](repeating: 0, count: co)
+        for index in dy.indices { dbRef[(index / (ho * ho)) % co] += Double(dy[index]) }
+        #expect(mismatch(device.read(db), dbRef, atol: 2e-4) == nil, "bias gradient \(selector)")
+        try device.checkHealth()
+    }
+}

@@ -1,1 +1,71 @@
-// Layers
+import Compute
+
+/// What one training or evaluation step tells its layers.
+///
+/// Randomness is derived from the step, never kept in the layers: a layer draws from
+/// ``randomStream(purpose:)`` with its declaration index as the purpose, so a run is reproducible and
+/// the CPU and OpenCL backends draw the same numbers.
+public struct StepContext: Equatable, Sendable {
+    /// Training mode (batch statistics, dropout active) or evaluation mode.
+    public var training: Bool
+    /// The run's seed: the Philox key of every draw.
+    public var seed: UInt64
+    /// The optimizer step, counting from 0.
+    public var step: Int
+
+    public init(training: Bool, seed: UInt64 = 0, step: Int = 0) {
+        self.training = training
+        self.seed = seed
+        self.step = step
+    }
+
+    /// The random stream of one purpose at this step: stream number = step·2¹⁶ + purpose.
+    /// Purposes are below 2¹⁶; layers use their declaration index (``ParameterLayout/reserveRandomStream()``).
+    public func randomStream(purpose: Int) -> RandomStream {
+        precondition(purpose >= 0 && purpose < 1 << 16, "random purpose \(purpose) outside 0..<65536")
+        return RandomStream(seed: seed, stream: UInt64(max(step, 0)) << 16 | UInt64(purpose))
+    }
+}
+
+/// A differentiable building block with an explicit forward/backward pair (the llm.c shape).
+///
+/// The life of a layer:
+/// 1. ``declareParameters(in:prefix:)`` records its parameters and state (PyTorch names) in a
+///    ``ParameterLayout``, from which a ``ParameterStore`` is built;
+/// 2. ``prepare(device:store:inputShape:batch:)`` looks its parameters up and allocates every workspace
+///    for one batch size;
+/// 3. ``forward(_:context:)`` and ``backward(_:context:needInputGradient:)`` run without allocating.
+///
+/// Shapes are per sample (no batch dimension); buffers hold `batch` samples back to back. The input
+/// given to `forward` must stay unchanged until the matching `backward`, which reads it.
+public protocol Layer: AnyObject {
+    /// The per-sample output shape for a per-sample input shape; throws ``LayerError`` when the input
+    /// cannot feed this layer.
+    func outputShape(for inputShape: [Int]) throws -> [Int]
+
+    /// Declares parameters and state under `prefix` (such as `"encoder.0."`, empty at the top).
+    func declareParameters(in layout: inout ParameterLayout, prefix: String)
+
+    /// Finds this layer's parameters in `store` and allocates its workspaces on `device` for `batch`
+    /// samples of `inputShape`.
+    func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws
+
+    /// y = f(x) for the prepared batch; returns a view of the layer's own output workspace (or of `x`
+    /// for layers that change only the shape).
+    func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice
+
+    /// Given dy = ∂L/∂y for the last forward pass, ADDS ∂L/∂θ into the store's gradient buffer and,
+    /// when `needInputGradient`, returns dx = ∂L/∂x (a view of the layer's own workspace, or of `dy`).
+    func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice?
+}
+
+extension Layer {
+    /// Runs ``forward(_:context:)``.
+    public func callAsFunction(_ x: BufferSlice, context: StepContext) -> BufferSlice {
+        forward(x, context: context)
+    }
+}
+
+/// The number of elements of a shape, ∏ dims.
+@inlinable
+func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }

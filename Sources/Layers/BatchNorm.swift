@@ -1,0 +1,153 @@
+import Compute
+
+/// Batch normalization over the channel dimension (PyTorch's `BatchNorm1d`/`BatchNorm2d` with affine
+/// parameters and running statistics). Use ``BatchNorm1d`` or ``BatchNorm2d``.
+///
+/// Training: x̂ = (x − μ_B)/√(σ²_B + ε) per channel over the batch and spatial positions, y = γ·x̂ + β, and
+/// running_mean ← (1−m)·running_mean + m·μ_B, running_var ← (1−m)·running_var + m·σ²_B (unbiased),
+/// num_batches_tracked += 1. Evaluation: the running statistics replace the batch ones.
+///
+/// Parameters `weight` (γ, 1) and `bias` (β, 0); state `running_mean` (0), `running_var` (1) and
+/// `num_batches_tracked` (0, an integer counter).
+public class BatchNorm: Layer {
+    /// Channels C.
+    public let features: Int
+    /// ε added to the variance.
+    public let epsilon: Float
+    /// m, the weight of the new batch statistics in the running ones.
+    public let momentum: Float
+    private let layerName: String
+    private let acceptedRanks: Set<Int>
+
+    private var gammaID: ParameterID?
+    private var betaID: ParameterID?
+    private var meanID: StateID?
+    private var varianceID: StateID?
+    private var countID: StateID?
+    private var prepared: Prepared?
+    private var input: BufferSlice?
+    private var trainedForward = true
+
+    private struct Prepared {
+        let device: any Device
+        let n: Int, spatial: Int
+        let gamma: BufferSlice, dgamma: BufferSlice, beta: BufferSlice, dbeta: BufferSlice
+        let runningMean: BufferSlice, runningVar: BufferSlice, batchesTracked: BufferSlice
+        let output: Buffer        // y [N, C, S]
+        let dinput: Buffer        // dx [N, C, S]
+        let savedMean: Buffer     // μ [C]
+        let savedInvStd: Buffer   // 1/√(σ² + ε) [C]
+        let ones: Buffer          // [C] ones
+        let zeros: Buffer         // [C] zeros
+        let scratch: Buffer       // [2C] saved statistics an evaluation-mode call may write
+    }
+
+    init(features: Int, epsilon: Float, momentum: Float, name: String, acceptedRanks: Set<Int>) {
+        self.features = features
+        self.epsilon = epsilon
+        self.momentum = momentum
+        self.layerName = name
+        self.acceptedRanks = acceptedRanks
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard features > 0, epsilon >= 0 else {
+            throw LayerError.invalidConfiguration(layer: layerName, message: "needs positive features and non-negative eps")
+        }
+        guard acceptedRanks.contains(inputShape.count), inputShape.first == features, inputShape.allSatisfy({ $0 > 0 }) else {
+            let ranks = acceptedRanks.sorted().map { "\($0)-D" }.joined(separator: " or ")
+            throw LayerError.invalidShape(layer: "\(layerName)(\(features))",
+                                          message: "expects \(ranks) per-sample inputs with \(features) channels first, got \(inputShape)")
+        }
+        return inputShape
+    }
+
+    public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
+        gammaID = layout.parameter(prefix + "weight", shape: [features], initializer: .constant(1))
+        betaID = layout.parameter(prefix + "bias", shape: [features], initializer: .constant(0))
+        meanID = layout.state(prefix + "running_mean", shape: [features], initializer: .constant(0))
+        varianceID = layout.state(prefix + "running_var", shape: [features], initializer: .constant(1))
+        countID = layout.state(prefix + "num_batches_tracked", shape: [], initializer: .constant(0), isInteger: true)
+    }
+
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+        _ = try outputShape(for: inputShape)
+        guard let gammaID, let betaID, let meanID, let varianceID, let countID else {
+            preconditionFailure("\(layerName): declareParameters before prepare")
+        }
+        let count = batch * elementCount(inputShape)
+        let ones = try device.makeBuffer(count: features, dtype: .float32)
+        device.fill(ones.whole, with: 1)
+        prepared = Prepared(
+            device: device, n: batch, spatial: elementCount(inputShape) / features,
+            gamma: store.value(gammaID), dgamma: store.gradient(gammaID),
+            beta: store.value(betaID), dbeta: store.gradient(betaID),
+            runningMean: store.state(meanID), runningVar: store.state(varianceID), batchesTracked: store.state(countID),
+            output: try device.makeBuffer(count: count, dtype: .float32),
+            dinput: try device.makeBuffer(count: count, dtype: .float32),
+            savedMean: try device.makeBuffer(count: features, dtype: .float32),
+            savedInvStd: try device.makeBuffer(count: features, dtype: .float32),
+            ones: ones,
+            zeros: try device.makeBuffer(count: features, dtype: .float32),
+            scratch: try device.makeBuffer(count: 2 * features, dtype: .float32))
+    }
+
+    public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
+        guard let p = prepared else { preconditionFailure("\(layerName): prepare before forward") }
+        input = x
+        trainedForward = context.training
+        let y = p.output.whole
+        // x [N, C, S] → y [N, C, S] = γ·x̂ + β
+        p.device.batchNormForward(x, gamma: p.gamma, beta: p.beta, runningMean: p.runningMean, runningVar: p.runningVar,
+                                  savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole, into: y,
+                                  n: p.n, channels: features, spatial: p.spatial, momentum: momentum,
+                                  epsilon: epsilon, training: context.training)
+        if context.training {
+            // num_batches_tracked += 1
+            p.device.axpby(alpha: 1, p.ones.slice(0, 1), beta: 1, p.batchesTracked)
+        }
+        return y
+    }
+
+    public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
+        guard let p = prepared, let x = input else { preconditionFailure("\(layerName): forward before backward") }
+        let d = p.device
+        let dx = p.dinput.whole
+        if trainedForward {
+            // dγ += Σ dy·x̂, dβ += Σ dy, dx = γ·σ⁻¹/M·(M·dy − Σdy − x̂·Σ dy·x̂) with M = N·S
+            d.batchNormBackward(dy, x: x, gamma: p.gamma, savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole,
+                                dx: dx, dgamma: p.dgamma, dbeta: p.dbeta, n: p.n, channels: features, spatial: p.spatial)
+        } else {
+            // Frozen statistics: x̂ = (x − running_mean)·σ⁻¹ with σ⁻¹ = 1/√(running_var + ε), computed as the
+            // evaluation-mode normalization of ones with γ = 1, β = 0 and a zero mean.
+            d.copy(p.runningMean, to: p.savedMean.whole)
+            d.batchNormForward(p.ones.whole, gamma: p.ones.whole, beta: p.zeros.whole, runningMean: p.zeros.whole,
+                               runningVar: p.runningVar, savedMean: p.scratch.slice(0, features), savedInvStd: p.scratch.slice(features, features),
+                               into: p.savedInvStd.whole, n: 1, channels: features, spatial: 1, momentum: 0,
+                               epsilon: epsilon, training: false)
+            // dγ += Σ dy·x̂ and dβ += Σ dy are the same sums as in training (its dx is replaced below).
+            d.batchNormBackward(dy, x: x, gamma: p.gamma, savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole,
+                                dx: dx, dgamma: p.dgamma, dbeta: p.dbeta, n: p.n, channels: features, spatial: p.spatial)
+            // dx = γ·σ⁻¹·dy: the evaluation-mode normalization of dy with β = 0 and a zero mean
+            d.batchNormForward(dy, gamma: p.gamma, beta: p.zeros.whole, runningMean: p.zeros.whole,
+                               runningVar: p.runningVar, savedMean: p.scratch.slice(0, features), savedInvStd: p.scratch.slice(features, features),
+                               into: dx, n: p.n, channels: features, spatial: p.spatial, momentum: 0,
+                               epsilon: epsilon, training: false)
+        }
+        return needInputGradient ? dx : nil
+    }
+}
+
+/// Batch normalization of [C] or [C, L] samples, PyTorch's `nn.BatchNorm1d`.
+public final class BatchNorm1d: BatchNorm {
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features: features, epsilon: eps, momentum: momentum, name: "BatchNorm1d", acceptedRanks: [1, 2])
+    }
+}
+
+/// Batch normalization of [C, H, W] samples, PyTorch's `nn.BatchNorm2d`.
+public final class BatchNorm2d: BatchNorm {
+    public init(_ features: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        super.init(features: features, epsilon: eps, momentum: momentum, name: "BatchNorm2d", acceptedRanks: [3])
+    }
+}

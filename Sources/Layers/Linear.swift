@@ -1,0 +1,95 @@
+import Compute
+
+/// A fully connected layer, PyTorch's `nn.Linear`: y = x·Wᵀ + b.
+///
+/// Parameters: `weight` [out, in] and `bias` [out], both U(−1/√in, 1/√in). The input's last dimension
+/// must be `in`; leading dimensions are treated as extra rows, as in PyTorch.
+public final class Linear: Layer, EpilogueFusable {
+    /// Input features.
+    public let inFeatures: Int
+    /// Output features.
+    public let outFeatures: Int
+    /// Whether the layer has a bias.
+    public let hasBias: Bool
+    var epilogue: Activation = .identity
+
+    private var weightID: ParameterID?
+    private var biasID: ParameterID?
+    private var prepared: Prepared?
+    private var input: BufferSlice?
+
+    private struct Prepared {
+        let device: any Device
+        let rows: Int
+        let weight: BufferSlice, dweight: BufferSlice
+        let bias: BufferSlice?, dbias: BufferSlice?
+        let output: Buffer     // y [rows, out]
+        let dpre: Buffer       // dy·act′ [rows, out]
+        let dinput: Buffer     // dx [rows, in]
+    }
+
+    /// A layer mapping `inFeatures` to `outFeatures`.
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.hasBias = bias
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inFeatures > 0, outFeatures > 0 else {
+            throw LayerError.invalidConfiguration(layer: "Linear", message: "features must be positive, got \(inFeatures)→\(outFeatures)")
+        }
+        guard let last = inputShape.last, last == inFeatures, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw LayerError.invalidShape(layer: "Linear(\(inFeatures)→\(outFeatures))",
+                                          message: "expects inputs whose last dimension is \(inFeatures), got \(inputShape)")
+        }
+        return inputShape.dropLast() + [outFeatures]
+    }
+
+    public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
+        weightID = layout.parameter(prefix + "weight", shape: [outFeatures, inFeatures], initializer: .fanIn(inFeatures))
+        biasID = hasBias ? layout.parameter(prefix + "bias", shape: [outFeatures], initializer: .fanIn(inFeatures)) : nil
+    }
+
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+        _ = try outputShape(for: inputShape)
+        guard let weightID else { preconditionFailure("Linear: declareParameters before prepare") }
+        let rows = batch * elementCount(inputShape) / inFeatures
+        prepared = Prepared(
+            device: device, rows: rows,
+            weight: store.value(weightID), dweight: store.gradient(weightID),
+            bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
+            output: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
+            dpre: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
+            dinput: try device.makeBuffer(count: rows * inFeatures, dtype: .float32))
+    }
+
+    public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
+        guard let p = prepared else { preconditionFailure("Linear: prepare before forward") }
+        input = x
+        let y = p.output.whole
+        // x [rows, in] · Wᵀ [in, out] + b [out] → y [rows, out], activation in the epilogue
+        p.device.gemm(x, transposeA: false, p.weight, transposeB: true, into: y, m: p.rows, n: outFeatures,
+                      k: inFeatures, alpha: 1, beta: 0, bias: p.bias, activation: epilogue)
+        return y
+    }
+
+    public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
+        guard let p = prepared, let x = input else { preconditionFailure("Linear: forward before backward") }
+        let d = p.device
+        // dpre [rows, out] = dy · act′(y)
+        let dpre = d.epilogueBackward(dy, output: p.output.whole, activation: epilogue, workspace: p.dpre.whole)
+        // dW [out, in] += dpreᵀ [out, rows] · x [rows, in]
+        d.gemm(dpre, transposeA: true, x, transposeB: false, into: p.dweight, m: outFeatures, n: inFeatures,
+               k: p.rows, alpha: 1, beta: 1, bias: nil, activation: .identity)
+        // db [out] += Σ_rows dpre
+        if let dbias = p.dbias {
+            d.reduce(dpre, rows: p.rows, cols: outFeatures, axis: .rows, op: .sum, scale: 1, into: dbias, accumulate: true)
+        }
+        guard needInputGradient else { return nil }
+        // dx [rows, in] = dpre [rows, out] · W [out, in]
+        let dx = p.dinput.whole
+        d.gemm(dpre, p.weight, into: dx, m: p.rows, n: inFeatures, k: outFeatures)
+        return dx
+    }
+}

@@ -1,0 +1,45 @@
+import Compute
+
+/// Updates every parameter of a ``ParameterStore`` from its gradient buffer, in one fused pass.
+///
+/// A step reads the store's ``ParameterStore/gradients`` (summed by the backward pass) and writes its
+/// ``ParameterStore/values``; it allocates nothing and reads nothing back to the host.
+public protocol Optimizer: AnyObject {
+    /// The learning rate of the next step; set it before each step to follow a schedule.
+    var learningRate: Float { get set }
+    /// Applies one update.
+    func step(store: ParameterStore)
+}
+
+/// Gradient-norm clipping on the device: s = min(1, maxNorm / (‖g‖₂ + 1e-6)) is computed into a
+/// one-element buffer (‖g‖² by a reduction, then the scale) that the optimizer kernels multiply every
+/// gradient by, so clipping never waits for the device.
+public final class GradientClipping {
+    /// The largest allowed global gradient norm.
+    public let maxNorm: Float
+    private let workspace: Buffer   // [‖g‖², s]
+
+    /// Allocates the two-element workspace on `device`.
+    public init(maxNorm: Float, device: any Device) throws {
+        self.maxNorm = maxNorm
+        workspace = try device.makeBuffer(count: 2, dtype: .float32)
+    }
+
+    /// The squared global norm ‖g‖² of the last ``scale(for:device:)`` (a one-element view).
+    public var squaredNorm: BufferSlice { workspace.slice(0, 1) }
+
+    /// Computes ‖g‖² and s for `gradients`; returns the one-element view of s.
+    public func scale(for gradients: BufferSlice, device: any Device) -> BufferSlice {
+        let scale = workspace.slice(1, 1)
+        guard gradients.count > 0 else {
+            device.fill(scale, with: 1)
+            return scale
+        }
+        // ‖g‖² = Σ g²
+        device.reduce(gradients, rows: 1, cols: gradients.count, axis: .all, op: .sumOfSquares, scale: 1,
+                      into: squaredNorm, accumulate: false)
+        // s = min(1, maxNorm / (‖g‖ + 1e-6))
+        device.clipScale(squaredNorm: squaredNorm, maxNorm: maxNorm, into: scale)
+        return scale
+    }
+}

@@ -1,0 +1,62 @@
+import Compute
+
+/// Layers applied one after another, PyTorch's `nn.Sequential`.
+///
+/// Children are named by position like PyTorch (`0.weight`, `2.bias`: activations and other
+/// parameter-free layers take an index too). When `fuse` is on, a Linear, Conv2d or ConvTranspose2d
+/// followed by an activation whose derivative is a function of its output (ReLU, LeakyReLU with slope ≥ 0,
+/// Sigmoid, Tanh) applies it in its epilogue and the activation layer passes through; the backward pass
+/// stays exact (dpre = dy·act′ from the fused output).
+public final class Sequential: Layer {
+    /// The children in order.
+    public let layers: [any Layer]
+
+    /// Chains `layers`; fusion marks the children, so a child belongs to one Sequential.
+    public init(_ layers: [any Layer], fuse: Bool = true) {
+        self.layers = layers
+        guard fuse else { return }
+        for (product, next) in zip(layers, layers.dropFirst()) {
+            guard let product = product as? any EpilogueFusable, product.epilogue == .identity,
+                  let activation = next as? ActivationLayer, !activation.isFused,
+                  activation.activation.derivativeFromOutput else { continue }
+            product.epilogue = activation.activation
+            activation.isFused = true
+        }
+    }
+
+    /// Chains the layers given in order.
+    public convenience init(fuse: Bool = true, _ layers: any Layer...) {
+        self.init(layers, fuse: fuse)
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        try layers.reduce(inputShape) { try $1.outputShape(for: $0) }
+    }
+
+    public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
+        for (i, layer) in layers.enumerated() {
+            layer.declareParameters(in: &layout, prefix: "\(prefix)\(i).")
+        }
+    }
+
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+        var shape = inputShape
+        for layer in layers {
+            try layer.prepare(device: device, store: store, inputShape: shape, batch: batch)
+            shape = try layer.outputShape(for: shape)
+        }
+    }
+
+    public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
+        layers.reduce(x) { $1.forward($0, context: context) }
+    }
+
+    public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
+        var gradient: BufferSlice? = dy
+        for (i, layer) in layers.enumerated().reversed() {
+            guard let g = gradient else { break }
+            gradient = layer.backward(g, context: context, needInputGradient: i > 0 || needInputGradient)
+        }
+        return needInputGradient ? gradient : nil
+    }
+}

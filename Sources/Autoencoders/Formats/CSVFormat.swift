@@ -136,8 +136,8 @@ private struct RowScanner {
                 field.removeAll(keepingCapacity: true)
                 fieldStartsQuoted = false
             case UInt8(ascii: "\n"):
-                line += 1
                 fields.append(try text(field))
+                line += 1
                 return fields
             case UInt8(ascii: "\r"):
                 break

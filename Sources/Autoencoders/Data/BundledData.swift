@@ -3,7 +3,10 @@
 public enum BundledData {
     /// The two parts of the digits data, split 1,500 / 297 by a seeded shuffle when the files were made.
     public enum Split: String, CaseIterable, Sendable {
-        case train, test
+        /// The 1,500 training samples.
+        case train
+        /// The 297 held-out samples.
+        case test
     }
 
     /// UCI optical digits: 8×8 images (shape `[1, 8, 8]`) scaled to [0, 1], labels 0–9;

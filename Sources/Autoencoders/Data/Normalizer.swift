@@ -10,7 +10,12 @@
 public struct Normalizer: Codable, Equatable, Sendable {
     /// The normalization rule.
     public enum Method: String, Codable, CaseIterable, Sendable {
-        case none, minmax, zscore
+        /// Identity: y = x.
+        case none
+        /// y = (x − min) / (max − min), per feature.
+        case minmax
+        /// y = (x − μ) / σ, per feature.
+        case zscore
     }
 
     /// The rule this normalizer was fitted with.

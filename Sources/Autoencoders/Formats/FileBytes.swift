@@ -14,13 +14,17 @@ enum FileBytes {
             throw DataError(file: path, .unreadable("no such file"))
         }
         if isDirectory.boolValue { throw DataError(file: path, .unreadable("is a directory, not a file")) }
-        let size: Int
+        let attributes: [FileAttributeKey: Any]
         do {
-            let attributes = try FileManager.default.attributesOfItem(atPath: path)
-            size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+            attributes = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
             throw DataError(file: path, .unreadable("cannot stat the file"))
         }
+        // Devices and pipes (`/dev/zero`, a FIFO) have no size to check and may never end.
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw DataError(file: path, .unreadable("not a regular file"))
+        }
+        let size = (attributes[.size] as? NSNumber)?.intValue ?? 0
         if size > limit { throw DataError(file: path, .absurdSize("file is \(size) bytes, limit \(limit)")) }
         do {
             let data = try Data(contentsOf: url, options: .mappedIfSafe)

@@ -2,10 +2,15 @@
 public struct HostTensor: Equatable, Sendable {
     /// The element values, with their type.
     public enum Elements: Equatable, Sendable {
+        /// IEEE 754 single precision (`<f4`, `F32`).
         case float32([Float])
+        /// IEEE 754 double precision (`<f8`, `F64`).
         case float64([Double])
+        /// Signed 32-bit integers (`<i4`, `I32`).
         case int32([Int32])
+        /// Signed 64-bit integers (`<i8`, `I64`).
         case int64([Int64])
+        /// Unsigned bytes (`|u1`, `U8`, IDX 0x08).
         case uint8([UInt8])
 
         /// The number of elements.

@@ -136,7 +136,7 @@ public enum IDXFormat {
         }
         let features: [Float]
         if case .uint8(let bytes) = tensor.elements {
-            features = bytes.map { Float($0) * (1 / 255) }
+            features = bytes.map { Float($0) / 255 }
         } else {
             features = try tensor.finiteFloats(file: name)
         }

@@ -27,7 +27,17 @@ let package = Package(
         ),
         .target(name: "Compute", dependencies: ["COpenCL", "CBLAS", "Kernels"]),
         .target(name: "Layers", dependencies: ["Compute"]),
-        .target(name: "Autoencoders", dependencies: ["Layers", "CZlib"]),
+        .target(
+            name: "Autoencoders",
+            dependencies: ["Layers", "CZlib"],
+            exclude: ["Resources/README.md"],
+            // Data small enough to ship (Resources/README.md): `PackageResources.wdbc_csv` and so on.
+            resources: [
+                "digits-train-images-idx3-ubyte.gz", "digits-train-labels-idx1-ubyte.gz",
+                "digits-test-images-idx3-ubyte.gz", "digits-test-labels-idx1-ubyte.gz",
+                "wdbc.csv",
+            ].map { .embedInCode("Resources/\($0)") }
+        ),
         .target(name: "AutoencoderKit", dependencies: ["Compute", "Layers", "Autoencoders"]),
         .executableTarget(
             name: "autoencoder",
@@ -43,7 +53,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
         .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
-        .testTarget(name: "AutoencodersTests", dependencies: ["Autoencoders", "TestSupport"]),
+        .testTarget(
+            name: "AutoencodersTests",
+            dependencies: ["Autoencoders", "TestSupport"],
+            resources: [.copy("Corpus")]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

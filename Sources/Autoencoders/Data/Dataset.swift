@@ -1,0 +1,117 @@
+/// A set of samples held on the host: an n×d feature matrix in row-major order, the shape of one sample,
+/// and optional integer labels.
+///
+/// Sample `i` is `features[i*d ..< (i+1)*d]` with `d = shape.reduce(1, *)`; an image sample has shape
+/// `[channels, height, width]` (the digits are `[1, 8, 8]`), a table row `[columns]`.
+public struct Dataset: Equatable, Sendable {
+    /// A name for messages and reports (the file name, or `digits-train`).
+    public var name: String
+    /// The shape of one sample; its product is `dimension`.
+    public var shape: [Int]
+    /// `count × dimension` values, sample after sample.
+    public var features: [Float]
+    /// One label per sample, when the source has them.
+    public var labels: [Int32]?
+
+    /// A data set of `features.count / shape.product` samples.
+    ///
+    /// - Precondition: `shape` is non-empty with positive extents, `features.count` is a multiple of the
+    ///   sample size, and `labels`, when given, has one entry per sample (loaders check these for files).
+    public init(name: String, shape: [Int], features: [Float], labels: [Int32]? = nil) {
+        precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "sample shape \(shape) must have positive extents")
+        let dimension = shape.reduce(1, *)
+        precondition(features.count % dimension == 0, "\(features.count) values are not whole samples of \(shape)")
+        precondition(labels == nil || labels!.count == features.count / dimension, "one label per sample")
+        self.name = name
+        self.shape = shape
+        self.features = features
+        self.labels = labels
+    }
+
+    /// The number of samples, n.
+    public var count: Int { features.count / dimension }
+
+    /// Values per sample, d = ∏ shape.
+    public var dimension: Int { shape.reduce(1, *) }
+
+    /// The features of sample `index`.
+    public func sample(_ index: Int) -> ArraySlice<Float> {
+        features[index * dimension ..< (index + 1) * dimension]
+    }
+
+    /// The samples at `indices`, in that order (repeats allowed).
+    ///
+    /// - Precondition: every index is in `0..<count`.
+    public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
+        let d = dimension
+        var picked = [Float]()
+        picked.reserveCapacity(indices.count * d)
+        for index in indices {
+            precondition(index >= 0 && index < count, "sample index \(index) outside 0..<\(count)")
+            picked.append(contentsOf: features[index * d ..< (index + 1) * d])
+        }
+        return Dataset(name: name ?? self.name, shape: shape, features: picked, labels: labels.map { all in indices.map { all[$0] } })
+    }
+
+    /// A seeded random split into a training part of `round(fraction × count)` samples and the rest.
+    ///
+    /// The permutation is a Fisher–Yates shuffle driven by `SplitMix64(seed:)`, so the same seed gives the
+    /// same split on every machine. Samples keep their shuffled order in both parts.
+    /// - Throws: `invalidArgument` when `fraction` is not within [0, 1].
+    public func split(seed: UInt64, fraction: Double) throws -> (train: Dataset, test: Dataset) {
+        guard fraction.isFinite, (0...1).contains(fraction) else {
+            throw DataError(file: name, .invalidArgument("split fraction \(fraction) is not within [0, 1]"))
+        }
+        var generator = SplitMix64(seed: seed)
+        var order = Array(0..<count)
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            let j = Int(generator.next(upperBound: UInt64(i + 1)))
+            order.swapAt(i, j)
+        }
+        let trainCount = Int((fraction * Double(count)).rounded())
+        return (subset(Array(order[..<trainCount]), name: name + "-train"),
+                subset(Array(order[trainCount...]), name: name + "-test"))
+    }
+
+    /// The samples whose label is in `keep`, in their original order.
+    ///
+    /// - Throws: `invalidArgument` when the data set has no labels.
+    public func filter(labels keep: Set<Int32>) throws -> Dataset {
+        guard let labels else { throw DataError(file: name, .invalidArgument("cannot filter by label: no labels")) }
+        let indices = labels.indices.filter { keep.contains(labels[$0]) }
+        return subset(indices)
+    }
+
+    /// The samples whose label is `label`.
+    public func filter(label: Int32) throws -> Dataset { try filter(labels: [label]) }
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a 64-bit state advanced by the golden-ratio increment and mixed,
+/// a small, fast, well-distributed generator used to make shuffles reproducible from a seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// A generator whose sequence is fixed by `seed`.
+    public init(seed: UInt64) { state = seed }
+
+    /// The next 64 random bits: `z = state += 0x9E3779B97F4A7C15`, then two xor-shift-multiply rounds.
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A uniform integer in `0..<upperBound` (Lemire's multiply-shift with rejection, so unbiased).
+    ///
+    /// - Precondition: `upperBound > 0`.
+    public mutating func next(upperBound: UInt64) -> UInt64 {
+        precondition(upperBound > 0, "upper bound must be positive")
+        let threshold = (0 &- upperBound) % upperBound
+        while true {
+            let (high, low) = next().multipliedFullWidth(by: upperBound)
+            if low >= threshold { return high }
+        }
+    }
+}

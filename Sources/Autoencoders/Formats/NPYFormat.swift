@@ -1,0 +1,255 @@
+import Foundation
+
+/// NumPy's `.npy` format, versions 1.0, 2.0 and 3.0.
+///
+/// Layout: `\x93NUMPY`, major and minor version bytes, the header length (UInt16 little-endian in 1.0,
+/// UInt32 in 2.0/3.0), then a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }`
+/// padded with spaces to a multiple of 64 bytes and ended by `\n`, then the raw elements in C order.
+/// Read dtypes: `<f4 <f8 <i4 <i8 |u1` (`<u1`, `|i1` not). Fortran order and big-endian data are refused.
+public enum NPYFormat {
+    /// Files claiming more elements than this (2^31) are refused as absurd.
+    public static let maxElements = 1 << 31
+    /// Headers longer than this (1 MiB) are refused.
+    public static let maxHeaderLength = 1 << 20
+
+    private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+
+    /// Decodes `.npy` bytes into a tensor; `file` names the source in errors.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> HostTensor {
+        if bytes.isEmpty { throw DataError(file: file, .empty) }
+        var reader = ByteReader(bytes, file: file)
+        let head = try reader.take(min(6, bytes.count), "the magic string")
+        guard head.elementsEqual(magic) else { throw DataError(file: file, .badMagic("not an .npy file (expected \\x93NUMPY)")) }
+        let version = try reader.take(2, "the version")
+        let major = version[version.startIndex]
+        let headerLength: Int
+        switch major {
+        case 1: headerLength = Int(try reader.uintLittleEndian(2, "the header length"))
+        case 2, 3: headerLength = Int(try reader.uintLittleEndian(4, "the header length"))
+        default: throw DataError(file: file, .unsupported("npy format version \(major).\(version[version.startIndex + 1])"))
+        }
+        if headerLength > maxHeaderLength {
+            throw DataError(file: file, .absurdSize("header length \(headerLength), limit \(maxHeaderLength)"))
+        }
+        let headerBytes = try reader.take(headerLength, "the \(headerLength)-byte header")
+        guard let headerText = String(validating: headerBytes, as: UTF8.self) else {
+            throw DataError(file: file, .malformed("header is not valid text"))
+        }
+        let header = try Header(parsing: headerText, file: file)
+        if header.fortranOrder { throw DataError(file: file, .unsupported("fortran_order True (only C order is read)")) }
+        guard let count = checkedProduct(header.shape, limit: maxElements) else {
+            throw DataError(file: file, .absurdSize("shape \(dimsText(header.shape)) exceeds \(maxElements) elements"))
+        }
+        let elementSize: Int
+        switch header.descr {
+        case "<f4", "<i4": elementSize = 4
+        case "<f8", "<i8": elementSize = 8
+        case "|u1", "<u1": elementSize = 1
+        default: throw DataError(file: file, .unsupported("dtype \(DataError.quoted(header.descr))"))
+        }
+        let needed = count * elementSize
+        if reader.remaining < needed {
+            throw DataError(file: file, .truncated(needed: "header promises \(reader.offset) + \(dimsText(header.shape))×\(elementSize) bytes", actual: bytes.count))
+        }
+        if reader.remaining > needed {
+            throw DataError(file: file, .trailingBytes(expected: reader.offset + needed, actual: bytes.count))
+        }
+        let data = bytes[reader.offset...]
+        let elements: HostTensor.Elements
+        switch header.descr {
+        case "<f4": elements = .float32(decodeLittleEndian(data, count: count, as: UInt32.self).map { Float(bitPattern: $0) })
+        case "<f8": elements = .float64(decodeLittleEndian(data, count: count, as: UInt64.self).map { Double(bitPattern: $0) })
+        case "<i4": elements = .int32(decodeLittleEndian(data, count: count, as: UInt32.self).map { Int32(bitPattern: $0) })
+        case "<i8": elements = .int64(decodeLittleEndian(data, count: count, as: UInt64.self).map { Int64(bitPattern: $0) })
+        default: elements = .uint8(Array(data))
+        }
+        return HostTensor(shape: header.shape, elements: elements)
+    }
+
+    /// Loads an `.npy` file as a tensor.
+    public static func read(_ url: URL) throws -> HostTensor {
+        try decode(try FileBytes.read(url), file: url.lastPathComponent)
+    }
+
+    /// Loads an `.npy` file as a data set: the first axis indexes samples, the rest is the sample shape
+    /// (`[1]` for a 1-D file); values are converted to `Float` as stored (bytes are not rescaled) and must
+    /// be finite. Labels, when `labels` is given, come from a 1-D integer `.npy` of the same length.
+    public static func load(_ url: URL, labels: URL? = nil) throws -> Dataset {
+        let name = url.lastPathComponent
+        let tensor = try read(url)
+        guard let n = tensor.shape.first else { throw DataError(file: name, .malformed("a 0-d array holds no samples")) }
+        if n == 0 { throw DataError(file: name, .malformed("no samples (first extent is 0)")) }
+        var sampleShape = Array(tensor.shape.dropFirst())
+        if sampleShape.isEmpty { sampleShape = [1] }
+        if sampleShape.contains(0) { throw DataError(file: name, .malformed("sample shape \(dimsText(sampleShape)) has a zero extent")) }
+        let features = try tensor.finiteFloats(file: name)
+        var labelValues: [Int32]?
+        if let labels {
+            let labelName = labels.lastPathComponent
+            let labelTensor = try read(labels)
+            guard labelTensor.shape == [n] else {
+                throw DataError(file: labelName, .mismatch("labels have shape \(dimsText(labelTensor.shape)), \(name) has \(n) samples"))
+            }
+            labelValues = try labelTensor.labels(file: labelName)
+        }
+        return Dataset(name: name, shape: sampleShape, features: features, labels: labelValues)
+    }
+
+    /// The `.npy` bytes of `tensor` (float32 as `<f4`, float64 `<f8`, int32 `<i4`, int64 `<i8`, uint8 `|u1`),
+    /// version 1.0 unless the header needs 2.0, header padded so the data starts on a 64-byte boundary.
+    public static func encode(_ tensor: HostTensor) -> [UInt8] {
+        let descr: String
+        switch tensor.elements {
+        case .float32: descr = "<f4"
+        case .float64: descr = "<f8"
+        case .int32: descr = "<i4"
+        case .int64: descr = "<i8"
+        case .uint8: descr = "|u1"
+        }
+        let shapeText = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
+        let version1 = header.count + 1 + 10 < 65536
+        let prefix = version1 ? 10 : 12
+        let padding = (64 - (prefix + header.count + 1) % 64) % 64
+        header += [UInt8](repeating: UInt8(ascii: " "), count: padding) + [UInt8(ascii: "\n")]
+        var bytes = magic + [version1 ? 1 : 2, 0]
+        if version1 {
+            bytes += [UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
+        } else {
+            bytes += (0..<4).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) }
+        }
+        bytes += header
+        bytes.reserveCapacity(bytes.count + tensor.elements.count * tensor.elements.elementSize)
+        switch tensor.elements {
+        case .float32(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
+        case .float64(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
+        case .int32(let v): appendLittleEndian(v.map { UInt32(bitPattern: $0) }, to: &bytes)
+        case .int64(let v): appendLittleEndian(v.map { UInt64(bitPattern: $0) }, to: &bytes)
+        case .uint8(let v): bytes += v
+        }
+        return bytes
+    }
+
+    /// Writes `tensor` to `url` as `.npy`, atomically (`AtomicFile`).
+    public static func write(_ tensor: HostTensor, to url: URL) throws {
+        try AtomicFile.write(encode(tensor), to: url)
+    }
+
+    /// The parsed header dict: `descr`, `fortran_order`, `shape`.
+    private struct Header {
+        var descr = ""
+        var fortranOrder = false
+        var shape: [Int] = []
+
+        /// Parses the Python literal `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
+        init(parsing text: String, file: String) throws {
+            var scanner = LiteralScanner(text: Array(text.unicodeScalars), file: file)
+            try scanner.expect("{")
+            var keys = Set<String>()
+            while !scanner.consume("}") {
+                let key = try scanner.string()
+                try scanner.expect(":")
+                switch key {
+                case "descr": descr = try scanner.string()
+                case "fortran_order": fortranOrder = try scanner.bool()
+                case "shape": shape = try scanner.tuple()
+                default: throw DataError(file: file, .malformed("unexpected header key \(DataError.quoted(key))"))
+                }
+                keys.insert(key)
+                if !scanner.consume(",") {
+                    try scanner.expect("}")
+                    break
+                }
+            }
+            for key in ["descr", "fortran_order", "shape"] where !keys.contains(key) {
+                throw DataError(file: file, .malformed("header lacks \(DataError.quoted(key))"))
+            }
+            if !scanner.atEnd { throw DataError(file: file, .malformed("text after the header dict")) }
+        }
+    }
+
+    /// A scanner for the small Python literal subset used by `.npy` headers.
+    private struct LiteralScanner {
+        let text: [Unicode.Scalar]
+        let file: String
+        var index = 0
+
+        init(text: [Unicode.Scalar], file: String) {
+            self.text = text
+            self.file = file
+        }
+
+        var atEnd: Bool {
+            var i = index
+            while i < text.count, text[i].properties.isWhitespace { i += 1 }
+            return i == text.count
+        }
+
+        mutating func skipSpace() {
+            while index < text.count, text[index].properties.isWhitespace { index += 1 }
+        }
+
+        mutating func consume(_ symbol: Unicode.Scalar) -> Bool {
+            skipSpace()
+            if index < text.count, text[index] == symbol {
+                index += 1
+                return true
+            }
+            return false
+        }
+
+        mutating func expect(_ symbol: Unicode.Scalar) throws {
+            if !consume(symbol) { throw DataError(file: file, .malformed("header: expected '\(symbol)' at character \(index)")) }
+        }
+
+        mutating func string() throws -> String {
+            skipSpace()
+            guard index < text.count, text[index] == "'" || text[index] == "\"" else {
+                throw DataError(file: file, .malformed("header: expected a string at character \(index)"))
+            }
+            let quote = text[index]
+            index += 1
+            var value = String.UnicodeScalarView()
+            while index < text.count, text[index] != quote {
+                value.append(text[index])
+                index += 1
+            }
+            guard index < text.count else { throw DataError(file: file, .malformed("header: unterminated string")) }
+            index += 1
+            return String(value)
+        }
+
+        mutating func bool() throws -> Bool {
+            skipSpace()
+            for (word, value) in [("True", true), ("False", false)] {
+                let scalars = Array(word.unicodeScalars)
+                if index + scalars.count <= text.count, Array(text[index..<index + scalars.count]) == scalars {
+                    index += scalars.count
+                    return value
+                }
+            }
+            throw DataError(file: file, .malformed("header: expected True or False at character \(index)"))
+        }
+
+        mutating func tuple() throws -> [Int] {
+            try expect("(")
+            var values: [Int] = []
+            while !consume(")") {
+                skipSpace()
+                var digits = ""
+                while index < text.count, ("0"..."9").contains(text[index]) {
+                    digits.unicodeScalars.append(text[index])
+                    index += 1
+                }
+                guard !digits.isEmpty else { throw DataError(file: file, .malformed("header: shape holds a non-integer at character \(index)")) }
+                guard let value = Int(digits) else { throw DataError(file: file, .absurdSize("shape extent \(digits)")) }
+                values.append(value)
+                if !consume(",") {
+                    try expect(")")
+                    break
+                }
+            }
+            return values
+        }
+    }
+}

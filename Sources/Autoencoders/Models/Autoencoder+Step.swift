@@ -170,8 +170,8 @@ extension Autoencoder {
                 device.reduce(klPerSample.whole, rows: 1, cols: b, axis: .all, op: .sum, scale: scale,
                               into: work.scalar.whole, accumulate: false)
                 let batchKL = Double(device.read(work.scalar.whole)[0])
-                weight = Float(capacity.gamma * (batchKL >= capacity.target ? 1 : -1))
-                device.fill(work.scalar.whole, with: Float(b * capacity.gamma * abs(batchKL - capacity.target)))
+                weight = Float(capacity.gamma * (batchKL >= capacity.target ? 1.0 : -1.0))
+                device.fill(work.scalar.whole, with: Float(Double(b) * capacity.gamma * abs(batchKL - capacity.target)))
                 device.axpby(alpha: 1, work.scalar.whole, beta: 1, sums.slice(EpochSums.objective, 1))
             } else {
                 accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))

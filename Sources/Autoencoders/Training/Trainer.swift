@@ -111,6 +111,13 @@ public final class Trainer {
         }
     }
 
+    /// Puts back the counters of a resumed run.
+    func restoreProgress(history: [EpochMetrics], step: Int, best: (loss: Double, epoch: Int)?) {
+        self.history = history
+        self.step = step
+        self.best = best
+    }
+
     /// The KL term in force at a step.
     func klTerm(step: Int) -> Autoencoder.KLTerm {
         let beta = config.klSchedule.weight(step: step, beta: model.config.beta)

@@ -19,12 +19,21 @@ func trainRegression(selector: String, steps: Int = 400) throws -> (initial: Dou
 
     var rng = TestRandom(seed: 31)
     let x = rng.array(batch * 4)
-    let t = (0..<batch).map { sin(x[4 * $0]) + x[4 * $0 + 1] * x[4 * $0 + 2] }
+    let t: [Float] = (0..<batch).map { (i: Int) -> Float in
+        let product: Float = x[4 * i + 1] * x[4 * i + 2]
+        return sin(x[4 * i]) + product
+    }
     let input = try device.makeBuffer(x), target = try device.makeBuffer(t)
     let dy = try device.makeBuffer(count: batch, dtype: .float32)
 
     func loss(_ y: BufferSlice) -> Double {
-        zip(device.read(y), t).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) } / Double(batch)
+        let prediction = device.read(y)
+        var sum = 0.0
+        for i in 0..<batch {
+            let error = Double(prediction[i]) - Double(t[i])
+            sum += error * error
+        }
+        return sum / Double(batch)
     }
     var initial = 0.0
     for step in 0..<steps {
@@ -48,10 +57,10 @@ func trainRegression(selector: String, steps: Int = 400) throws -> (initial: Dou
     func mlpLearnsRegression(selector: String) throws {
         let (initial, final) = try trainRegression(selector: selector)
         #expect(initial > 0.2, "\(selector): initial loss \(initial)")
-        #expect(final < 0.01, "\(selector): final loss \(final) after 400 Adam steps")
+        #expect(final < 0.003, "\(selector): final loss \(final) after 400 Adam steps (about 6e-4 expected)")
         if selector != "cpu" {
             let cpu = try trainRegression(selector: "cpu")
-            #expect(abs(final - cpu.final) <= 0.05 * cpu.final + 1e-4, "\(selector) final \(final) vs cpu \(cpu.final)")
+            #expect(abs(final - cpu.final) <= 0.01 * cpu.final, "\(selector) final \(final) vs cpu \(cpu.final)")
         }
     }
 }

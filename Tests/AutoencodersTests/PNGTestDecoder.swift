@@ -48,7 +48,7 @@ enum PNGTestDecoder {
         let width = Int(bigEndian(header, at: 0)), height = Int(bigEndian(header, at: 4))
         guard width > 0, height > 0 else { throw Failure.badLayout("size \(width)×\(height)") }
         guard header[8] == 8, header[10] == 0, header[11] == 0, header[12] == 0 else {
-            throw Failure.unsupported("depth \(header[8]) compression \(header[10]) filter \(header[11]) interlace \(header[12])")
+            throw Failure.unsupported("depth, compression, filter, interlace \(Array(header[8...]))")
         }
         let channels: Int
         switch header[9] {

@@ -47,7 +47,8 @@ private func count(_ color: RGBColor, in raster: Raster, _ rect: PixelRect? = ni
 
 /// Whether `color` appears within `radius` pixels of (x, y).
 private func has(_ color: RGBColor, near x: Double, _ y: Double, in raster: Raster, radius: Int = 1) -> Bool {
-    count(color, in: raster, PixelRect(x: Int(x) - radius, y: Int(y) - radius, width: 2 * radius + 1, height: 2 * radius + 1)) > 0
+    let square = PixelRect(x: Int(x) - radius, y: Int(y) - radius, width: 2 * radius + 1, height: 2 * radius + 1)
+    return count(color, in: raster, square) > 0
 }
 
 @Suite("PNG encoding")
@@ -80,7 +81,8 @@ struct PNGEncoderTests {
         // Rows 0…: the first row is a horizontal ramp (Sub wins), later rows repeat the row above (Up wins).
         let width = 40, height = 6
         let pixels = (0..<height).flatMap { _ in (0..<width).map { UInt8($0 * 6) } }
-        let decoded = try PNGTestDecoder.decode(PNGEncoder().encode(PixelImage(width: width, height: height, format: .gray8, bytes: pixels)))
+        let image = PixelImage(width: width, height: height, format: .gray8, bytes: pixels)
+        let decoded = try PNGTestDecoder.decode(PNGEncoder().encode(image))
         #expect(decoded.filters[0] == 1)
         #expect(decoded.filters.dropFirst().allSatisfy { $0 == 2 })
         #expect(decoded.pixels == pixels)
@@ -89,7 +91,8 @@ struct PNGEncoderTests {
     @Test func largeImagesSplitIntoSeveralIDATChunksAndStillDecode() throws {
         let width = 700, height = 600  // 1.26 MB of noise: the zlib stream exceeds one 1 MiB IDAT piece
         let pixels = testBytes(width * height * 3, seed: 42)
-        let png = try PNGEncoder(compressionLevel: 1).encode(PixelImage(width: width, height: height, format: .rgb8, bytes: pixels))
+        let image = PixelImage(width: width, height: height, format: .rgb8, bytes: pixels)
+        let png = try PNGEncoder(compressionLevel: 1).encode(image)
         let idat: [UInt8] = Array("IDAT".utf8)
         let idatCount = (0..<png.count - 3).filter { Array(png[$0..<$0 + 4]) == idat }.count
         #expect(idatCount >= 2)
@@ -98,7 +101,8 @@ struct PNGEncoderTests {
     }
 
     @Test func decoderRejectsCorruptedFiles() throws {
-        var png = try PNGEncoder().encode(PixelImage(width: 4, height: 4, format: .gray8, bytes: testBytes(16, seed: 1)))
+        let image = PixelImage(width: 4, height: 4, format: .gray8, bytes: testBytes(16, seed: 1))
+        var png = try PNGEncoder().encode(image)
         png[png.count - 20] ^= 0x01  // inside the IDAT data
         #expect(throws: PNGTestDecoder.Failure.self) { try PNGTestDecoder.decode(png) }
     }
@@ -128,7 +132,8 @@ struct PNGEncoderTests {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("check.png")
-        try PNGEncoder().write(PixelImage(width: 9, height: 7, format: .rgb8, bytes: gradientBytes(width: 9, height: 7, channels: 3)), to: url)
+        let pixels = gradientBytes(width: 9, height: 7, channels: 3)
+        try PNGEncoder().write(PixelImage(width: 9, height: 7, format: .rgb8, bytes: pixels), to: url)
         // Independent reader: walk the chunks, check each CRC with zlib.crc32, inflate IDAT, print the sizes.
         let script = """
             import struct, sys, zlib
@@ -196,11 +201,13 @@ struct RasterTests {
     @Test func circlesAreRoundAndClipped() {
         var raster = Raster(width: 30, height: 30)
         raster.fillCircle(centerX: 15, centerY: 15, radius: 6, .black)
-        #expect(raster[15, 15] == .black && raster[15, 10] == .black && raster[15, 23] == .white && raster[20, 20] != .black)
+        #expect(raster[15, 15] == .black && raster[15, 10] == .black)
+        #expect(raster[15, 23] == .white && raster[20, 20] != .black)
         let darkArea = Double(count(.black, in: raster))
         #expect(abs(darkArea - Double.pi * 36) < 2 * Double.pi * 6)  // within one perimeter of πr²
         var clipped = Raster(width: 30, height: 30)
-        clipped.fillCircle(centerX: 15, centerY: 15, radius: 6, .black, clip: PixelRect(x: 0, y: 0, width: 15, height: 30))
+        let leftHalf = PixelRect(x: 0, y: 0, width: 15, height: 30)
+        clipped.fillCircle(centerX: 15, centerY: 15, radius: 6, .black, clip: leftHalf)
         #expect(clipped[17, 15] == .white && clipped[13, 15] == .black)
     }
 
@@ -230,13 +237,14 @@ struct RasterTests {
         let box = PixelRect(x: 5, y: 3, width: size.height, height: size.width)
         #expect(count(.black, in: raster, box) > 20)
         #expect(count(.black, in: raster) == count(.black, in: raster, box))
-        // Reads bottom to top: the first letter "l" is a vertical stroke in the font, so it is horizontal at the bottom.
+        // Reads bottom to top: the first letter "l", a vertical stroke in the font, lies horizontally at the bottom.
         let lastRow = (0..<40).filter { raster[$0, box.y + box.height - 3] == .black }
         #expect(lastRow.count >= 3)
     }
 
     @Test func glyphsOfDistinctCharactersDiffer() {
-        let characters = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz.,:;-+=_()[]/%!?<>*#βμσ×")
+        let characters = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            + Array("abcdefghijklmnopqrstuvwxyz.,:;-+=_()[]/%!?<>*#βμσ×")
         var seen: [[UInt8]: Character] = [:]
         for character in characters {
             var raster = Raster(width: 7, height: 11)
@@ -286,7 +294,8 @@ struct ImageGridTests {
             }
         }
         // Padding between tiles keeps the background; the empty eighth and ninth cells too.
-        #expect(raster[layout.tile(0).x + layout.tile(0).width, layout.tile(0).y] == RGBColor(red: 255, green: 0, blue: 255))
+        let first = layout.tile(0)
+        #expect(raster[first.x + first.width, first.y] == RGBColor(red: 255, green: 0, blue: 255))
         #expect(raster[layout.tile(8).x + 1, layout.tile(8).y + 1] == RGBColor(red: 255, green: 0, blue: 255))
     }
 
@@ -314,11 +323,16 @@ struct ImageGridTests {
         #expect(count(.black, in: raster, headerArea) > 100)
         // Labels do not spill into the (white) tiles.
         for i in 0..<8 { #expect(count(.black, in: raster, layout.tile(i)) == 0) }
+        // Column labels about as wide as a tile drop to text scale 1 (a 9-pixel line instead of 18).
+        var crowded = grid
+        crowded.columnLabels = ["-3σ", "0", "+3σ", "x"]
+        #expect(crowded.layout(count: 8, height: 8, width: 8).gridY == layout.gridY - 9)
     }
 
     @Test func gridPNGRoundTrips() throws {
         let values = (0..<4 * 2 * 3).map { Float($0) / 23 }
-        let raster = ImageGrid(columns: 2, scale: 2, padding: 1).render(values, count: 4, channels: 1, height: 2, width: 3)
+        let grid = ImageGrid(columns: 2, scale: 2, padding: 1)
+        let raster = grid.render(values, count: 4, channels: 1, height: 2, width: 3)
         let decoded = try PNGTestDecoder.decode(raster.pngData())
         #expect(decoded.width == raster.width && decoded.height == raster.height && decoded.pixels == raster.pixels)
     }
@@ -381,11 +395,14 @@ struct PlotTests {
         #expect(count(orange, in: raster, frame.plot) > 100)
         // Pixel variance: far from a blank canvas.
         let mean = raster.pixels.reduce(0.0) { $0 + Double($1) } / Double(raster.pixels.count)
-        let variance = raster.pixels.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(raster.pixels.count)
+        let squares = raster.pixels.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) }
+        let variance = squares / Double(raster.pixels.count)
         #expect(variance > 100)
         // Tick labels and titles: dark pixels left of and below the plot area.
-        #expect(count(.black, in: raster, PixelRect(x: 0, y: frame.plot.y, width: frame.plot.x - 6, height: frame.plot.height)) > 100)
-        #expect(count(.black, in: raster, PixelRect(x: frame.plot.x, y: frame.plot.y + frame.plot.height + 6, width: frame.plot.width, height: 60)) > 100)
+        let area = frame.plot
+        let leftMargin = PixelRect(x: 0, y: area.y, width: area.x - 6, height: area.height)
+        let bottomMargin = PixelRect(x: area.x, y: area.y + area.height + 6, width: area.width, height: 60)
+        #expect(count(.black, in: raster, leftMargin) > 100 && count(.black, in: raster, bottomMargin) > 100)
         // The legend landed where the curves are not and holds both swatch colours.
         #expect(count(blue, in: raster, legend) > 10 && count(orange, in: raster, legend) > 5)
     }
@@ -402,7 +419,8 @@ struct PlotTests {
     @Test func validationLossAgainstLatentSizeOnALogXAxis() throws {
         let sizes: [Double] = [2, 4, 8, 16, 32]
         let plot = LinePlot(xLabel: "latent size", yLabel: "validation loss",
-                            series: [.init(name: "AE", x: sizes, y: [0.9, 0.6, 0.45, 0.4, 0.41], markers: true)], logX: true)
+                            series: [.init(name: "AE", x: sizes, y: [0.9, 0.6, 0.45, 0.4, 0.41], markers: true)],
+                            logX: true)
         let frame = plot.frame()
         let gaps = zip(sizes, sizes.dropFirst()).map { frame.pixelX($1)! - frame.pixelX($0)! }
         #expect(gaps.allSatisfy { abs($0 - gaps[0]) < 1e-9 })
@@ -421,8 +439,10 @@ struct PlotTests {
         let raster = plot.render()
         let legend = frame.legendBox(occupied: [])!
         var diagonalHits = 0
-        for t in stride(from: 0.1, through: 0.9, by: 0.1) where !legend.contains(x: Int(frame.pixelX(t)!), y: Int(frame.pixelY(t)!)) {
-            if has(.gray, near: frame.pixelX(t)!, frame.pixelY(t)!, in: raster, radius: 3) { diagonalHits += 1 }
+        for t in stride(from: 0.1, through: 0.9, by: 0.1) {
+            let x = frame.pixelX(t)!, y = frame.pixelY(t)!
+            guard !legend.contains(x: Int(x), y: Int(y)) else { continue }
+            if has(.gray, near: x, y, in: raster, radius: 3) { diagonalHits += 1 }
         }
         #expect(diagonalHits >= 5)
         #expect(has(RGBColor.palette[0], near: frame.pixelX(0.1)!, frame.pixelY(0.8)!, in: raster))
@@ -481,7 +501,8 @@ struct PlotTests {
 @Suite("HTML report")
 struct HTMLReportTests {
     @Test func embedsImagesAndEscapesText() throws {
-        let raster = ImageGrid(columns: 2, scale: 2).render([0, 0.5, 1, 0.25], count: 4, channels: 1, height: 1, width: 1)
+        let grid = ImageGrid(columns: 2, scale: 2)
+        let raster = grid.render([0, 0.5, 1, 0.25], count: 4, channels: 1, height: 1, width: 1)
         let png = try raster.pngData()
         var report = HTMLReport(title: "Loss < 1 & \"done\"", summary: "a <b>bold</b> claim",
                                 metrics: [.init("test MSE", 0.012345678), .init("epochs", 30)])

@@ -142,7 +142,8 @@ public struct HTMLReport: Sendable {
         case .metrics(let metrics):
             return metricsTable(metrics)
         case .table(let header, let rows):
-            var table = "<table>\n<thead><tr>" + header.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
+            let headings = header.map { "<th>\(escape($0))</th>" }.joined()
+            var table = "<table>\n<thead><tr>" + headings + "</tr></thead>\n<tbody>\n"
             for row in rows { table += "<tr>" + row.map { "<td>\(escape($0))</td>" }.joined() + "</tr>\n" }
             return table + "</tbody>\n</table>\n"
         case .preformatted(let text):

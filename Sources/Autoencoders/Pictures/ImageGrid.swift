@@ -18,7 +18,8 @@ public struct ImageGrid: Sendable {
     public var background: RGBColor
     /// Text left of each row (for example "input", "recon", "z3"); extra labels beyond the rows are ignored.
     public var rowLabels: [String]
-    /// Text above each column (for example "−3σ" … "+3σ").
+    /// Text above each column (for example "−3σ" … "+3σ"), drawn at text scale 1 when a label is about as wide as
+    /// a tile.
     public var columnLabels: [String]
     /// Text above the grid (may be empty).
     public var title: String
@@ -84,7 +85,8 @@ public struct ImageGrid: Sendable {
         let labelWidth = labelled.map { BitmapFont.size(of: $0, scale: text).width }.max() ?? 0
         let labelArea = labelWidth > 0 ? labelWidth + 2 * BitmapFont.advance * text / 2 : 0
         let titleArea = title.isEmpty ? 0 : line + 4
-        let columnLabelArea = columnLabels.isEmpty ? 0 : line + 2
+        let columnLabelArea =
+            columnLabels.isEmpty ? 0 : BitmapFont.lineHeight * columnLabelScale(tileWidth: tileWidth) + 2
         let gridX = labelArea + padding
         let gridY = titleArea + columnLabelArea + padding
         let gridWidth = columns * tileWidth + (columns + 1) * padding
@@ -117,7 +119,8 @@ public struct ImageGrid: Sendable {
                         : RGBColor(
                             red: Self.byte(values[offset]), green: Self.byte(values[offset + plane]),
                             blue: Self.byte(values[offset + 2 * plane]))
-                    raster.fillRect(PixelRect(x: tile.x + x * scale, y: tile.y + y * scale, width: scale, height: scale), color)
+                    let block = PixelRect(x: tile.x + x * scale, y: tile.y + y * scale, width: scale, height: scale)
+                    raster.fillRect(block, color)
                 }
             }
         }
@@ -126,19 +129,29 @@ public struct ImageGrid: Sendable {
         for (row, label) in rowLabels.prefix(layout.rows).enumerated() {
             let top = layout.tile(row * layout.columns).y
             raster.drawText(
-                label, x: BitmapFont.advance * text / 2, y: top + (layout.tileHeight - capHeight) / 2, scale: text, textColor)
+                label, x: BitmapFont.advance * text / 2, y: top + (layout.tileHeight - capHeight) / 2, scale: text,
+                textColor)
         }
+        let columnScale = columnLabelScale(tileWidth: layout.tileWidth)
         for (column, label) in columnLabels.prefix(layout.columns).enumerated() {
             let tile = layout.tile(column)
-            let labelWidth = BitmapFont.size(of: label, scale: text).width
+            let labelWidth = BitmapFont.size(of: label, scale: columnScale).width
             raster.drawText(
-                label, x: tile.x + (tile.width - labelWidth) / 2, y: tile.y - layout.padding - BitmapFont.lineHeight * text,
-                scale: text, textColor)
+                label, x: tile.x + (tile.width - labelWidth) / 2,
+                y: tile.y - layout.padding - BitmapFont.lineHeight * columnScale, scale: columnScale, textColor)
         }
         if !title.isEmpty {
             raster.drawText(title, x: layout.padding, y: 2, scale: text, textColor)
         }
         return raster
+    }
+
+    /// `textScale`, or 1 when the widest column label at that scale would come within `textScale` pixels of the
+    /// tile width.
+    private func columnLabelScale(tileWidth: Int) -> Int {
+        let text = max(1, textScale)
+        let widest = columnLabels.map { BitmapFont.size(of: $0, scale: text).width }.max() ?? 0
+        return widest + text <= tileWidth ? text : 1
     }
 
     /// round(255 · clamp(v, 0, 1)), with NaN as 0.

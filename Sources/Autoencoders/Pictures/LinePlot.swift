@@ -95,7 +95,8 @@ public struct LinePlot: Sendable {
     }
 
     /// A ROC plot: each curve's x is the false-positive rate and y the true-positive rate, both axes fixed to
-    /// [−0.02, 1.02] (so curves along the edges stay visible), with the dashed gray diagonal of a chance classifier ("chance") drawn first.
+    /// [−0.02, 1.02] (so curves along the edges stay visible), with the dashed gray diagonal of a chance classifier
+    /// ("chance") drawn first.
     public static func roc(_ curves: [Series], title: String = "ROC") -> LinePlot {
         var colored = curves
         for index in colored.indices where colored[index].color == nil {
@@ -140,7 +141,8 @@ public struct LinePlot: Sendable {
                 points, color, lineWidth: item.lineWidth, dash: item.style == .dashed ? (8, 5) : nil, clip: frame.plot)
             if item.markers {
                 for point in points {
-                    raster.fillCircle(centerX: point.x, centerY: point.y, radius: item.lineWidth + 1.5, color, clip: frame.plot)
+                    raster.fillCircle(
+                        centerX: point.x, centerY: point.y, radius: item.lineWidth + 1.5, color, clip: frame.plot)
                 }
             }
             occupied += Self.samples(along: points, spacing: 4)

@@ -114,6 +114,6 @@ public struct PNGEncoder: Sendable {
 extension [UInt8] {
     /// Appends the four bytes of `value`, most significant first.
     fileprivate mutating func appendBigEndian(_ value: UInt32) {
-        append(contentsOf: [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)])
+        for shift in stride(from: 24, through: 0, by: -8) { append(UInt8((value >> UInt32(shift)) & 0xFF)) }
     }
 }

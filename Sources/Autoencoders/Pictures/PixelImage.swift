@@ -32,7 +32,8 @@ public struct PixelImage: Equatable, Sendable {
         precondition(width > 0 && height > 0, "PixelImage needs a positive size, got \(width)×\(height)")
         precondition(
             bytes.count == width * height * format.channels,
-            "PixelImage \(width)×\(height) \(format) needs \(width * height * format.channels) bytes, got \(bytes.count)")
+            "PixelImage \(width)×\(height) \(format) needs \(width * height * format.channels) bytes, "
+                + "got \(bytes.count)")
         self.width = width
         self.height = height
         self.format = format

@@ -10,7 +10,8 @@ enum LegendSwatch {
 /// box with ticks and tick labels, the title, axis titles and the legend.
 ///
 /// Data value v on an axis with fraction f(v) ∈ [0, 1] lands on pixel-centre coordinate
-/// `plot.x + ½ + f · (plot.width − 1)` horizontally and `plot.y + plot.height − ½ − f · (plot.height − 1)` vertically.
+/// `plot.x + ½ + f · (plot.width − 1)` horizontally and `plot.y + plot.height − ½ − f · (plot.height − 1)`
+/// vertically.
 struct PlotFrame {
     /// Canvas width, at least the requested width and large enough for the margins.
     let width: Int
@@ -40,7 +41,8 @@ struct PlotFrame {
         let line = BitmapFont.lineHeight * scale
         let yTickWidth = yAxis.ticks.map { BitmapFont.size(of: $0.label, scale: scale).width }.max() ?? 0
         let lastXTickWidth = xAxis.ticks.last.map { BitmapFont.size(of: $0.label, scale: scale).width } ?? 0
-        let legendWidth = legendOutside && !legend.isEmpty ? Self.legendGap + Self.legendSize(legend, scale: scale).width : 0
+        let legendWidth =
+            legendOutside && !legend.isEmpty ? Self.legendGap + Self.legendSize(legend, scale: scale).width : 0
 
         let left = Self.padding + (yLabel.isEmpty ? 0 : line + 8) + yTickWidth + 4 + Self.tickLength
         let top = Self.padding + (title.isEmpty ? 0 : line + 8) + line / 2
@@ -89,7 +91,8 @@ struct PlotFrame {
         let scale = textScale
         let line = BitmapFont.lineHeight * scale
         let capOffset = BitmapFont.glyphHeight * scale / 2
-        raster.strokeRect(PixelRect(x: plot.x - 1, y: plot.y - 1, width: plot.width + 2, height: plot.height + 2), .black)
+        let box = PixelRect(x: plot.x - 1, y: plot.y - 1, width: plot.width + 2, height: plot.height + 2)
+        raster.strokeRect(box, .black)
 
         let xPlaced = xAxis.ticks.compactMap { tick in pixelX(tick.value).map { (Int($0), tick.label) } }
         let xWidest = xPlaced.map { BitmapFont.size(of: $0.1, scale: scale).width }.max() ?? 0
@@ -98,7 +101,8 @@ struct PlotFrame {
             raster.fillRect(PixelRect(x: x, y: plot.y + plot.height + 1, width: 1, height: Self.tickLength), .black)
             guard index % xEvery == 0 else { continue }
             let labelWidth = BitmapFont.size(of: label, scale: scale).width
-            raster.drawText(label, x: x - labelWidth / 2, y: plot.y + plot.height + Self.tickLength + 4, scale: scale, .black)
+            raster.drawText(
+                label, x: x - labelWidth / 2, y: plot.y + plot.height + Self.tickLength + 4, scale: scale, .black)
         }
 
         let yPlaced = yAxis.ticks.compactMap { tick in pixelY(tick.value).map { (Int($0), tick.label) } }
@@ -116,12 +120,14 @@ struct PlotFrame {
         }
         if !xLabel.isEmpty {
             let labelWidth = BitmapFont.size(of: xLabel, scale: scale).width
-            raster.drawText(xLabel, x: plot.x + (plot.width - labelWidth) / 2, y: height - Self.padding - line, scale: scale, .black)
+            let left = plot.x + (plot.width - labelWidth) / 2
+            raster.drawText(xLabel, x: left, y: height - Self.padding - line, scale: scale, .black)
         }
         if !yLabel.isEmpty {
             let labelLength = BitmapFont.size(of: yLabel, scale: scale).width
             raster.drawText(
-                yLabel, x: Self.padding, y: plot.y + (plot.height - labelLength) / 2, scale: scale, .black, vertical: true)
+                yLabel, x: Self.padding, y: plot.y + (plot.height - labelLength) / 2, scale: scale, .black,
+                vertical: true)
         }
     }
 
@@ -173,7 +179,9 @@ struct PlotFrame {
 
     private static let swatchWidth = 24
 
-    private static func legendSize(_ legend: [(name: String, swatch: LegendSwatch)], scale: Int) -> (width: Int, height: Int) {
+    private static func legendSize(
+        _ legend: [(name: String, swatch: LegendSwatch)], scale: Int
+    ) -> (width: Int, height: Int) {
         let widest = legend.map { BitmapFont.size(of: $0.name, scale: scale).width }.max() ?? 0
         let rowHeight = BitmapFont.lineHeight * scale + 4
         return (8 + swatchWidth + 8 + widest + 10, 6 + legend.count * rowHeight + 2)

@@ -182,7 +182,9 @@ public struct Raster: Sendable, CustomStringConvertible {
     /// Draws `text` in the built-in 5×7 `BitmapFont`, each font pixel a `scale`×`scale` block, with the top-left
     /// corner of its box (`BitmapFont.size(of:scale:)`) at (`x`, `y`). `vertical` text is turned 90°
     /// counter-clockwise and reads bottom to top; its box is then `height × width` of the horizontal one.
-    public mutating func drawText(_ text: String, x: Int, y: Int, scale: Int = 1, _ color: RGBColor, vertical: Bool = false) {
+    public mutating func drawText(
+        _ text: String, x: Int, y: Int, scale: Int = 1, _ color: RGBColor, vertical: Bool = false
+    ) {
         let scale = max(scale, 1)
         let length = BitmapFont.size(of: text, scale: scale).width
         for (position, character) in text.enumerated() {

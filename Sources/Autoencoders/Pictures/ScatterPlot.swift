@@ -38,7 +38,8 @@ public struct ScatterPlot: Sendable {
         width: Int = 720, height: Int = 560, textScale: Int = 2
     ) {
         precondition(x.count == y.count && x.count == labels.count,
-                     "scatter plot needs as many y values and labels as x values (\(x.count), \(y.count), \(labels.count))")
+                     "scatter plot needs as many y values and labels as x values "
+                        + "(\(x.count), \(y.count), \(labels.count))")
         self.title = title
         self.xLabel = xLabel
         self.yLabel = yLabel
@@ -75,7 +76,8 @@ public struct ScatterPlot: Sendable {
         for index in x.indices {
             guard let px = frame.pixelX(x[index]), let py = frame.pixelY(y[index]) else { continue }
             raster.fillCircle(
-                centerX: px, centerY: py, radius: pointRadius, colorOf[labels[index]]!, opacity: opacity, clip: frame.plot)
+                centerX: px, centerY: py, radius: pointRadius, colorOf[labels[index]]!, opacity: opacity,
+                clip: frame.plot)
         }
         frame.drawAxes(on: &raster)
         frame.drawLegend(on: &raster, occupied: [])

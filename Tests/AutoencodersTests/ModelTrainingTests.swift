@@ -34,6 +34,9 @@ import TestSupport
         config.vq.codebookSize = 32
         config.vq.codeDim = 4
         config.sparsity = .topK(k: 4)
+        config.contractiveWeight = 0.01
+        if kind == .betaVAE { config.beta = 1.5 }
+        if kind == .contractive { config.latentDim = 32 }
         return config
     }
 
@@ -57,11 +60,14 @@ import TestSupport
 
     @Test(arguments: TestDevices.selectors, cases)
     func learnsDigits(selector: String, model: (ModelKind, Architecture)) throws {
-        let (trainer, test) = try Self.train(Self.config(model.0, model.1), selector: selector)
+        let (trainer, test) = try Self.train(Self.config(model.0, model.1), selector: selector,
+                                             epochs: model.0.isVariational || model.0 == .contractive ? 25 : 12)
         let first = try #require(trainer.history.first), last = try #require(trainer.history.last)
         #expect(last.loss < first.loss, "\(model) loss did not fall: \(first.loss) → \(last.loss)")
-        // reconstructions clearly beat the mean image (about 36 nats per digit)
-        #expect(test.reconstruction < 0.85 * Self.meanImageBaseline,
+        // reconstructions clearly beat the mean image (27.1 nats per test digit); VAEs pay for their KL
+        // (β-VAE trades reconstruction for a smaller KL on purpose)
+        let margin = model.0 == .betaVAE ? 0.95 : model.0 == .vae ? 0.9 : 0.85
+        #expect(test.reconstruction < margin * Self.meanImageBaseline,
                 "\(model) on \(selector): test reconstruction \(test.reconstruction) vs mean image \(Self.meanImageBaseline)")
         switch model.0 {
         case .vqVAE:
@@ -69,10 +75,19 @@ import TestSupport
         case .sparse:
             #expect(abs((last.l0 ?? 0) - 4) < 1e-6, "top-k codes must have L0 = 4, got \(last.l0 ?? -1)")
         case .vae, .betaVAE:
-            #expect((last.kl ?? 0) > 1, "KL \(last.kl ?? 0)")
+            #expect((last.kl ?? 0) > (model.0 == .vae ? 1 : 0.5), "KL \(last.kl ?? 0)")
             #expect((last.activeUnits ?? 0) >= 2)
         default:
             break
         }
+    }
+
+    @Test(arguments: TestDevices.selectors)
+    func capacityHoldsTheKLNearItsTarget(selector: String) throws {
+        var config = Self.config(.betaVAE, .mlp)
+        config.capacity = CapacitySchedule(maximum: 4, steps: 300, gamma: 10)
+        let (trainer, _) = try Self.train(config, selector: selector, epochs: 12)
+        let last = try #require(trainer.history.last)
+        #expect(abs((last.kl ?? 0) - 4) < 1, "KL \(last.kl ?? 0) vs capacity 4 nats")
     }
 }

@@ -106,7 +106,8 @@ public final class Autoencoder {
 
         let b = batchSize, l = config.latentDim, n = config.inputDimension
         let encoderBatch = config.kind == .contractive && !config.contractiveIsExact ? 2 * b : b
-        try encoder.prepare(device: device, store: store, inputShape: config.inputShape, batch: encoderBatch)
+        let encoderInput = config.architecture == .conv ? config.inputShape : [n]
+        try encoder.prepare(device: device, store: store, inputShape: encoderInput, batch: encoderBatch)
         try fcMu?.prepare(device: device, store: store, inputShape: [encoderWidth], batch: b)
         try fcLogvar?.prepare(device: device, store: store, inputShape: [encoderWidth], batch: b)
         try decoder.prepare(device: device, store: store, inputShape: [l], batch: b)

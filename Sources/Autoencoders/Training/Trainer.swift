@@ -49,6 +49,7 @@ public final class Trainer {
     let training: DeviceDataset
     let validation: DeviceDataset?
     private var stopRequested = false
+    private var collapseReported = false
     /// Read the running sums back every this many steps for progress events.
     public var progressInterval = 25
 
@@ -199,10 +200,13 @@ public final class Trainer {
         }
     }
 
+    /// Warns once when, a quarter into the run (and at least 5 epochs in), most latent dimensions carry no KL.
     private func warnAboutCollapse(_ metrics: EpochMetrics, events: (TrainingEvent) -> Void) {
-        guard let perDimension = metrics.klPerDimension, !perDimension.isEmpty else { return }
+        guard !collapseReported, metrics.epoch >= max(5, config.epochs / 4) || metrics.epoch == config.epochs,
+              let perDimension = metrics.klPerDimension, !perDimension.isEmpty else { return }
         let collapsed = perDimension.filter { $0 < 0.01 }.count
         if collapsed * 2 > perDimension.count {
+            collapseReported = true
             events(.warning("posterior collapse: \(collapsed) of \(perDimension.count) latent dimensions carry KL < 0.01 nats; consider --kl-schedule linear:STEPS, --free-bits or a smaller --beta"))
         }
     }

@@ -1,0 +1,64 @@
+import Compute
+import Foundation
+import Layers
+
+extension Autoencoder {
+    /// log w = log p(x|z) + log p(z) − log q(z|x) for one draw z ~ q(z|x) per sample of the batch, where
+    /// log p(z) − log q(z|x) = Σ_j (−½z_j² + ½ε_j² + ½ log σ_j²) (the 2π terms cancel). For Bernoulli data
+    /// log p(x|z) is minus the BCE; for Gaussian data −½‖x − x̂‖² − (D/2)·log 2π. VAEs only.
+    func logImportanceWeights(_ x: BufferSlice, draw: Int, seed: UInt64) -> [Double] {
+        guard let fcMu, let fcLogvar else { preconditionFailure("importance weights need a VAE") }
+        let b = batchSize, l = latentDim
+        let context = StepContext(training: false, seed: seed, step: draw)
+        let h = encoder.forward(x, context: context)
+        let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
+        device.reparameterize(mu: mu, logvar: logvar, eps: work.eps.whole, into: work.z.whole,
+                              random: context.randomStream(purpose: latentPurpose))
+        let logits = decoder.forward(work.z.whole, context: context)
+        device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
+                                  perRow: reconstructionPerSample.whole, gradient: nil, gradientScale: 0)
+        let rows = work.rowScratch.whole
+        device.reduce(work.z.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: -0.5, into: rows,
+                      accumulate: false)
+        device.reduce(work.eps.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: 0.5, into: rows,
+                      accumulate: true)
+        device.reduce(logvar, rows: b, cols: l, axis: .columns, op: .sum, scale: 0.5, into: rows, accumulate: true)
+        let prior = device.read(rows), reconstruction = device.read(reconstructionPerSample.whole)
+        let gaussian = config.likelihood == .gaussian
+        let constant = gaussian ? -0.5 * Double(inputDimension) * log(2 * Double.pi) : 0
+        return (0..<b).map { i in
+            let logLikelihood = gaussian ? -0.5 * Double(reconstruction[i]) + constant : -Double(reconstruction[i])
+            return logLikelihood + Double(prior[i])
+        }
+    }
+}
+
+extension Evaluation {
+    /// The importance-weighted estimate of the mean log-likelihood (Burda et al. 2016),
+    /// mean over samples of log (1/k) Σ_s w_s, with k draws per sample. A lower bound on log p(x) that tightens
+    /// as k grows (k = 1 is the ELBO). VAEs only.
+    public static func importanceWeightedLogLikelihood(model: Autoencoder, data: Dataset, samples k: Int,
+                                                       seed: UInt64) throws -> Double {
+        guard model.config.kind.isVariational else {
+            throw ConfigError.invalid("the importance-weighted likelihood needs a VAE (--model vae or beta-vae)")
+        }
+        guard k > 0 else { throw ConfigError.invalid("--iw-samples must be positive") }
+        let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
+                                     batchSize: model.batchSize)
+        var total = 0.0
+        let order = (0..<rows.count).map(Int32.init)
+        for batch in rows.batches(order: order, dropLast: false) {
+            var weights = [[Double]](repeating: [], count: batch.valid)
+            for draw in 0..<k {
+                let w = model.logImportanceWeights(batch.x, draw: draw, seed: seed)
+                for i in 0..<batch.valid { weights[i].append(w[i]) }
+            }
+            for w in weights {
+                let top = w.max() ?? 0
+                total += top + log(w.map { exp($0 - top) }.reduce(0, +) / Double(k))
+            }
+        }
+        try model.device.checkHealth()
+        return total / Double(max(rows.count, 1))
+    }
+}

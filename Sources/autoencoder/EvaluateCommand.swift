@@ -1,0 +1,47 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+/// `autoencoder evaluate`: the test metrics of a trained run.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Print a trained run's loss terms on its test split or on other data.")
+
+    @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
+    @Option(help: "Data to evaluate (default: the run's own test split).") var data: String?
+    @Option(help: "Draws per sample for the importance-weighted log-likelihood of a VAE (0: skip).") var iwSamples: Int = 0
+    @Option(help: "Samples per batch.") var batchSize: Int = 256
+    @Flag(help: "Print one JSON line.") var json = false
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    func run() throws {
+        guard batchSize > 0 else { throw ConfigError.invalid("--batch-size must be positive") }
+        guard iwSamples >= 0 else { throw ConfigError.invalid("--iw-samples must be ≥ 0") }
+        let device = try deviceOptions.open()
+        let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
+        let config = try directory.readConfig()
+        let dataset = try PreparedData.load(source: data, for: config)
+        let (model, _) = try directory.loadModel(device: device, batchSize: min(batchSize, max(dataset.count, 1)), config: config)
+        let result = try Evaluation.run(model: model, data: dataset, seed: config.training.seed)
+        var logLikelihood: Double?
+        if iwSamples > 0 {
+            logLikelihood = try Evaluation.importanceWeightedLogLikelihood(model: model, data: dataset, samples: iwSamples,
+                                                                           seed: config.training.seed)
+        }
+        if json {
+            var line = MetricsJSON.evaluation(result)
+            line["samples"] = dataset.count
+            line["model"] = config.model.kind.rawValue
+            line["device"] = device.info.selector
+            if let logLikelihood { line["iw_log_likelihood"] = logLikelihood; line["iw_samples"] = iwSamples }
+            try Terminal.printJSON(line)
+        } else {
+            print("\(dataset.count) samples of \(dataset.name) on \(device.info)")
+            print(String(format: "loss %.4f  reconstruction %.4f", result.loss, result.reconstruction)
+                  + (result.kl.map { String(format: "  KL %.4f", $0) } ?? "")
+                  + (result.penalty.map { String(format: "  penalty %.4f", $0) } ?? ""))
+            if let logLikelihood { print(String(format: "importance-weighted log-likelihood (k = %d): %.4f nats", iwSamples, logLikelihood)) }
+        }
+    }
+}

@@ -56,8 +56,11 @@ let package = Package(
         .testTarget(
             name: "AutoencodersTests",
             dependencies: ["Autoencoders", "TestSupport"],
+            exclude: ["Interop"],
             resources: [.copy("Corpus")]
         ),
+        // Runs the built `autoencoder` binary as a user would.
+        .testTarget(name: "CLITests", dependencies: ["autoencoder"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -27,7 +27,8 @@ import Testing
 
     @Test(arguments: ["cpu", "opencl:0"])
     func trainWritesARunThatEvaluateReads(device: String) throws {
-        if device != "cpu" && !Self.openCLExpected && !(try CLIRunner.run(["devices"]).stdout.contains("opencl:0")) { return }
+        let listed = try CLIRunner.run(["devices"]).stdout.contains("opencl:0")
+        if device != "cpu" && !Self.openCLExpected && !listed { return }
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("vae")
         let train = try CLIRunner.run(["train", "--epochs", "3", "--device", device, "--out", run.path, "--json"])
@@ -84,5 +85,22 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.hasPrefix("error: ") && result.stderr.contains("ragged.csv"))
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+}
+
+@Suite struct LinkageTests {
+    /// OpenCL is opened with dlopen at run time: the binary must not depend on libOpenCL at link time.
+    @Test func theBinaryDoesNotLinkOpenCL() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ldd", CLIRunner.executable.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("libopenblas"), "\(output)")
+        #expect(!output.contains("libOpenCL"), "\(output)")
     }
 }

@@ -20,6 +20,12 @@ extension Autoencoder {
         return tensors
     }
 
+    /// Writes the model's tensors to a safetensors file (atomically), loadable with
+    /// `safetensors.torch.load_file` into the equivalent PyTorch module.
+    public func save(to url: URL) throws {
+        try SafeTensorsFormat.write(SafeTensorsArchive(tensors: weights(), metadata: ["format": "pt"]), to: url)
+    }
+
     /// Writes tensors named like ``weights()`` onto the device. Every tensor of the model must be present with
     /// its shape; other names (optimizer state) are ignored.
     public func load(weights tensors: [String: HostTensor], file: String) throws {

@@ -74,8 +74,7 @@ public struct RunDirectory: Sendable {
 
     /// Writes the model's tensors to `model.safetensors` (or another file).
     public func write(model: Autoencoder, to file: URL? = nil) throws {
-        try SafeTensorsFormat.write(SafeTensorsArchive(tensors: model.weights(), metadata: ["format": "pt"]),
-                                    to: file ?? modelURL)
+        try model.save(to: file ?? modelURL)
     }
 
     /// The checkpoint file of an epoch.

@@ -32,12 +32,12 @@ import TestSupport
         return norms
     }
 
-    static func model(selector: String, hidden: [Int]) throws -> Autoencoder {
+    static func model(selector: String, hidden: [Int], weight: Double = 0.5) throws -> Autoencoder {
         var config = ModelConfig(kind: .contractive, inputShape: [inputs])
         config.hidden = hidden
         config.latentDim = codes
         config.likelihood = .gaussian
-        config.contractiveWeight = 0.5
+        config.contractiveWeight = weight
         config.contractiveNoise = 0.01
         return try Autoencoder(config: config, device: try TestDevices.device(selector), batchSize: batch, seed: 4)
     }
@@ -77,8 +77,9 @@ import TestSupport
 
     @Test(arguments: TestDevices.selectors)
     func exactPenaltyGradientMatchesFiniteDifferences(selector: String) throws {
-        // L(θ) = mean over the batch of (squared error + λ‖J‖²); trainStep's gradient vs central differences of L
-        let model = try Self.model(selector: selector, hidden: [])
+        // L(θ) = mean over the batch of (squared error + λ‖J‖²); trainStep's gradient vs central differences of L,
+        // with λ large enough that the penalty's gradient dominates
+        let model = try Self.model(selector: selector, hidden: [], weight: 50)
         let device = model.device
         var rng = TestRandom(seed: 10)
         let x = try device.makeBuffer(rng.array(Self.batch * Self.inputs, -1, 1))

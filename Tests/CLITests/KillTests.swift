@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// Checkpoints are written atomically: training killed with SIGKILL at random moments always leaves a last
+/// checkpoint that loads and resumes.
+@Suite struct KillTests {
+    @Test func sigkillNeverLeavesABrokenCheckpoint() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        let run = folder.appendingPathComponent("run")
+        var generator = SystemRandomNumberGenerator()
+        var arguments = ["train", "--model", "ae", "--hidden", "32", "--epochs", "100000", "--batch-size", "16",
+                         "--device", "cpu", "--out", run.path]
+        var lastEpoch = 0
+        for attempt in 0..<4 {
+            let process = Process()
+            process.executableURL = CLIRunner.executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // let it write a few checkpoints, then kill it at a random moment
+            Thread.sleep(forTimeInterval: 1.5 + Double.random(in: 0..<1.5, using: &generator))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "attempt \(attempt)")
+
+            let checkpoints = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path)
+                .filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".safetensors") }.sorted()
+            let latest = try #require(checkpoints.last, "no checkpoint after attempt \(attempt)")
+            let epoch = try #require(Int(latest.dropFirst("epoch-".count).prefix(4)))
+            #expect(epoch >= lastEpoch, "checkpoints went backwards: \(lastEpoch) → \(epoch)")
+            lastEpoch = epoch
+            // the run folder still evaluates from its best weights and resumes from the latest checkpoint
+            let evaluate = try CLIRunner.run(["evaluate", "--run", run.path, "--device", "cpu", "--json"])
+            if FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path) {
+                #expect(evaluate.status == 0, "\(evaluate.stderr)")
+            }
+            let resumed = try CLIRunner.run(["train", "--resume", run.path, "--epochs", String(epoch + 1), "--device", "cpu", "--json"])
+            #expect(resumed.status == 0, "attempt \(attempt): \(resumed.stderr)")
+            #expect(CLIRunner.json(resumed)?["epochs"] as? Int == epoch + 1)
+            arguments = ["train", "--resume", run.path, "--epochs", "100000", "--device", "cpu"]
+        }
+    }
+}

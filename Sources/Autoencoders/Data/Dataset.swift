@@ -62,12 +62,7 @@ public struct Dataset: Equatable, Sendable {
         guard fraction.isFinite, (0...1).contains(fraction) else {
             throw DataError(file: name, .invalidArgument("split fraction \(fraction) is not within [0, 1]"))
         }
-        var generator = SplitMix64(seed: seed)
-        var order = Array(0..<count)
-        for i in stride(from: order.count - 1, to: 0, by: -1) {
-            let j = Int(generator.next(upperBound: UInt64(i + 1)))
-            order.swapAt(i, j)
-        }
+        let order = SplitMix64.permutation(count: count, seed: seed)
         let trainCount = Int((fraction * Double(count)).rounded())
         return (subset(Array(order[..<trainCount]), name: name + "-train"),
                 subset(Array(order[trainCount...]), name: name + "-test"))
@@ -113,5 +108,18 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
             let (high, low) = next().multipliedFullWidth(by: upperBound)
             if low >= threshold { return high }
         }
+    }
+}
+
+extension SplitMix64 {
+    /// A Fisher–Yates shuffle of `0..<count` driven by `SplitMix64(seed:)`: the same seed gives the same order on
+    /// every machine.
+    public static func permutation(count: Int, seed: UInt64) -> [Int] {
+        var generator = SplitMix64(seed: seed)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next(upperBound: UInt64(i + 1))))
+        }
+        return order
     }
 }

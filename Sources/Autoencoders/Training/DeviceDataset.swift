@@ -39,24 +39,10 @@ public final class DeviceDataset {
         public let rowIndices: ArraySlice<Int32>
     }
 
-    /// Training order of an epoch: a Fisher–Yates shuffle driven by SplitMix64 of (seed, epoch).
+    /// Training order of an epoch: a seeded shuffle (``SplitMix64/permutation(count:seed:)``) keyed by (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
-        var order = (0..<count).map { Int32($0) }
-        var state = seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        if count > 1 {
-            for i in stride(from: count - 1, to: 0, by: -1) {
-                let j = Int(next() % UInt64(i + 1))
-                order.swapAt(i, j)
-            }
-        }
-        return order
+        SplitMix64.permutation(count: count, seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
+            .map { Int32($0) }
     }
 
     /// Uploads an order of at most ``count`` rows (a permutation for training, or `0..<count` for evaluation), padded to whole

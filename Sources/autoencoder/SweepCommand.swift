@@ -26,7 +26,7 @@ struct SweepCommand: ParsableCommand {
         guard !sizes.isEmpty else { throw ConfigError.invalid("--latent-dims needs at least one size") }
         guard tolerance >= 0, tolerance.isFinite else { throw ConfigError.invalid("--tolerance must be ≥ 0") }
         let device = try deviceOptions.open()
-        let name = "sweep-\(options.model)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"
+        let name = "sweep-\(options.modelName)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"
         let folder = out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs")).url
         var losses: [Double] = []
         for size in sizes {
@@ -44,7 +44,7 @@ struct SweepCommand: ParsableCommand {
         try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("sweep.csv"))
         let plot = LinePlot(title: "validation reconstruction (plateau at \(plateau))", xLabel: "latent size",
                             yLabel: "reconstruction", series: [
-                                LinePlot.Series(name: options.model, x: sizes.map(Double.init), y: losses, markers: true),
+                                LinePlot.Series(name: options.modelName, x: sizes.map(Double.init), y: losses, markers: true),
                             ], logX: true)
         try plot.write(to: folder.appendingPathComponent("sweep.png"))
         if json {

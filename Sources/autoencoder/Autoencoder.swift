@@ -11,7 +11,8 @@ struct AutoencoderTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoencoder",
         abstract: "Train and use autoencoders on the CPU (OpenBLAS) or any OpenCL device.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self,
+                      DetectCommand.self, ProbeCommand.self, SweepCommand.self, FeaturesCommand.self])
 
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)

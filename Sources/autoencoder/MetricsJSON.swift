@@ -12,6 +12,8 @@ enum MetricsJSON {
         if let v = m.codebookUsage { d["codebook_usage"] = v }
         if let v = m.l0 { d["l0"] = v }
         if let v = m.deadUnits { d["dead_units"] = v }
+        if let v = m.explainedVariance { d["explained_variance"] = v }
+        if let v = m.resampledUnits { d["resampled_units"] = v }
         if let v = m.penalty { d["penalty"] = v }
         return d
     }

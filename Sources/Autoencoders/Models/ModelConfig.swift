@@ -108,6 +108,19 @@ public enum SparsityConfig: Codable, Equatable, Sendable {
     case topK(k: Int)
 }
 
+/// Extras of a sparse autoencoder trained on model activations (a dictionary-learning SAE): the model must be a
+/// one-layer ``ModelKind/sparse`` MLP (encoder z = topk(W_e x + b_e) or ReLU, decoder x̂ = W_d z + b_d) with a
+/// Gaussian likelihood, so the columns of W_d (n × l) are the dictionary's features.
+public struct SAEOptions: Codable, Equatable, Sendable {
+    /// Rescale every decoder column to unit norm after each optimizer step, W_d[:, j] ← W_d[:, j]/‖W_d[:, j]‖,
+    /// so the code cannot shrink its L1 or top-k magnitude by growing the decoder.
+    public var normalizeDecoder = true
+    /// After each epoch, re-initialize latents that never fired in it, toward the worst-reconstructed inputs.
+    public var resampleDeadLatents = true
+
+    public init() {}
+}
+
 /// Everything needed to rebuild a model: stored in a run's `config.json`.
 public struct ModelConfig: Codable, Equatable, Sendable {
     public var kind: ModelKind = .vae
@@ -137,6 +150,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var contractiveWeight: Double = 0.1
     /// Step of the finite-difference Jacobian estimate used by contractive encoders deeper than one layer.
     public var contractiveNoise: Double = 0.05
+    /// Sparse autoencoder on activations: decoder normalization and dead-latent resampling (nil: off).
+    public var sae: SAEOptions?
 
     public init(kind: ModelKind, architecture: Architecture = .mlp, inputShape: [Int]) {
         self.kind = kind
@@ -179,6 +194,11 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         }
         if kind == .sparse, case .topK(let k) = sparsity {
             guard k > 0, k <= latentDim else { throw ConfigError.invalid("--top-k must lie in 1...\(latentDim), got \(k)") }
+        }
+        if sae != nil {
+            guard kind == .sparse, architecture == .mlp, hidden.isEmpty, likelihood == .gaussian else {
+                throw ConfigError.invalid("--sae needs --model sparse with one linear layer each way (--arch mlp --hidden none) and --likelihood gaussian")
+            }
         }
         guard beta >= 0 else { throw ConfigError.invalid("--beta must be ≥ 0") }
         if let freeBits, freeBits < 0 { throw ConfigError.invalid("--free-bits must be ≥ 0") }

@@ -12,13 +12,58 @@ public struct DataDescription: Codable, Equatable, Sendable {
     public var normalizer: Normalizer
     /// Fraction held out as the test split (ignored for `digits`, which ships its own).
     public var testFraction: Double
+    /// The anomaly-detection split, when the run trained on normal samples only.
+    public var normalSplit: NormalSplit?
 
-    public init(source: String, csv: CSVOptions, shape: [Int], normalizer: Normalizer, testFraction: Double) {
+    public init(source: String, csv: CSVOptions, shape: [Int], normalizer: Normalizer, testFraction: Double,
+                normalSplit: NormalSplit? = nil) {
         self.source = source
         self.csv = csv
         self.shape = shape
         self.normalizer = normalizer
         self.testFraction = testFraction
+        self.normalSplit = normalSplit
+    }
+}
+
+/// The split of anomaly detection (`train --normal-label L [--normal-count N]`): the training part (training and
+/// validation) is N samples of label L drawn by a seeded shuffle; the test part is every other sample — the
+/// remaining normal ones and all anomalies (labels ≠ L) — in the file's order.
+public struct NormalSplit: Codable, Equatable, Sendable {
+    /// The label of normal samples.
+    public var label: Int32
+    /// Normal samples to train on; nil: a (1 − testFraction) share of the normal samples.
+    public var count: Int?
+
+    public init(label: Int32, count: Int?) {
+        self.label = label
+        self.count = count
+    }
+
+    /// Splits `data` (which must have labels) into the normal training part and the test part.
+    ///
+    /// - Throws: `invalidArgument` without labels, without samples of the label, or for a count out of range.
+    public func apply(to data: Dataset, testFraction: Double, seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        guard let labels = data.labels else {
+            throw DataError(file: data.name, .invalidArgument("--normal-label needs labelled data"))
+        }
+        let normal = labels.indices.filter { labels[$0] == label }
+        guard !normal.isEmpty else {
+            throw DataError(file: data.name, .invalidArgument("no samples have the normal label \(label)"))
+        }
+        let wanted = count ?? Int((Double(normal.count) * (1 - testFraction)).rounded())
+        guard wanted > 0, wanted <= normal.count else {
+            throw DataError(file: data.name, .invalidArgument("--normal-count \(wanted) must lie in 1...\(normal.count), the samples labelled \(label)"))
+        }
+        var generator = SplitMix64(seed: seed)
+        var order = normal
+        for i in stride(from: order.count - 1, to: 0, by: -1) {
+            order.swapAt(i, Int(generator.next(upperBound: UInt64(i + 1))))
+        }
+        let chosen = Array(order.prefix(wanted))
+        let taken = Set(chosen)
+        return (data.subset(chosen, name: data.name + "-normal"),
+                data.subset(labels.indices.filter { !taken.contains($0) }, name: data.name + "-test"))
     }
 }
 
@@ -49,33 +94,57 @@ public struct PreparedData: Sendable {
 
     /// Loads `source`, splits off the test part (digits: the shipped split) and a validation fraction of the rest
     /// (seeded), and normalizes all three with statistics of the training part.
+    ///
+    /// With `normalSplit` (anomaly detection) the training and validation parts hold only normal samples and the
+    /// test part everything else (see ``NormalSplit``).
     public static func load(source: String, csv: CSVOptions, normalization: Normalizer.Method?, testFraction: Double,
-                            validationFraction: Double, seed: UInt64) throws -> PreparedData {
+                            validationFraction: Double, seed: UInt64, normalSplit: NormalSplit? = nil) throws -> PreparedData {
         let data = try DataSource(parsing: source, csv: csv)
-        let (full, test) = try data.loadSplit(testFraction: testFraction, seed: seed)
+        let (full, test) = try split(data, testFraction: testFraction, normalSplit: normalSplit, seed: seed)
         guard full.count > 0 else { throw DataError(file: source, .invalidArgument("no training samples")) }
-        var train = full, validation: Dataset?
-        if validationFraction > 0 {
-            let parts = try full.split(seed: seed ^ 0x7A11_DA7E, fraction: 1 - validationFraction)
-            if parts.test.count > 0 && parts.train.count > 0 { (train, validation) = (parts.train, parts.test) }
-        }
+        let (train, validation) = try splitValidation(full, fraction: validationFraction, seed: seed)
         let method = normalization ?? (full.shape.count == 3 ? .none : .minmax)
         let normalizer = Normalizer(method, fittedOn: train)
         return PreparedData(train: try normalizer.apply(to: train), validation: try validation.map(normalizer.apply),
                             test: try normalizer.apply(to: test),
                             description: DataDescription(source: source, csv: csv, shape: full.shape,
-                                                         normalizer: normalizer, testFraction: testFraction))
+                                                         normalizer: normalizer, testFraction: testFraction,
+                                                         normalSplit: normalSplit))
     }
 
-    /// Loads data for a trained run: the source given (or the run's own) through the run's normalizer.
+    /// The training (with validation) and test parts of a source.
+    private static func split(_ data: DataSource, testFraction: Double, normalSplit: NormalSplit?,
+                              seed: UInt64) throws -> (train: Dataset, test: Dataset) {
+        guard let normalSplit else { return try data.loadSplit(testFraction: testFraction, seed: seed) }
+        return try normalSplit.apply(to: data.load(), testFraction: testFraction, seed: seed)
+    }
+
+    /// The training part without and with its seeded validation share (none when either part would be empty).
+    private static func splitValidation(_ full: Dataset, fraction: Double, seed: UInt64) throws -> (Dataset, Dataset?) {
+        guard fraction > 0 else { return (full, nil) }
+        let parts = try full.split(seed: seed ^ 0x7A11_DA7E, fraction: 1 - fraction)
+        return parts.test.count > 0 && parts.train.count > 0 ? (parts.train, parts.test) : (full, nil)
+    }
+
+    /// Loads data for a trained run: the source given (or the run's own) through the run's normalizer. A source
+    /// other than the run's own is loaded whole, whatever `split` says.
     public static func load(source: String?, for config: RunConfig, split: Split = .test) throws -> Dataset {
         let description = config.data
         let dataSource = try DataSource(parsing: source ?? description.source,
                                         csv: source == nil ? description.csv : description.csv)
         let dataset: Dataset
         if source == nil || source == description.source {
-            let parts = try dataSource.loadSplit(testFraction: description.testFraction, seed: config.training.seed)
-            dataset = split == .test ? parts.test : parts.train
+            let seed = config.training.seed
+            let parts = try Self.split(dataSource, testFraction: description.testFraction,
+                                       normalSplit: description.normalSplit, seed: seed)
+            switch split {
+            case .test: dataset = parts.test
+            case .train: dataset = parts.train
+            case .all: dataset = try dataSource.load()
+            case .validation:
+                let (train, validation) = try splitValidation(parts.train, fraction: config.training.validationFraction, seed: seed)
+                dataset = validation ?? train
+            }
         } else {
             dataset = try dataSource.load()
         }
@@ -88,5 +157,14 @@ public struct PreparedData: Sendable {
     }
 
     /// Which part of a run's own data set to load.
-    public enum Split: Sendable { case train, test }
+    public enum Split: Sendable {
+        /// Training and validation together.
+        case train
+        /// The held-out test part.
+        case test
+        /// The validation share of the training part (the whole training part when the run kept none).
+        case validation
+        /// Every sample of the source, in its order (digits: the 1,500 training images).
+        case all
+    }
 }

@@ -26,6 +26,11 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var l0: Double?
     /// Code units that were zero for every training sample in the epoch (sparse autoencoders).
     public var deadUnits: Int?
+    /// Sparse autoencoders on activations (``SAEOptions``): 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² on the validation split
+    /// (else the training data) after the epoch, x̄ the mean sample of that split.
+    public var explainedVariance: Double?
+    /// Sparse autoencoders on activations: latents re-initialized after the epoch because they never fired.
+    public var resampledUnits: Int?
     /// The extra penalty term per sample (sparsity L1, contractive ‖J‖², VQ codebook + commitment).
     public var penalty: Double?
     /// Validation loss per sample, when a validation split is held out.
@@ -55,7 +60,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     /// The columns of `metrics.csv`, in order.
     public static let csvHeader = [
         "epoch", "step", "loss", "reconstruction", "kl", "beta", "active_units", "perplexity", "codebook_usage",
-        "l0", "dead_units", "penalty", "val_loss", "val_reconstruction", "val_kl", "learning_rate",
+        "l0", "dead_units", "explained_variance", "resampled_units", "penalty", "val_loss", "val_reconstruction", "val_kl", "learning_rate",
         "samples_per_second", "seconds",
     ]
 
@@ -64,7 +69,7 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6g", $0) } ?? "" }
         func i(_ v: Int?) -> String { v.map(String.init) ?? "" }
         return [String(epoch), String(step), f(loss), f(reconstruction), f(kl), f(beta), i(activeUnits), f(perplexity),
-                f(codebookUsage), f(l0), i(deadUnits), f(penalty), f(validationLoss), f(validationReconstruction),
+                f(codebookUsage), f(l0), i(deadUnits), f(explainedVariance), i(resampledUnits), f(penalty), f(validationLoss), f(validationReconstruction),
                 f(validationKL), f(learningRate), f(samplesPerSecond), f(seconds)]
     }
 }

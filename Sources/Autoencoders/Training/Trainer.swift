@@ -48,6 +48,8 @@ public final class Trainer {
     let optimizer: any Optimizer
     let training: DeviceDataset
     let validation: DeviceDataset?
+    /// SAE maintenance (``SAEOptions``) and Σ‖x − x̄‖² of the split its explained variance is measured on.
+    let dictionary: (maintenance: SparseDictionary, totalDeviation: Double)?
     private var stopRequested = false
     private var collapseReported = false
     /// Read the running sums back every this many steps for progress events.
@@ -72,6 +74,13 @@ public final class Trainer {
                                                 dimension: validation.dimension, batchSize: config.batchSize)
         } else {
             self.validation = nil
+        }
+        if let options = model.config.sae {
+            let measured = self.validation == nil ? training : validation ?? training
+            dictionary = (try SparseDictionary(model: model, options: options),
+                          SparseDictionary.totalSquaredDeviation(measured))
+        } else {
+            dictionary = nil
         }
         let lr = Float(config.learningRate), clip = config.gradientClip.map(Float.init)
         switch config.optimizer {
@@ -154,6 +163,7 @@ public final class Trainer {
             optimizer.learningRate = Float(config.learningRateSchedule.rate(
                 base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
             optimizer.step(store: model.store)
+            dictionary?.maintenance.normalizeDecoder()
             step += 1
             seen += batch.valid
             if (index + 1) % progressInterval == 0 {
@@ -185,11 +195,25 @@ public final class Trainer {
             metrics.validationLoss = result.loss
             metrics.validationReconstruction = result.reconstruction
             metrics.validationKL = result.kl
+            if let dictionary { metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation) }
+        } else if let dictionary {
+            let result = try Evaluation.run(model: model, data: training, seed: config.seed)
+            metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation)
         }
         if model.config.kind.isVariational {
             metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
         }
+        if let dictionary {
+            metrics.resampledUnits = dictionary.maintenance.resampleDeadLatents(model: model, data: training, seed: config.seed,
+                                                                                epoch: epoch)
+        }
         return metrics
+    }
+
+    /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from an evaluation whose reconstruction term is the squared error.
+    private func explainedVariance(_ result: EvaluationResult, total: Double) -> Double? {
+        guard total > 0 else { return nil }
+        return 1 - result.reconstructionPerSample.reduce(0, +) / total
     }
 
     private func checkFinite(_ value: Double, epoch: Int) throws {

@@ -1,0 +1,59 @@
+import ArgumentParser
+import AutoencoderKit
+import Foundation
+
+/// `autoencoder sweep`: one run per latent size, and where the reconstruction stops improving.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Train one model per latent size and plot validation reconstruction against size.",
+        discussion: """
+        Takes every `train` option but --latent-dim. Writes DIR/latent-K/ (a run folder per size), DIR/sweep.csv \
+        and DIR/sweep.png (log x axis), and names the plateau: the smallest size whose validation reconstruction \
+        is within the tolerance (default 2%) of the best size's. Without a validation split the test split is used.
+        """)
+
+    @OptionGroup var options: TrainOptions
+    @Option(help: "Latent sizes, comma-separated.") var latentDims: String = "2,4,8,16,32"
+    @Option(help: "Plateau tolerance as a fraction of the best reconstruction.") var tolerance: Double = 0.02
+    @Option(help: "Sweep folder (default runs/sweep-MODEL-DATA).") var out: String?
+    @Flag(help: "Print one JSON line.") var json = false
+    @OptionGroup var deviceOptions: DeviceOptions
+
+    func run() throws {
+        if options.latentDim != nil { throw ConfigError.invalid("sweep takes --latent-dims, not --latent-dim") }
+        let sizes = try TrainOptions.widths(latentDims, option: "--latent-dims")
+        guard !sizes.isEmpty else { throw ConfigError.invalid("--latent-dims needs at least one size") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ConfigError.invalid("--tolerance must be ≥ 0") }
+        let device = try deviceOptions.open()
+        let name = "sweep-\(options.modelName)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"
+        let folder = out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs")).url
+        var losses: [Double] = []
+        for size in sizes {
+            let (directory, config, prepared) = try options.newRun(
+                device: device, out: folder.appendingPathComponent("latent-\(size)").path, latentDim: size)
+            let (trainer, model) = try RunTraining(directory: directory, config: config, prepared: prepared, quiet: true)
+                .run(device: device, resume: false)
+            let loss = try trainer.history.last?.validationReconstruction
+                ?? Evaluation.run(model: model, data: prepared.test, seed: config.training.seed).reconstruction
+            losses.append(loss)
+            Terminal.note(String(format: "latent %d: validation reconstruction %.4f", size, loss))
+        }
+        let plateau = LatentAnalysis.plateau(sizes: sizes, losses: losses, tolerance: tolerance)
+        let rows = ["latent_dim,val_reconstruction"] + zip(sizes, losses).map { "\($0),\(String(format: "%.6g", $1))" }
+        try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("sweep.csv"))
+        let plot = LinePlot(title: "validation reconstruction (plateau at \(plateau))", xLabel: "latent size",
+                            yLabel: "reconstruction", series: [
+                                LinePlot.Series(name: options.modelName, x: sizes.map(Double.init), y: losses, markers: true),
+                            ], logX: true)
+        try plot.write(to: folder.appendingPathComponent("sweep.png"))
+        if json {
+            try Terminal.printJSON(["latent_dims": sizes, "val_reconstruction": losses, "plateau": plateau,
+                                    "tolerance": tolerance, "out": folder.path])
+        } else {
+            for (size, loss) in zip(sizes, losses) { print(String(format: "latent %4d  %.4f", size, loss)) }
+            print("plateau: latent size \(plateau) (within \(tolerance * 100)% of the best)")
+            print("wrote \(folder.path)/: latent-*/, sweep.csv, sweep.png")
+        }
+    }
+}

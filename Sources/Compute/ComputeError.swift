@@ -23,7 +23,7 @@ public enum ComputeError: Error, CustomStringConvertible, Equatable {
             return "\(call) failed with \(OpenCLStatus.name(code)) (\(code)) on \(device)"
         case .buildFailed(let family, let device, let log):
             let oneLine = log.split(whereSeparator: \.isNewline).prefix(20).joined(separator: " | ")
-            return "kernel family '\(family)' failed to build on \(device): \(oneLine)"
+            return "kernel family '\(family)' failed to build on \(device): \(oneLine.isEmpty ? "no build log" : oneLine); try --device cpu or another OpenCL driver"
         case .outOfMemory(let bytes, let device):
             return "\(device) could not allocate \(bytes) bytes: try a smaller batch or --device cpu"
         case .shapeMismatch(let what):

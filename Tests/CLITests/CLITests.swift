@@ -104,3 +104,20 @@ import Testing
         #expect(!output.contains("libOpenCL"), "\(output)")
     }
 }
+
+@Suite struct DeviceFaultTests {
+    /// A kernel build that fails names the device and the family, with the build log, on one line, and exits 1.
+    @Test func aFailingKernelBuildIsReportedClearly() throws {
+        guard try CLIRunner.run(["devices"]).stdout.contains("opencl:0") else {
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true")
+            return
+        }
+        let folder = try CLIRunner.temporaryFolder()
+        let result = try CLIRunner.run(["train", "--epochs", "1", "--device", "opencl:0", "--out", folder.appendingPathComponent("run").path],
+                                       environment: ["AUTOENCODERKIT_OPENCL_OPTIONS": "-no-such-option", "AUTOENCODERKIT_CACHE_DIR": "off"])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("error: kernel family"), "\(result.stderr)")
+        #expect(result.stderr.contains("opencl:0") && result.stderr.contains("--device cpu"))
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+}

@@ -65,7 +65,11 @@ public final class OpenCLDevice: DeviceCore {
     }
 
     /// Options every program is built with.
-    static let buildOptions = "-cl-std=CL1.2"
+    /// `-cl-std=CL1.2`, then any extra options from `AUTOENCODERKIT_OPENCL_OPTIONS` (e.g. `-cl-mad-enable`).
+    static let buildOptions: String = {
+        let extra = ProcessInfo.processInfo.environment["AUTOENCODERKIT_OPENCL_OPTIONS"] ?? ""
+        return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
+    }()
 
     /// Builds one family (from the cached binary when there is one) and registers its kernels by name.
     private func build(family: String, source: String, cache: KernelCache) throws {

@@ -121,3 +121,15 @@ import Testing
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     }
 }
+
+@Suite struct NonFiniteTests {
+    /// A diverging learning rate stops training with a clear message and exit code 1, keeping earlier checkpoints.
+    @Test func divergenceStopsWithAClearMessage() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        let result = try CLIRunner.run(["train", "--model", "ae", "--optimizer", "sgd", "--lr", "1e6", "--likelihood", "gaussian",
+                                        "--epochs", "5", "--device", "cpu", "--out", folder.appendingPathComponent("run").path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("NaN or infinite") && result.stderr.contains("lower --lr"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("run/model.safetensors").path))
+    }
+}

@@ -11,7 +11,9 @@ struct AutoencoderTool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoencoder",
         abstract: "Train and use autoencoders on the CPU (OpenBLAS) or any OpenCL device.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self,
+                      ReconstructCommand.self, SampleCommand.self, InterpolateCommand.self, TraverseCommand.self,
+                      ArithmeticCommand.self, EncodeCommand.self, ReportCommand.self])
 
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)

@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive.") var model: String = "vae"
     @Option(help: "mlp or conv.") var arch: String = "mlp"
-    @Option(help: "digits, breast-cancer, or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
+    @Option(help: "digits, breast-cancer, shapes[:COUNT|all][:SxRxXxY] (generated sprites), or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
     @Option(help: "CSV column holding labels (kept out of the features).") var labelColumn: String?
     @Option(help: "CSV columns to use as features, comma-separated.") var featureColumns: String?
     @Option(help: "none, minmax, zscore (default: none for images, minmax for tables).") var normalize: String?
@@ -55,6 +55,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder (default runs/MODEL-DATA).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint (--epochs may raise the total).") var resume: String?
     @Flag(help: "Print one final JSON line on standard output.") var json = false
+    @Flag(help: "Also write DIR/loss.png, DIR/latent.png and DIR/report.html (see `autoencoder report`).") var report = false
     @OptionGroup var deviceOptions: DeviceOptions
 
     func run() throws {
@@ -83,6 +84,10 @@ struct TrainCommand: ParsableCommand {
         })
         try directory.write(model: model)
         let test = try Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed)
+        if report {
+            let files = try RunReport.write(directory: directory, model: model, config: runConfig)
+            Terminal.note("wrote \(files.map(\.lastPathComponent).joined(separator: ", "))")
+        }
         if json {
             var line: [String: Any] = [
                 "model": runConfig.model.kind.rawValue, "arch": runConfig.model.architecture.rawValue,

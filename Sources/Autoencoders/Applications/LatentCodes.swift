@@ -126,4 +126,9 @@ extension Autoencoder {
         try device.checkHealth()
         return outputs
     }
+
+    /// The reconstructions of every sample of `data` (decode ∘ encode, so VAEs decode μ), in model space.
+    public func reconstruct(_ data: Dataset) throws -> [Float] {
+        try decode(codes: encode(data).values)
+    }
 }

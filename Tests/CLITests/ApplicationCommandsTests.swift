@@ -65,12 +65,14 @@ import Testing
             let size = try #require(Self.pngSize(file), "\(command) wrote no PNG")
             sizes[command] = size
         }
-        // one strip for interpolation, one row per latent dimension (3) for the traversal, pairs of rows for 12
-        // reconstructions at 8 per row, 2 rows for 10 samples
+        // digits are 8×8 drawn at scale 6, tiles of 48 + 2 pixels: one strip for interpolation, one row per latent
+        // dimension (3) for the traversal, two pairs of rows for 12 reconstructions at 8 per row
+        let tile = 50
         let strip = try #require(sizes["interpolate"]), traverse = try #require(sizes["traverse"])
-        #expect(strip.width > 3 * strip.height)
-        #expect(traverse.height > 2 * strip.height)
-        #expect(try #require(sizes["reconstruct"]).height > 3 * strip.height)
+        #expect(strip.width >= 6 * tile && strip.height < 2 * tile)
+        #expect(traverse.height >= 3 * tile && traverse.height < 4 * tile + 40)
+        let reconstruct = try #require(sizes["reconstruct"])
+        #expect(reconstruct.height >= 4 * tile && reconstruct.height < 5 * tile && reconstruct.width >= 8 * tile)
         // the default output goes into the run folder
         let defaulted = try CLIRunner.run(["sample", "--run", run.path, "--device", "cpu", "-n", "4"])
         #expect(defaulted.status == 0 && Self.pngSize(run.appendingPathComponent("samples.png")) != nil)

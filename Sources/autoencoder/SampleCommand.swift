@@ -29,7 +29,7 @@ struct SampleCommand: ParsableCommand {
         let prior = try LatentPrior.fit(model: opened.model) { try opened.data(nil, split: .train) }
         let codes = try prior.sample(count: n, seed: seed ?? config.training.seed, device: opened.device)
         let raster = images.grid(try opened.model.decode(codes: codes), columns: columns)
-        Terminal.note("sampled \(prior.summary)")
+        print("prior: \(prior.summary)")
         try RunOptions.write(raster, to: runOptions.output(out, default: "samples.png"))
     }
 }

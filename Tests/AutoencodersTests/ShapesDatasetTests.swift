@@ -77,6 +77,8 @@ import Testing
         let data = try source.load()
         #expect(data.count == 40 && data.shape == [1, 64, 64] && data.labels?.count == 40)
         #expect(try ShapesDataset.Configuration(parsing: "shapes") == ShapesDataset.Configuration())
+        #expect(source.description == "shapes:40:6x40x32x32")
+        #expect(try ShapesDataset.Configuration(parsing: "shapes:all:1x2x3x4").description == "shapes:all:1x2x3x4")
         for bad in ["shapes:0", "shapes:all", "shapes:10:2x2", "shapes:x", "shapes:10:0x1x1x1", "shapes:1:2:3:4"] {
             #expect(throws: DataError.self, "\(bad)") { try DataSource(parsing: bad) }
         }

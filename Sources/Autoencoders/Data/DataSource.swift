@@ -93,7 +93,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .digits: return "digits"
         case .breastCancer: return "breast-cancer"
         case .idx(let url), .csv(let url, _), .npy(let url): return url.path
-        case .shapes: return "shapes"
+        case .shapes(let configuration): return configuration.description
         }
     }
 }

@@ -68,7 +68,7 @@ public enum ShapesDataset {
     }
 
     /// What to generate: a grid, and either `count` random combinations from it or (count nil) all of them.
-    public struct Configuration: Equatable, Sendable {
+    public struct Configuration: Equatable, Sendable, CustomStringConvertible {
         /// Largest data set generated at once (a full grid larger than this must be sampled with a count).
         public static let maximumCount = 100_000
         /// Default number of images for `--data shapes`.
@@ -124,6 +124,11 @@ public enum ShapesDataset {
                     "\(total) images of 64×64 is more than the \(Self.maximumCount) generated at once: give a smaller count or grid"))
             }
             self = configuration
+        }
+
+        /// The command-line form, `shapes:COUNT:SxRxXxY` or `shapes:all:SxRxXxY`.
+        public var description: String {
+            "shapes:\(count.map(String.init) ?? "all"):\(grid.scales)x\(grid.rotations)x\(grid.positionsX)x\(grid.positionsY)"
         }
     }
 

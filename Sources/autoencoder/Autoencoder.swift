@@ -12,7 +12,9 @@ struct AutoencoderTool: ParsableCommand {
         commandName: "autoencoder",
         abstract: "Train and use autoencoders on the CPU (OpenBLAS) or any OpenCL device.",
         subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self,
-                      DetectCommand.self, ProbeCommand.self, SweepCommand.self, FeaturesCommand.self])
+                      DetectCommand.self, ProbeCommand.self, SweepCommand.self, FeaturesCommand.self,
+                      ReconstructCommand.self, SampleCommand.self, InterpolateCommand.self, TraverseCommand.self,
+                      ArithmeticCommand.self, EncodeCommand.self, ReportCommand.self])
 
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)

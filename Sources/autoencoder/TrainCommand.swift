@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder (default runs/MODEL-DATA).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint (--epochs may raise the total).") var resume: String?
     @Flag(help: "Print one final JSON line on standard output.") var json = false
+    @Flag(help: "Also write DIR/loss.png, DIR/latent.png and DIR/report.html (see `autoencoder report`).") var report = false
     @OptionGroup var deviceOptions: DeviceOptions
 
     func run() throws {
@@ -28,6 +29,10 @@ struct TrainCommand: ParsableCommand {
         let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
             .run(device: device, resume: resume != nil)
         let test = try Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed)
+        if report {
+            let files = try RunReport.write(directory: directory, model: model, config: runConfig)
+            Terminal.note("wrote \(files.map(\.lastPathComponent).joined(separator: ", "))")
+        }
         if json {
             var line: [String: Any] = [
                 "model": runConfig.model.kind.rawValue, "arch": runConfig.model.architecture.rawValue,

@@ -6,7 +6,7 @@ import Foundation
 struct TrainOptions: ParsableArguments {
     @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive (default vae; ae with --normal-label).") var model: String?
     @Option(help: "mlp or conv.") var arch: String = "mlp"
-    @Option(help: "digits, breast-cancer, or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
+    @Option(help: "digits, breast-cancer, shapes[:COUNT|all][:SxRxXxY] (generated sprites), or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
     @Option(help: "CSV column holding labels (kept out of the features).") var labelColumn: String?
     @Option(help: "CSV columns to use as features, comma-separated.") var featureColumns: String?
     @Option(help: "none, minmax, zscore (default: none for images, minmax for tables).") var normalize: String?

@@ -1,13 +1,13 @@
 import CZlib
 
-/// A deliberately small, strict PNG reader for the picture tests: 8-bit gray or RGB, no interlace. It checks the
+/// A deliberately small, strict PNG reader for the picture tests: 8-bit gray, RGB or RGBA, no interlace. It checks the
 /// signature, every chunk's CRC-32, the chunk order and that the zlib stream inflates to exactly the expected
 /// number of bytes, then undoes all five PNG row filters.
 enum PNGTestDecoder {
     struct Image: Equatable {
         let width: Int
         let height: Int
-        /// 1 for gray, 3 for RGB.
+        /// 1 for gray, 3 for RGB, 4 for RGBA.
         let channels: Int
         let pixels: [UInt8]
         /// Filter byte of each row as stored in the file.
@@ -54,6 +54,7 @@ enum PNGTestDecoder {
         switch header[9] {
         case 0: channels = 1
         case 2: channels = 3
+        case 6: channels = 4  // RGBA, as browsers write screenshots
         default: throw Failure.unsupported("colour type \(header[9])")
         }
         let compressed = chunks.filter { $0.type == "IDAT" }.flatMap(\.data)

@@ -2,7 +2,7 @@ import Foundation
 
 /// Where a run's data comes from, as named on the command line.
 ///
-/// `digits` and `breast-cancer` are the bundled sets; anything else is a path whose name picks the loader:
+/// `digits` and `breast-cancer` are the bundled sets, `shapes[:…]` the generated sprites (``ShapesDataset``); anything else is a path whose name picks the loader:
 /// `.csv` → CSV, `.npy` → NPY, `.idx`, `.gz` or a name ending in `-ubyte` → IDX. CSV options apply to CSV
 /// files and to `breast-cancer` (its feature selection; the label column stays `malignant`).
 public enum DataSource: Equatable, Sendable, CustomStringConvertible {
@@ -16,6 +16,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case csv(URL, CSVOptions)
     /// A `.npy` array whose first axis indexes samples.
     case npy(URL)
+    /// Generated 64×64 sprites with known factors (``ShapesDataset/Configuration/init(parsing:)``).
+    case shapes(ShapesDataset.Configuration)
 
     /// Parses a command-line data argument.
     ///
@@ -39,6 +41,9 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
                 throw DataError(file: text, .invalidArgument("breast-cancer's label column is \"malignant\", not \(DataError.quoted(label))"))
             }
             self = .breastCancer(featureColumns: options.featureColumns)
+        case _ where text == "shapes" || text.hasPrefix("shapes:"):
+            try rejectCSVOptions("shapes")
+            self = .shapes(try ShapesDataset.Configuration(parsing: text))
         default:
             let url = URL(fileURLWithPath: text)
             let name = url.lastPathComponent.lowercased()
@@ -51,7 +56,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
                 try rejectCSVOptions("IDX files")
                 self = .idx(url)
             } else {
-                throw DataError(file: text, .invalidArgument("unknown data source: expected digits, breast-cancer, or a .csv, .npy, .idx, .gz or -ubyte file"))
+                throw DataError(file: text, .invalidArgument("unknown data source: expected digits, breast-cancer, shapes, or a .csv, .npy, .idx, .gz or -ubyte file"))
             }
         }
     }
@@ -64,6 +69,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .idx(let url): return try IDXFormat.load(url)
         case .csv(let url, let options): return try CSVFormat.load(url, options: options)
         case .npy(let url): return try NPYFormat.load(url)
+        case .shapes(let configuration): return ShapesDataset.generate(configuration).dataset
         }
     }
 
@@ -81,12 +87,13 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         return try load().split(seed: seed, fraction: 1 - testFraction)
     }
 
-    /// The command-line form (`digits`, `breast-cancer`, or the path).
+    /// The command-line form (`digits`, `breast-cancer`, `shapes`, or the path).
     public var description: String {
         switch self {
         case .digits: return "digits"
         case .breastCancer: return "breast-cancer"
         case .idx(let url), .csv(let url, _), .npy(let url): return url.path
+        case .shapes(let configuration): return configuration.description
         }
     }
 }

@@ -94,7 +94,7 @@ public enum CorruptionConfig: Codable, Equatable, Sendable {
         switch parts[0] {
         case "gaussian": self = .gaussian(sigma: value)
         case "masking" where value <= 1: self = .masking(probability: value)
-        case "salt-and-pepper", "salt-pepper" where value <= 1: self = .saltAndPepper(probability: value)
+        case "salt-and-pepper" where value <= 1, "salt-pepper" where value <= 1: self = .saltAndPepper(probability: value)
         default: throw ConfigError.invalid("corruption '\(text)': use gaussian:SIGMA, masking:P (P ≤ 1) or salt-and-pepper:P")
         }
     }

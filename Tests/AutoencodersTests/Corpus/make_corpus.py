@@ -142,7 +142,8 @@ put("st-header-2e40.safetensors", struct.pack("<Q", 1 << 40) + b"{}      ", "saf
 put("st-2e40-elements.safetensors", st({"w": {"dtype": "F32", "shape": [1 << 40], "data_offsets": [0, 1 << 42]}}), "safetensors", "tensor \"w\" ends at data offset 4398046511104, past the 0-byte data")
 put("st-f16.safetensors", st({"w": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}, bytes(4)), "safetensors", "unsupported: dtype \"F16\" of tensor \"w\"")
 put("st-dtype-number.safetensors", st({"w": {"dtype": 7, "shape": [2], "data_offsets": [0, 8]}}, f32(1, 2)), "safetensors", "header entry \"w.dtype\" has the wrong form")
-put("st-huge-offset.safetensors", st({"w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 1e30]}}), "safetensors", "header entry \"w.data_offsets.1\" has the wrong form")
+put("st-huge-offset.safetensors", st({"w": {"dtype": "F32", "shape": [0], "data_offsets": [0, 1e30]}}), "safetensors", "header holds a number that is not a valid extent or data offset")
+put("st-negative-offset.safetensors", st({"w": {"dtype": "F32", "shape": [0], "data_offsets": [-4, 0]}}), "safetensors", "header holds a number that is not a valid extent or data offset")
 os.makedirs("directory.npy", exist_ok=True)
 with open("directory.npy/README", "w") as f:
     f.write("A directory named like an .npy file: loading it must fail with a DataError.\n")

@@ -7,7 +7,9 @@
 # npy safetensors config). Each runs with -timeout=5, -rss_limit_mb=2048 and -malloc_limit_mb=1024, so a
 # hang or a huge allocation counts as a finding like a crash. The seeds are Fuzz/Seeds/<harness> (valid
 # files, made by make_seeds.py) and the matching files of Tests/AutoencodersTests/Corpus; inputs the
-# fuzzer finds interesting accumulate in Fuzz/.build/corpus/<harness> between local runs.
+# fuzzer finds interesting accumulate in Fuzz/.build/corpus/<harness> between local runs. Dictionaries/
+# holds the tokens (header keys, dtypes) the fuzzer cannot find by itself: Swift string comparisons are
+# not instrumented.
 #
 # On a finding the input is copied into Tests/AutoencodersTests/Corpus as fuzz-<harness>-<hash>.<ext>
 # with a manifest line whose expected message is empty (CorpusTests flags it until someone fixes the
@@ -52,11 +54,15 @@ for name in "${harnesses[@]}"; do
     for glob in $(globs_of "$name"); do
         for file in "$corpus_dir"/$glob; do [ -f "$file" ] && cp -f "$file" "$work/"; done
     done
+    dict=()
+    [ -f "$fuzz_dir/Dictionaries/$name.dict" ] && dict=(-dict="$fuzz_dir/Dictionaries/$name.dict")
     echo "== $name: $per s (max_len $(max_len_of "$name"))"
-    ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=0 "$bin/$target" "$work" \
+    # The Swift backtracer would catch the trap first and trip ASan in its own memory reader; let
+    # libFuzzer handle the signal and write the artifact.
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=0 "$bin/$target" "$work" \
         -max_total_time="$per" -max_len="$(max_len_of "$name")" -timeout=5 \
         -rss_limit_mb=2048 -malloc_limit_mb=1024 -print_final_stats=1 \
-        -artifact_prefix="$artifacts/" 2>&1 | grep -E "^#[0-9]+ *DONE|^INFO: seed corpus|ERROR|SUMMARY|^==[0-9]+==|Fatal error|stat::number_of_executed_units|artifact_prefix|Test unit written"
+        -artifact_prefix="$artifacts/" "${dict[@]}" 2>&1 | grep -E "^#[0-9]+ *DONE|^INFO: seed corpus|ERROR|SUMMARY|^==[0-9]+==|Fatal error|stat::number_of_executed_units|artifact_prefix|Test unit written"
     code=${PIPESTATUS[0]}
     found=$(ls "$artifacts" 2>/dev/null)
     if [ "$code" -ne 0 ] || [ -n "$found" ]; then

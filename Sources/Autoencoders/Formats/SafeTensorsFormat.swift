@@ -239,6 +239,11 @@ public enum SafeTensorsFormat {
             do {
                 header = try JSONDecoder().decode(Header.self, from: data)
             } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                // Foundation also reports a number that does not fit its field (`-1` or `1e30` for a
+                // UInt64 offset) this way, without a coding path; tell that apart from broken syntax.
+                if (try? JSONSerialization.jsonObject(with: data)) != nil {
+                    throw DataError(file: file, .malformed("header holds a number that is not a valid extent or data offset (a non-negative integer in range)"))
+                }
                 throw DataError(file: file, .malformed("header is not valid JSON"))
             } catch let error as DecodingError {
                 throw DataError(file: file, .malformed("header entry \(DataError.quoted(path(of: error))) has the wrong form"))

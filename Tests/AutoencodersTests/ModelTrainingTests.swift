@@ -91,3 +91,16 @@ import TestSupport
         #expect(abs((last.kl ?? 0) - 4) < 1, "KL \(last.kl ?? 0) vs capacity 4 nats")
     }
 }
+
+/// Stored configs with absurd sizes are refused with a usage error, not a crash (found by the config fuzzer).
+@Suite struct ModelConfigLimitTests {
+    @Test func absurdSizesAreRefused() throws {
+        var config = ModelConfig(kind: .vae, architecture: .conv, inputShape: [1, 8, 8])
+        config.channels = [Int](repeating: 4, count: 64)
+        #expect(throws: ConfigError.self) { try config.validate() }
+        config = ModelConfig(kind: .ae, inputShape: [1 << 40, 1 << 40])
+        #expect(throws: ConfigError.self) { try config.validate() }
+        config = ModelConfig(kind: .ae, inputShape: [64])
+        try config.validate()
+    }
+}

@@ -172,6 +172,14 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard inputShape.allSatisfy({ $0 > 0 }), !inputShape.isEmpty else {
             throw ConfigError.invalid("input shape \(inputShape) has an empty dimension")
         }
+        // sizes a model could allocate: no dimension product may overflow or exceed 2^31 elements per sample
+        let limit = 1 << 31
+        guard inputShape.count <= 4,
+              inputShape.reduce(1, { $0 > limit / max($1, 1) ? limit + 1 : $0 * $1 }) <= limit,
+              latentDim <= limit / 1024, hidden.count <= 64, channels.count <= 16,
+              (hidden + channels + [denseWidth]).allSatisfy({ $0 <= 1 << 20 }) else {
+            throw ConfigError.invalid("model sizes out of range: input \(inputShape), latent \(latentDim), \(hidden.count) hidden and \(channels.count) convolution layers")
+        }
         guard latentDim > 0 else { throw ConfigError.invalid("--latent-dim must be positive, got \(latentDim)") }
         guard hidden.allSatisfy({ $0 > 0 }), channels.allSatisfy({ $0 > 0 }), denseWidth > 0 else {
             throw ConfigError.invalid("layer widths must be positive")

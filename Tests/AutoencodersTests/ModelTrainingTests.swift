@@ -29,8 +29,9 @@ import TestSupport
         var config = ModelConfig(kind: kind, architecture: arch, inputShape: [1, 8, 8])
         config.latentDim = 16
         if kind != .contractive { config.hidden = [128, 64] }
-        config.channels = [16, 32]
-        config.denseWidth = 64
+        // one stride-2 convolution suits 8×8 digits (two leave a 2×2 map and learn far more slowly)
+        config.channels = [32]
+        config.denseWidth = 128
         config.vq.codebookSize = 32
         config.vq.codeDim = 4
         config.sparsity = .topK(k: 4)

@@ -11,8 +11,8 @@ extension CPUDevice: LossPrimitives {
         let x = prediction.floats, t = target.floats
         switch kind {
         case .bceWithLogits:
-            rowTerms(rows: rows, cols: cols, perRow: perRow, gradient: gradient, gradientFactor: gradientScale,
-                     addGradient: false) { i in LossMath.bceWithLogits(x[i], t[i]) }
+            bceWithLogitsRows(x, t, rows: rows, cols: cols, perRow: perRow.floats, gradient: gradient?.floats,
+                              gradientScale: gradientScale)
         case .bce:
             rowTerms(rows: rows, cols: cols, perRow: perRow, gradient: gradient, gradientFactor: gradientScale,
                      addGradient: false) { i in LossMath.bce(x[i], t[i]) }
@@ -40,6 +40,38 @@ extension CPUDevice: LossPrimitives {
     /// For each row r: perRow[r] = lossFactor·Σ_c loss(i) and, when a gradient is given,
     /// gradient[i] = gradientFactor·grad(i) (or `+=` when `addGradient`), with i = r·cols + c and
     /// `term(i) = (loss, grad)`. Rows are spread over the cores; each row is summed in order.
+    /// Binary cross-entropy from logits, sixteen columns at a time with ``VectorMath``: per row
+    /// Σ max(x, 0) − x·t + log1p(e^−|x|), and the gradient s·(σ(x) − t); the row's tail goes through ``LossMath``.
+    private func bceWithLogitsRows(_ x: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                   perRow out: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>?,
+                                   gradientScale: Float) {
+        let width = VectorMath.width
+        Parallel.forEach(rows, costPerItem: cols * 8) { r in
+            let xr = x + r * cols, tr = t + r * cols, gr = g.map { $0 + r * cols }
+            var lanes = VectorMath.Vector()
+            var j = 0
+            while j + width <= cols {
+                let xv = VectorMath.load(xr + j), tv = VectorMath.load(tr + j)
+                let e = VectorMath.exp(pointwiseMin(xv, -xv))  // e^−|x|
+                lanes += xv.replacing(with: 0, where: xv .< 0) - xv * tv + VectorMath.log1p(e)
+                if let gr {
+                    let inverse = 1 / (1 + e)
+                    let sigmoid = (e * inverse).replacing(with: inverse, where: xv .>= 0)
+                    VectorMath.store(gradientScale * (sigmoid - tv), gr + j)
+                }
+                j += width
+            }
+            var sum = lanes.sum()
+            while j < cols {
+                let (loss, grad) = LossMath.bceWithLogits(xr[j], tr[j])
+                sum += loss
+                gr?[j] = gradientScale * grad
+                j += 1
+            }
+            out[r] = sum
+        }
+    }
+
     @inline(__always)
     private func rowTerms(rows: Int, cols: Int, perRow: BufferSlice, lossFactor: Float = 1, gradient: BufferSlice?,
                           gradientFactor: Float, addGradient: Bool, _ term: (Int) -> (Float, Float)) {

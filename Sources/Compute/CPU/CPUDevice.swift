@@ -6,10 +6,10 @@ import Foundation
 public final class CPUDevice: DeviceCore {
     public let info: DeviceInfo
 
-    /// Creates the CPU backend (the first one also makes OpenBLAS use this processor's kernels: see
-    /// ``BLASKernelSelection``).
+    /// Creates the CPU backend (the first one also sets OpenBLAS up: see
+    /// ``BLASConfiguration``).
     public init() {
-        let core = BLASKernelSelection.coreName
+        let core = BLASConfiguration.coreName
         info = DeviceInfo(kind: .cpu, index: nil, name: CPUDevice.processorName(), vendor: "OpenBLAS (\(core) kernels)",
                           driver: CPUDevice.blasVersion(), computeUnits: Parallel.cores,
                           memoryBytes: Int(ProcessInfo.processInfo.physicalMemory), isGPU: false)

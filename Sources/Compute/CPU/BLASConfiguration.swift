@@ -1,7 +1,11 @@
 import CBLAS
 import Foundation
 
-/// Makes OpenBLAS use the matrix kernels of the processor it runs on.
+/// Sets OpenBLAS up for the CPU backend: the kernels of the processor it runs on, and one thread per call.
+///
+/// The backend spreads products over the cores itself (``CPUDevice/sgemm``, the convolutions' batch split), on
+/// the same threads as its other loops. OpenBLAS's own thread pool would spin (`sched_yield`) between calls and
+/// take cores from those loops, so it is set to one thread.
 ///
 /// A `DYNAMIC_ARCH` OpenBLAS picks its kernels once, when it loads, from the CPU model. A release that predates
 /// the processor (OpenBLAS 0.3.21 on Sapphire Rapids, family 6 model 207, say) falls back to its generic
@@ -10,10 +14,11 @@ import Foundation
 /// run again with the core type that the processor's instruction-set flags support (`SkylakeX` for AVX-512,
 /// `Haswell` for AVX2 with FMA), through OpenBLAS's own `gotoblas_dynamic_quit` / `gotoblas_dynamic_init`.
 /// A build without dynamic selection lacks those functions and is left alone.
-enum BLASKernelSelection {
-    /// The core type whose kernels OpenBLAS uses, after the correction (runs once per process, before the
+enum BLASConfiguration {
+    /// The core type whose kernels OpenBLAS uses, after the set-up (which runs once per process, before the
     /// first product: the CPU backend's initializer reads it).
     static let coreName: String = {
+        openblas_set_num_threads(1)
         guard let current = openblas_get_corename().map({ String(cString: $0) }) else { return "unknown" }
         guard current.lowercased() == "prescott",
               ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,

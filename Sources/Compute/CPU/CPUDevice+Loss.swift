@@ -40,35 +40,33 @@ extension CPUDevice: LossPrimitives {
     /// For each row r: perRow[r] = lossFactor·Σ_c loss(i) and, when a gradient is given,
     /// gradient[i] = gradientFactor·grad(i) (or `+=` when `addGradient`), with i = r·cols + c and
     /// `term(i) = (loss, grad)`. Rows are spread over the cores; each row is summed in order.
-    /// Binary cross-entropy from logits, sixteen columns at a time with ``VectorMath``: per row
-    /// Σ max(x, 0) − x·t + log1p(e^−|x|), and the gradient s·(σ(x) − t); the row's tail goes through ``LossMath``.
+    /// Binary cross-entropy from logits: per row Σ max(x, 0) − x·t + log1p(e^−|x|), and the gradient
+    /// s·(σ(x) − t). The element terms go to a row scratch in a loop that vectorizes (``VectorMath``'s
+    /// branch-free exp and log1p), then are summed; the sum does not depend on whether a gradient is written.
     private func bceWithLogitsRows(_ x: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                    perRow out: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>?,
                                    gradientScale: Float) {
-        let width = VectorMath.width
         Parallel.forEach(rows, costPerItem: cols * 8) { r in
-            let xr = x + r * cols, tr = t + r * cols, gr = g.map { $0 + r * cols }
-            var lanes = VectorMath.Vector()
-            var j = 0
-            while j + width <= cols {
-                let xv = VectorMath.load(xr + j), tv = VectorMath.load(tr + j)
-                let e = VectorMath.exp(pointwiseMin(xv, -xv))  // e^−|x|
-                lanes += xv.replacing(with: 0, where: xv .< 0) - xv * tv + VectorMath.log1p(e)
-                if let gr {
-                    let inverse = 1 / (1 + e)
-                    let sigmoid = (e * inverse).replacing(with: inverse, where: xv .>= 0)
-                    VectorMath.store(gradientScale * (sigmoid - tv), gr + j)
+            let xr = x + r * cols, tr = t + r * cols
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { scratch in
+                let terms = scratch.baseAddress!
+                if let g {
+                    let gr = g + r * cols
+                    for j in 0..<cols {
+                        let xj = xr[j], tj = tr[j]
+                        let e = VectorMath.exp(min(xj, -xj))
+                        let inverse = 1 / (1 + e)
+                        terms[j] = max(xj, 0) - xj * tj + VectorMath.log1p(e)
+                        gr[j] = gradientScale * ((xj >= 0 ? inverse : e * inverse) - tj)
+                    }
+                } else {
+                    for j in 0..<cols {
+                        let xj = xr[j], tj = tr[j]
+                        terms[j] = max(xj, 0) - xj * tj + VectorMath.log1p(VectorMath.exp(min(xj, -xj)))
+                    }
                 }
-                j += width
+                out[r] = Float(ReductionMath.contiguous(terms, count: cols, op: .sum))
             }
-            var sum = lanes.sum()
-            while j < cols {
-                let (loss, grad) = LossMath.bceWithLogits(xr[j], tr[j])
-                sum += loss
-                gr?[j] = gradientScale * grad
-                j += 1
-            }
-            out[r] = sum
         }
     }
 

@@ -39,7 +39,7 @@ struct EpochCommand: ParsableCommand {
         abstract: "Train a workload on 60,000 synthetic samples (uniform in [0, 1]) after a 20-step warm-up; time each epoch.")
 
     @Option(name: .long, help: "mlp-vae, conv-vae, vq-vae or cae.")
-    var workload: String
+    var workload: Workload
     @Option(name: .long, help: "Samples per step.")
     var batchSize = 128
     @Option(name: .long, help: "cpu or opencl:N.")
@@ -52,16 +52,13 @@ struct EpochCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard Workload(rawValue: workload) != nil else {
-            throw ValidationError("unknown workload '\(workload)': use " + Workload.allCases.map(\.rawValue).joined(separator: ", "))
-        }
         guard batchSize > 0, batchSize <= 6_000 else { throw ValidationError("--batch-size must lie in 1...6000") }
         guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
     }
 
     func run() throws {
         let target = try Devices.open(DeviceSelection(parsing: device))
-        let benchmark = EpochBenchmark(workload: Workload(rawValue: workload)!, batchSize: batchSize,
+        let benchmark = EpochBenchmark(workload: workload, batchSize: batchSize,
                                        samples: quick ? 6_000 : 60_000)
         let records = try benchmark.run(on: target, epochs: epochs)
         if json {
@@ -109,3 +106,5 @@ struct AllCommand: ParsableCommand {
         if !json { printTable(epochs, columns: epochColumns) }
     }
 }
+
+extension Workload: ExpressibleByArgument {}

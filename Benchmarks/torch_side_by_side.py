@@ -8,7 +8,7 @@ library's vq-vae and cae workloads (Benchmarks/EpochBenchmark.swift). Both sides
 after the other, so they see the same machine load; the ratio is PyTorch time / AutoencoderKit time.
 
 Usage: python3 Benchmarks/torch_side_by_side.py [--quick] [--repeats R] [--device cpu|opencl:N]
-       [--bench PATH] [--only mlp-vae:128,conv-vae:128]
+       [--torch-threads T] [--bench PATH] [--only mlp-vae:128,conv-vae:128]
 """
 import argparse, json, os, statistics, subprocess, sys, time
 
@@ -94,7 +94,7 @@ def torch_epoch(torch, model_class, X, batch):
             x = X[perm[i * batch:(i + 1) * batch]]
             loss = model.loss(x)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     run(20)
     start = time.perf_counter()
@@ -117,6 +117,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=1, help="runs of each side; medians are printed")
     parser.add_argument("--device", default="cpu", help="device of autoencoder-bench (PyTorch always runs on the CPU)")
     parser.add_argument("--bench", default=os.path.join(here, "..", ".build", "release", "autoencoder-bench"))
+    parser.add_argument("--torch-threads", type=int, default=os.cpu_count(), help="PyTorch threads (default: cores)")
     parser.add_argument("--only", help="comma-separated workload:batch pairs, e.g. mlp-vae:128,conv-vae:128")
     args = parser.parse_args()
     runs = [(w, int(b)) for w, b in (p.split(":") for p in args.only.split(","))] if args.only else RUNS
@@ -131,7 +132,7 @@ def main():
     samples = 6000 if args.quick else 60000
     scale = 60000 / samples
     if torch is not None:
-        torch.set_num_threads(os.cpu_count())
+        torch.set_num_threads(args.torch_threads)
         torch.manual_seed(0)
         X = torch.rand(samples, 784)
         models = torch_models(torch)
@@ -153,7 +154,7 @@ def main():
         print(json.dumps({"workload": workload, "batch_size": batch, "torch_seconds_per_epoch": t_torch,
                           "ours_seconds_per_epoch": t_ours, "torch_over_ours": ratio}), flush=True)
 
-    print("\n| workload | batch | PyTorch s/epoch | AutoencoderKit s/epoch | PyTorch ÷ AutoencoderKit | last loss (torch / ours) |")
+    print("\n| workload | batch | PyTorch s/epoch | AutoencoderKit s/epoch | PyTorch ÷ AutoencoderKit | loss: torch last batch / ours epoch mean |")
     print("|---|---|---|---|---|---|")
     for workload, batch, t_torch, t_ours, loss_t, loss_o in rows:
         torch_cell = f"{t_torch:.3f}" if t_torch else "—"

@@ -9,9 +9,9 @@ import CBLAS
 /// - input gradient: dcol = Wᵀ·dy_n, scattered back onto dx_n (col2im);
 /// - weight gradient: dW = Σ_n dy_n·col_nᵀ.
 ///
-/// Products small enough for OpenBLAS to run on one thread are spread over the batch instead (each worker
-/// owns its patch scratch, allocated for the call: K·P floats per worker); larger ones go one sample at a
-/// time and OpenBLAS threads each product. A 1×1 kernel with stride 1 and no padding skips im2col.
+/// The batch is spread over the cores in contiguous blocks, one per worker (OpenBLAS runs one thread per call:
+/// see ``BLASConfiguration``); each worker owns its patch scratch, allocated for the call: K·P floats per worker.
+/// A 1×1 kernel with stride 1 and no padding skips im2col.
 extension CPUDevice: ConvolutionPrimitives {
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
                               geometry g: ConvGeometry, activation: Activation) {
@@ -163,8 +163,7 @@ private struct ConvShape {
     let outputPerSample: Int
     /// A 1×1 kernel, stride 1, no padding: the input image is its own patch matrix.
     let pointwise: Bool
-    /// Threads sharing the batch: all cores while one product is too small for OpenBLAS to thread
-    /// (below 2¹⁸ multiply-adds it runs on the calling thread), else one.
+    /// Threads sharing the batch: one per core (at most one per sample).
     let workers: Int
 
     init(_ g: ConvGeometry) {
@@ -175,7 +174,7 @@ private struct ConvShape {
         inputPerSample = g.inChannels * g.inHeight * g.inWidth
         outputPerSample = g.outChannels * p
         pointwise = g.kernelHeight == 1 && g.kernelWidth == 1 && g.strideH == 1 && g.strideW == 1 && g.padH == 0 && g.padW == 0
-        workers = g.outChannels * k * p < 1 << 18 ? max(1, min(Parallel.cores, g.batch)) : 1
+        workers = max(1, min(Parallel.cores, g.batch))
     }
 
     /// The outputs t in 0..<count whose input coordinate t·stride − pad + tap lies in 0..<size.
@@ -199,19 +198,20 @@ private struct ConvShape {
                 for v in 0..<g.kernelWidth {
                     let cols = Self.validRange(tap: v, pad: pw, stride: sw, size: W, count: Wo)
                     let plane = col + ((c * g.kernelHeight + u) * g.kernelWidth + v) * p
-                    plane.update(repeating: 0, count: rows.lowerBound * Wo)
+                    // Rows are short (Wo is often 7 or 14): plain loops, no memset calls per row.
+                    for q in 0..<(rows.lowerBound * Wo) { plane[q] = 0 }
                     for i in rows {
                         let dst = plane + i * Wo
                         let src = x + (c * H + i * sh - ph + u) * W + v - pw
-                        dst.update(repeating: 0, count: cols.lowerBound)
+                        for j in 0..<cols.lowerBound { dst[j] = 0 }
                         if sw == 1 {
                             for j in cols { dst[j] = src[j] }
                         } else {
                             for j in cols { dst[j] = src[j * sw] }
                         }
-                        (dst + cols.upperBound).update(repeating: 0, count: Wo - cols.upperBound)
+                        for j in cols.upperBound..<Wo { dst[j] = 0 }
                     }
-                    (plane + rows.upperBound * Wo).update(repeating: 0, count: (Ho - rows.upperBound) * Wo)
+                    for q in (rows.upperBound * Wo)..<p { plane[q] = 0 }
                 }
             }
         }

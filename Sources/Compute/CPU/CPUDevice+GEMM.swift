@@ -10,9 +10,8 @@ extension CPUDevice: GEMMPrimitives {
         if k == 0 {
             axpbyScalar(beta: beta, c)
         } else {
-            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, a.floats, Int32(transposeA ? m : k),
-                        b.floats, Int32(transposeB ? k : n), beta, c.floats, Int32(n))
+            Self.sgemm(a.floats, transposeA: transposeA, b.floats, transposeB: transposeB, into: c.floats,
+                       m: m, n: n, k: k, alpha: alpha, beta: beta)
         }
         let y = c.floats
         if let bias {
@@ -24,6 +23,41 @@ extension CPUDevice: GEMMPrimitives {
             }
         } else {
             ActivationMath.applyInPlace(y, count: m * n, activation)
+        }
+    }
+
+    /// C = α·op(A)·op(B) + β·C for dense row-major operands, with OpenBLAS (one thread per call) on blocks
+    /// of C spread over the cores: C is cut along its longer side into one block per core, each block a
+    /// multiple of 16 rows or columns, once the product has at least 2¹⁹ multiply-adds per block.
+    static func sgemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
+                      into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
+        let lda = transposeA ? m : k, ldb = transposeB ? k : n
+        let opA = transposeA ? CblasTrans : CblasNoTrans, opB = transposeB ? CblasTrans : CblasNoTrans
+        let byRows = m >= n
+        let side = byRows ? m : n
+        let parts = min(Parallel.cores, max(1, m * n * k / (1 << 19)), (side + 15) / 16)
+        guard parts > 1 else {
+            cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                        beta, c, Int32(n))
+            return
+        }
+        let block = (side + parts * 16 - 1) / (parts * 16) * 16
+        Parallel.chunks(parts, grain: 1) { range in
+            for part in range {
+                let start = part * block, end = min(side, start + block)
+                guard start < end else { continue }
+                if byRows {
+                    // rows start..<end of op(A) and C
+                    cblas_sgemm(CblasRowMajor, opA, opB, Int32(end - start), Int32(n), Int32(k), alpha,
+                                transposeA ? a + start : a + start * lda, Int32(lda), b, Int32(ldb),
+                                beta, c + start * n, Int32(n))
+                } else {
+                    // columns start..<end of op(B) and C
+                    cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(end - start), Int32(k), alpha,
+                                a, Int32(lda), transposeB ? b + start * ldb : b + start, Int32(ldb),
+                                beta, c + start, Int32(n))
+                }
+            }
         }
     }
 

@@ -11,8 +11,8 @@ extension CPUDevice: LossPrimitives {
         let x = prediction.floats, t = target.floats
         switch kind {
         case .bceWithLogits:
-            rowTerms(rows: rows, cols: cols, perRow: perRow, gradient: gradient, gradientFactor: gradientScale,
-                     addGradient: false) { i in LossMath.bceWithLogits(x[i], t[i]) }
+            bceWithLogitsRows(x, t, rows: rows, cols: cols, perRow: perRow.floats, gradient: gradient?.floats,
+                              gradientScale: gradientScale)
         case .bce:
             rowTerms(rows: rows, cols: cols, perRow: perRow, gradient: gradient, gradientFactor: gradientScale,
                      addGradient: false) { i in LossMath.bce(x[i], t[i]) }
@@ -40,6 +40,36 @@ extension CPUDevice: LossPrimitives {
     /// For each row r: perRow[r] = lossFactor·Σ_c loss(i) and, when a gradient is given,
     /// gradient[i] = gradientFactor·grad(i) (or `+=` when `addGradient`), with i = r·cols + c and
     /// `term(i) = (loss, grad)`. Rows are spread over the cores; each row is summed in order.
+    /// Binary cross-entropy from logits: per row Σ max(x, 0) − x·t + log1p(e^−|x|), and the gradient
+    /// s·(σ(x) − t). The element terms go to a row scratch in a loop that vectorizes (``VectorMath``'s
+    /// branch-free exp and log1p), then are summed; the sum does not depend on whether a gradient is written.
+    private func bceWithLogitsRows(_ x: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                   perRow out: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>?,
+                                   gradientScale: Float) {
+        Parallel.forEach(rows, costPerItem: cols * 8) { r in
+            let xr = x + r * cols, tr = t + r * cols
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { scratch in
+                let terms = scratch.baseAddress!
+                if let g {
+                    let gr = g + r * cols
+                    for j in 0..<cols {
+                        let xj = xr[j], tj = tr[j]
+                        let e = VectorMath.exp(min(xj, -xj))
+                        let inverse = 1 / (1 + e)
+                        terms[j] = max(xj, 0) - xj * tj + VectorMath.log1p(e)
+                        gr[j] = gradientScale * ((xj >= 0 ? inverse : e * inverse) - tj)
+                    }
+                } else {
+                    for j in 0..<cols {
+                        let xj = xr[j], tj = tr[j]
+                        terms[j] = max(xj, 0) - xj * tj + VectorMath.log1p(VectorMath.exp(min(xj, -xj)))
+                    }
+                }
+                out[r] = Float(ReductionMath.contiguous(terms, count: cols, op: .sum))
+            }
+        }
+    }
+
     @inline(__always)
     private func rowTerms(rows: Int, cols: Int, perRow: BufferSlice, lossFactor: Float = 1, gradient: BufferSlice?,
                           gradientFactor: Float, addGradient: Bool, _ term: (Int) -> (Float, Float)) {

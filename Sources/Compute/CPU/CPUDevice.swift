@@ -6,9 +6,11 @@ import Foundation
 public final class CPUDevice: DeviceCore {
     public let info: DeviceInfo
 
-    /// Creates the CPU backend.
+    /// Creates the CPU backend (the first one also sets OpenBLAS up: see
+    /// ``BLASConfiguration``).
     public init() {
-        info = DeviceInfo(kind: .cpu, index: nil, name: CPUDevice.processorName(), vendor: "OpenBLAS",
+        let core = BLASConfiguration.coreName
+        info = DeviceInfo(kind: .cpu, index: nil, name: CPUDevice.processorName(), vendor: "OpenBLAS (\(core) kernels)",
                           driver: CPUDevice.blasVersion(), computeUnits: Parallel.cores,
                           memoryBytes: Int(ProcessInfo.processInfo.physicalMemory), isGPU: false)
     }

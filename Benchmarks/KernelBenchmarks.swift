@@ -1,0 +1,191 @@
+import AutoencoderKit
+import Foundation
+
+/// One primitive timed at one shape: its operands (filled identically on every device), the call, and the
+/// amount of work that turns a time into GFLOP/s or GB/s.
+struct KernelCase {
+    /// How an operand starts.
+    enum Fill {
+        case uniform(low: Float, high: Float)
+        case zero
+    }
+
+    /// What one call does: floating-point operations, or bytes moved.
+    enum Work {
+        case flops(Double)
+        case bytes(Double)
+    }
+
+    let name: String
+    let shape: String
+    let work: Work
+    /// Operand sizes and initial contents, in the order `body` receives them.
+    let operands: [(count: Int, fill: Fill)]
+    /// Indices of the operands compared against the CPU backend after one call.
+    let outputs: [Int]
+    /// Only run when large kernels are asked for or the device is an OpenCL GPU.
+    var large = false
+    let body: (any Device, [BufferSlice]) -> Void
+
+    /// Allocates and fills the operands on `device` (the same values on every device).
+    func makeOperands(on device: any Device) throws -> [BufferSlice] {
+        var random = UniformFloats(seed: 0xBE4C_5EED)
+        return try operands.map { operand in
+            let buffer = try device.makeBuffer(count: operand.count, dtype: .float32)
+            if case .uniform(let low, let high) = operand.fill {
+                device.write(random.next(operand.count, low: low, high: high), to: buffer.whole)
+            }
+            return buffer.whole
+        }
+    }
+
+    /// The compared outputs after one call on fresh operands, concatenated.
+    func result(on device: any Device) throws -> [Float] {
+        let slices = try makeOperands(on: device)
+        body(device, slices)
+        return outputs.flatMap { device.read(slices[$0]) }
+    }
+}
+
+extension KernelCase {
+    /// C = op(A)·op(B) of M×N×K.
+    static func gemm(_ m: Int, _ n: Int, _ k: Int, transposeA: Bool = false, transposeB: Bool = false,
+                     label: String, large: Bool = false) -> KernelCase {
+        let layout = (transposeA ? "T" : "N") + (transposeB ? "T" : "N")
+        var c = KernelCase(name: "gemm " + label, shape: "\(m)×\(n)×\(k) \(layout)", work: .flops(2 * Double(m * n * k)),
+                           operands: [(m * k, .uniform(low: -1, high: 1)), (k * n, .uniform(low: -1, high: 1)), (m * n, .zero)],
+                           outputs: [2]) { device, x in
+            device.gemm(x[0], transposeA: transposeA, x[1], transposeB: transposeB, into: x[2], m: m, n: n, k: k)
+        }
+        c.large = large
+        return c
+    }
+
+    /// The forward pass and both gradients of one convolution.
+    static func convolution(_ g: ConvGeometry, label: String) -> [KernelCase] {
+        let flops = 2 * Double(g.multiplyAdds)
+        let shape = "\(g.batch)×\(g.inChannels)×\(g.inHeight)×\(g.inWidth)→\(g.outChannels)×\(g.outHeight)×\(g.outWidth) k\(g.kernelHeight)s\(g.strideH)p\(g.padH)"
+        let random = Fill.uniform(low: -1, high: 1)
+        return [
+            KernelCase(name: "conv forward " + label, shape: shape, work: .flops(flops),
+                       operands: [(g.inputCount, random), (g.weightCount, random), (g.outChannels, random), (g.outputCount, .zero)],
+                       outputs: [3]) { device, x in
+                device.conv2dForward(x[0], weight: x[1], bias: x[2], into: x[3], geometry: g, activation: .relu)
+            },
+            KernelCase(name: "conv backward input " + label, shape: shape, work: .flops(flops),
+                       operands: [(g.outputCount, random), (g.weightCount, random), (g.inputCount, .zero)],
+                       outputs: [2]) { device, x in
+                device.conv2dBackwardInput(x[0], weight: x[1], into: x[2], geometry: g, accumulate: false)
+            },
+            KernelCase(name: "conv backward weight " + label, shape: shape, work: .flops(flops),
+                       operands: [(g.inputCount, random), (g.outputCount, random), (g.weightCount, .zero)],
+                       outputs: [2]) { device, x in
+                device.conv2dBackwardWeight(x[0], x[1], into: x[2], geometry: g, accumulate: false)
+            },
+        ]
+    }
+
+    /// z = μ + exp(½·logvar)·ε with ε drawn, then the KL per sample and per dimension.
+    static func reparameterizeKL(batch: Int, dim: Int) -> KernelCase {
+        let n = batch * dim
+        // reads μ, logvar twice; writes ε, z; per-sample and per-dimension sums are small
+        return KernelCase(name: "reparameterize + KL", shape: "\(batch)×\(dim)", work: .bytes(Double(6 * n * 4)),
+                          operands: [(n, .uniform(low: -1, high: 1)), (n, .uniform(low: -2, high: 1)), (n, .zero), (n, .zero),
+                                     (batch, .zero), (dim, .zero)],
+                          outputs: [3, 4, 5]) { device, x in
+            device.reparameterize(mu: x[0], logvar: x[1], eps: x[2], into: x[3], random: RandomStream(seed: 7, stream: 1))
+            device.klDivergence(mu: x[0], logvar: x[1], batch: batch, dim: dim, perSample: x[4], perDimension: x[5])
+        }
+    }
+
+    /// One Adam step over `count` parameters (reads θ, g, m, v; writes θ, m, v).
+    static func adam(count: Int) -> KernelCase {
+        KernelCase(name: "adam update", shape: "\(count) params", work: .bytes(Double(7 * count * 4)),
+                   operands: [(count, .uniform(low: -1, high: 1)), (count, .uniform(low: -1, high: 1)),
+                              (count, .uniform(low: -0.1, high: 0.1)), (count, .uniform(low: 0, high: 0.01))],
+                   outputs: [0, 2, 3]) { device, x in
+            device.adamUpdate(parameters: x[0], gradients: x[1], m: x[2], v: x[3], step: 10,
+                              hyper: AdamParameters(), gradientScale: nil)
+        }
+    }
+
+    /// The suite: products of the reference workloads (forward and both backward products of the MLP VAE's
+    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, and Adam.
+    static let suite: [KernelCase] = {
+        var cases: [KernelCase] = [
+            gemm(128, 256, 784, transposeB: true, label: "fwd x·W1ᵀ"),
+            gemm(128, 784, 256, transposeB: true, label: "fwd h·W6ᵀ"),
+            gemm(128, 784, 256, label: "bwd dx = dy·W1"),
+            gemm(128, 256, 784, label: "bwd dh = dy·W6"),
+            gemm(256, 784, 128, transposeA: true, label: "bwd dW1 = dyᵀ·x"),
+            gemm(784, 256, 128, transposeA: true, label: "bwd dW6 = dyᵀ·h"),
+            gemm(1024, 1024, 1024, label: "square"),
+            gemm(4096, 4096, 4096, label: "square", large: true),
+        ]
+        cases += convolution(ConvGeometry(batch: 128, inChannels: 1, inHeight: 28, inWidth: 28, outChannels: 32,
+                                          kernel: (4, 4), stride: (2, 2), padding: (1, 1)), label: "1→32")
+        cases += convolution(ConvGeometry(batch: 128, inChannels: 32, inHeight: 14, inWidth: 14, outChannels: 64,
+                                          kernel: (4, 4), stride: (2, 2), padding: (1, 1)), label: "32→64")
+        cases.append(reparameterizeKL(batch: 128, dim: 32))
+        cases.append(reparameterizeKL(batch: 65_536, dim: 32))
+        cases.append(adam(count: 1 << 20))
+        return cases
+    }()
+}
+
+/// Runs the kernel suite on `devices`: each result is checked against the CPU backend's, then timed.
+/// Returns one record per (kernel, device).
+func runKernelBenchmarks(devices: [any Device], large: Bool, progress: (BenchRecord) -> Void) throws -> [BenchRecord] {
+    let reference = devices.first { $0.info.kind == .cpu } ?? CPUDevice()
+    var records: [BenchRecord] = []
+    for kernel in KernelCase.suite {
+        var cpuSeconds: Double?
+        var expected: [Float]?
+        for device in devices {
+            if kernel.large && !large && !device.info.isGPU { continue }
+            if expected == nil { expected = try kernel.result(on: reference) }
+            var record = BenchRecord()
+            record["benchmark"] = .text("kernel")
+            record["kernel"] = .text(kernel.name)
+            record["shape"] = .text(kernel.shape)
+            record["device"] = .text(device.info.selector)
+            if device.info.kind != .cpu, let expected {
+                record["max_rel_error"] = .number(maxRelativeError(try kernel.result(on: device), expected))
+            } else {
+                record["max_rel_error"] = .number(0)
+            }
+            let operands = try kernel.makeOperands(on: device)
+            let seconds = Timing.median(on: device) { kernel.body(device, operands) }
+            record["us"] = .number(seconds * 1e6)
+            switch kernel.work {
+            case .flops(let flops): record["gflops"] = .number(flops / seconds * 1e-9)
+            case .bytes(let bytes): record["gbps"] = .number(bytes / seconds * 1e-9)
+            }
+            if device.info.kind == .cpu {
+                cpuSeconds = seconds
+            } else if let cpuSeconds {
+                record["cpu_time_ratio"] = .number(cpuSeconds / seconds)
+            }
+            progress(record)
+            records.append(record)
+        }
+    }
+    return records
+}
+
+/// max |a − b| over max |b|: the error relative to the reference's magnitude.
+func maxRelativeError(_ actual: [Float], _ expected: [Float]) -> Double {
+    precondition(actual.count == expected.count, "results of different sizes")
+    var difference = 0.0, scale = 0.0
+    for (a, b) in zip(actual, expected) {
+        difference = max(difference, abs(Double(a) - Double(b)))
+        scale = max(scale, abs(Double(b)))
+    }
+    return difference / max(scale, .leastNormalMagnitude)
+}
+
+/// Table columns of kernel records.
+let kernelColumns: [(key: String, title: String)] = [
+    ("kernel", "kernel"), ("shape", "shape"), ("device", "device"), ("us", "µs"), ("gflops", "GFLOP/s"),
+    ("gbps", "GB/s"), ("max_rel_error", "max rel. error vs CPU"), ("cpu_time_ratio", "CPU time ÷ this"),
+]

@@ -111,7 +111,7 @@ public struct HTMLReport: Sendable {
 
     /// Writes the page as UTF-8, atomically replacing `url`.
     public func write(to url: URL) throws {
-        try PictureFileWriter.writeAtomically(Array(html().utf8), to: url)
+        try AtomicFile.write(Array(html().utf8), to: url)
     }
 
     /// `text` with `& < > " '` replaced by character references, safe in element content and quoted attributes.

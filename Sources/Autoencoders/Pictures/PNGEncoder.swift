@@ -36,7 +36,7 @@ public struct PNGEncoder: Sendable {
 
     /// Encodes `image` and atomically replaces the file at `url` with it (temporary file, fsync, rename).
     public func write(_ image: PixelImage, to url: URL) throws {
-        try PictureFileWriter.writeAtomically(encode(image), to: url)
+        try AtomicFile.write(encode(image), to: url)
     }
 
     /// The rows, each as its filter byte followed by the filtered bytes.

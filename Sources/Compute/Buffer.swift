@@ -1,4 +1,5 @@
 import COpenCL
+import Foundation
 
 /// The element type of a ``Buffer``. Every supported type is four bytes wide.
 public enum DType: String, Sendable {
@@ -34,7 +35,7 @@ public final class Buffer {
 
     deinit {
         switch storage {
-        case .host(let pointer): pointer.deallocate()
+        case .host(let pointer): free(pointer)
         case .opencl(let mem): _ = aek_clReleaseMemObject(mem)
         }
     }

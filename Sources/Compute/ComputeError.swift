@@ -25,7 +25,7 @@ public enum ComputeError: Error, CustomStringConvertible, Equatable {
             let oneLine = log.split(whereSeparator: \.isNewline).prefix(20).joined(separator: " | ")
             return "kernel family '\(family)' failed to build on \(device): \(oneLine.isEmpty ? "no build log" : oneLine); try --device cpu or another OpenCL driver"
         case .outOfMemory(let bytes, let device):
-            return "\(device) could not allocate \(bytes) bytes: try a smaller batch or --device cpu"
+            return "\(device) could not allocate \(bytes == 0 ? "the memory it needed" : "\(bytes) bytes"): try a smaller --batch-size or model, or --device cpu"
         case .shapeMismatch(let what):
             return "shape mismatch: \(what)"
         }

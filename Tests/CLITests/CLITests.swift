@@ -45,6 +45,9 @@ import Testing
         }
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
         #expect(metrics.split(separator: "\n").count == 4)
+        let dimensions = try String(contentsOf: run.appendingPathComponent("kl_dimensions.csv"), encoding: .utf8)
+        #expect(dimensions.hasPrefix("epoch,kl_0,kl_1,"))
+        #expect(dimensions.split(separator: "\n").count == 4)
 
         let evaluate = try CLIRunner.run(["evaluate", "--run", run.path, "--device", device, "--json", "--iw-samples", "5"])
         #expect(evaluate.status == 0, "\(evaluate.stderr)")

@@ -40,3 +40,22 @@ import TestSupport
         try device.checkHealth()
     }
 }
+
+@Suite struct AllocationFailureTests {
+    /// An allocation the device cannot satisfy is a typed error naming the device, not a crash.
+    @Test(arguments: TestDevices.selectors)
+    func impossibleAllocationsThrow(selector: String) throws {
+        let device = try TestDevices.device(selector)
+        do {
+            _ = try device.makeBuffer(count: 1 << 40, dtype: .float32)
+            Issue.record("allocating 4 TiB succeeded on \(selector)")
+        } catch let error as ComputeError {
+            guard case .outOfMemory = error else { Issue.record("unexpected \(error)"); return }
+            #expect(error.description.contains(device.info.description) && error.description.contains("--batch-size"))
+        }
+        // the device still works afterwards
+        let buffer = try device.makeBuffer([1, 2, 3] as [Float])
+        #expect(device.read(buffer.whole) == [1, 2, 3])
+        try device.checkHealth()
+    }
+}

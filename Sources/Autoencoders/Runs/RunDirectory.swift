@@ -66,10 +66,19 @@ public struct RunDirectory: Sendable {
         return config
     }
 
-    /// Writes `metrics.csv` with a header and one row per epoch.
+    /// The KL of each latent dimension per epoch (VAEs): `epoch,kl_0,kl_1,…`.
+    public var klDimensionsURL: URL { url.appendingPathComponent("kl_dimensions.csv") }
+
+    /// Writes `metrics.csv` with a header and one row per epoch, and for VAEs `kl_dimensions.csv`.
     public func write(metrics: [EpochMetrics]) throws {
         let lines = [EpochMetrics.csvHeader.joined(separator: ",")] + metrics.map { $0.csvRow.joined(separator: ",") }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: metricsURL)
+        guard let dimensions = metrics.last?.klPerDimension?.count else { return }
+        let header = (["epoch"] + (0..<dimensions).map { "kl_\($0)" }).joined(separator: ",")
+        let rows = metrics.compactMap { m in
+            m.klPerDimension.map { ([String(m.epoch)] + $0.map { String(format: "%.6g", $0) }).joined(separator: ",") }
+        }
+        try AtomicFile.write(Data(([header] + rows).joined(separator: "\n").utf8 + Data("\n".utf8)), to: klDimensionsURL)
     }
 
     /// Writes the model's tensors to `model.safetensors` (or another file).

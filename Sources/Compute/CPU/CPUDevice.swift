@@ -17,9 +17,12 @@ public final class CPUDevice: DeviceCore {
 
     public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
         precondition(count >= 0, "negative buffer size")
-        let bytes = max(count, 1) * 4
-        let pointer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let (total, overflow) = max(count, 1).multipliedReportingOverflow(by: 4)
+        var memory: UnsafeMutableRawPointer?
+        guard !overflow, posix_memalign(&memory, 64, total) == 0, let pointer = memory else {
+            throw ComputeError.outOfMemory(bytes: overflow ? Int.max : total, device: info.description)
+        }
+        memset(pointer, 0, total)
         return Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .host(pointer))
     }
 

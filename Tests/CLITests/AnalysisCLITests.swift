@@ -1,18 +1,19 @@
 import Foundation
 import Testing
 
-/// `detect`, `probe`, `sweep` and `features` end to end on the CPU.
+/// `detect`, `probe`, `sweep` and `features` end to end (training on the CPU; detect and probe on every device).
 @Suite struct AnalysisCLITests {
     /// The standard anomaly-detection use: 250 benign rows for training, the other 107 benign and all 212
     /// malignant rows scored. The defaults must reach ROC-AUC ≥ 0.95 at seed 0 (PyOD's AutoEncoder: 0.954).
-    @Test func detectOnTheBreastCancerSplitReachesTheROCFloor() throws {
+    @Test(arguments: ApplicationCommandsTests.devices)
+    func detectOnTheBreastCancerSplitReachesTheROCFloor(device: String) throws {
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("bc")
         let train = try CLIRunner.run(["train", "--data", "breast-cancer", "--normal-label", "0", "--normal-count", "250",
                                        "--device", "cpu", "--out", run.path, "--json"])
         #expect(train.status == 0, "\(train.stderr)")
         let scores = folder.appendingPathComponent("scores.csv"), roc = folder.appendingPathComponent("roc.png")
-        let detect = try CLIRunner.run(["detect", "--run", run.path, "--device", "cpu", "--out", scores.path,
+        let detect = try CLIRunner.run(["detect", "--run", run.path, "--device", device, "--out", scores.path,
                                         "--roc", roc.path, "--json"])
         #expect(detect.status == 0, "\(detect.stderr)")
         let line = try #require(CLIRunner.json(detect), "no JSON line in \(detect.stdout)")
@@ -27,19 +28,20 @@ import Testing
         #expect(rows.first == "index,score,label,flagged" && rows.count == 320)
         #expect(try Data(contentsOf: roc).prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
 
-        let f1 = try CLIRunner.run(["detect", "--run", run.path, "--device", "cpu", "--threshold", "f1", "--json"])
+        let f1 = try CLIRunner.run(["detect", "--run", run.path, "--device", device, "--threshold", "f1", "--json"])
         let f1Line = try #require(CLIRunner.json(f1), "\(f1.stderr)")
         #expect((f1Line["f1"] as? Double ?? 0) >= (line["f1"] as? Double ?? 1) - 1e-12)
         let bad = try CLIRunner.run(["detect", "--run", run.path, "--threshold", "median"])
         #expect(bad.status == 2)
     }
 
-    @Test func probeBeatsChanceOnDigits() throws {
+    @Test(arguments: ApplicationCommandsTests.devices)
+    func probeBeatsChanceOnDigits(device: String) throws {
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("ae")
         let train = try CLIRunner.run(["train", "--model", "ae", "--epochs", "5", "--device", "cpu", "--out", run.path, "--json"])
         #expect(train.status == 0, "\(train.stderr)")
-        let probe = try CLIRunner.run(["probe", "--run", run.path, "--labels", "300", "--device", "cpu", "--json"])
+        let probe = try CLIRunner.run(["probe", "--run", run.path, "--labels", "300", "--device", device, "--json"])
         #expect(probe.status == 0, "\(probe.stderr)")
         let line = try #require(CLIRunner.json(probe), "no JSON line in \(probe.stdout)")
         // ten classes: chance is 0.1

@@ -46,7 +46,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: page.path))
     }
 
-    @Test func imageCommandsWritePictures() throws {
+    /// Every device the CLI lists (`cpu`, and `opencl:N` where OpenCL is present; always in CI).
+    static let devices: [String] = {
+        let listed = (try? CLIRunner.run(["devices"]).stdout) ?? ""
+        let ci = ProcessInfo.processInfo.environment["CI"] == "true"
+        return ["cpu"] + (listed.contains("opencl:0") || ci ? ["opencl:0"] : [])
+    }()
+
+    @Test(arguments: devices)
+    func imageCommandsWritePictures(device: String) throws {
         let run = try Self.vae.get()
         let out = try CLIRunner.temporaryFolder()
         let commands: [(String, [String])] = [
@@ -60,7 +68,7 @@ import Testing
         var sizes: [String: (width: Int, height: Int)] = [:]
         for (index, (command, arguments)) in commands.enumerated() {
             let file = out.appendingPathComponent("\(index)-\(command).png")
-            let result = try CLIRunner.run([command, "--run", run.path, "--device", "cpu", "--out", file.path] + arguments)
+            let result = try CLIRunner.run([command, "--run", run.path, "--device", device, "--out", file.path] + arguments)
             #expect(result.status == 0, "\(command): \(result.stderr)")
             let size = try #require(Self.pngSize(file), "\(command) wrote no PNG")
             sizes[command] = size
@@ -74,22 +82,23 @@ import Testing
         let reconstruct = try #require(sizes["reconstruct"])
         #expect(reconstruct.height >= 4 * tile && reconstruct.height < 5 * tile && reconstruct.width >= 8 * tile)
         // the default output goes into the run folder
-        let defaulted = try CLIRunner.run(["sample", "--run", run.path, "--device", "cpu", "-n", "4"])
+        let defaulted = try CLIRunner.run(["sample", "--run", run.path, "--device", device, "-n", "4"])
         #expect(defaulted.status == 0 && Self.pngSize(run.appendingPathComponent("samples.png")) != nil)
     }
 
-    @Test func encodeWritesCSVAndNPY() throws {
+    @Test(arguments: devices)
+    func encodeWritesCSVAndNPY(device: String) throws {
         let vae = try Self.vae.get(), vq = try Self.vq.get()
         let out = try CLIRunner.temporaryFolder()
         let csv = out.appendingPathComponent("codes.csv")
-        let result = try CLIRunner.run(["encode", "--run", vae.path, "--device", "cpu", "--out", csv.path])
+        let result = try CLIRunner.run(["encode", "--run", vae.path, "--device", device, "--out", csv.path])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 1 + 297 && lines[0] == "z0,z1,z2,label")
         #expect(lines[1].split(separator: ",").count == 4)
 
         let npy = out.appendingPathComponent("vq.npy")
-        let vqResult = try CLIRunner.run(["encode", "--run", vq.path, "--device", "cpu", "--out", npy.path])
+        let vqResult = try CLIRunner.run(["encode", "--run", vq.path, "--device", device, "--out", npy.path])
         #expect(vqResult.status == 0, "\(vqResult.stderr)")
         for file in [npy, out.appendingPathComponent("vq-indices.npy")] {
             let bytes = try Array(Data(contentsOf: file))
@@ -98,9 +107,9 @@ import Testing
             #expect(header.contains(file == npy ? "(297, 4)" : "(297, 2)"), "\(header)")
         }
         let vqCSV = out.appendingPathComponent("vq.csv")
-        #expect(try CLIRunner.run(["encode", "--run", vq.path, "--device", "cpu", "--out", vqCSV.path]).status == 0)
+        #expect(try CLIRunner.run(["encode", "--run", vq.path, "--device", device, "--out", vqCSV.path]).status == 0)
         #expect(try String(contentsOf: vqCSV, encoding: .utf8).hasPrefix("z0,z1,z2,z3,code0,code1,label\n"))
-        #expect(try CLIRunner.run(["sample", "--run", vq.path, "--device", "cpu", "-n", "4",
+        #expect(try CLIRunner.run(["sample", "--run", vq.path, "--device", device, "-n", "4",
                                    "--out", out.appendingPathComponent("vq.png").path]).status == 0)
     }
 

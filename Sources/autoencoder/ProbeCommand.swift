@@ -51,8 +51,8 @@ struct ProbeCommand: ParsableCommand {
         let codeTrain = doubles(try LatentAnalysis.codes(model: model, data: train))
         let codeTest = doubles(try LatentAnalysis.codes(model: model, data: test))
         let rawTrain = doubles(train.features), rawTest = doubles(test.features)
-        let pca = PCA(rows: rawTrain, count: train.count, dimension: d, components: min(l, d))
-        let pcaTrain = pca.transform(rawTrain, count: train.count), pcaTest = pca.transform(rawTest, count: test.count)
+        let pca = PrincipalComponents(rows: rawTrain, dimension: d, count: min(l, d))
+        let pcaTrain = pca.transform(rawTrain), pcaTest = pca.transform(rawTest)
 
         let latent = SoftmaxClassifier(features: codeTrain, labels: labelled, dimension: l, l2: l2)
             .accuracy(codeTest, labels: testLabels)

@@ -63,18 +63,18 @@ import TestSupport
             let t = 5 * uniform()
             rows += direction.map { 1 + t * $0 + 0.05 * uniform() }
         }
-        let pca = PCA(rows: rows, count: n, dimension: 4, components: 2)
+        let pca = PrincipalComponents(rows: rows, dimension: 4, count: 2)
         let alignment = abs(zip(pca.components[0], direction).map(*).reduce(0, +))
         #expect(alignment > 0.999)
         #expect(pca.variances[0] > 100 * pca.variances[1])
         #expect(abs(pca.mean[3] - 1) < 0.01)
-        let projected = pca.transform(rows, count: n)
+        let projected = pca.transform(rows)
         #expect(projected.count == 2 * n)
     }
 
     @Test func jacobiDiagonalizesASymmetricMatrix() {
         let matrix: [Double] = [4, 1, 2, 1, 3, 0, 2, 0, 5]
-        let (values, vectors) = PCA.jacobiEigen(matrix, size: 3)
+        let (values, vectors) = PrincipalComponents.jacobiEigen(matrix, dimension: 3)
         for c in 0..<3 {  // A v = λ v
             for r in 0..<3 {
                 var av = 0.0

@@ -19,17 +19,23 @@ public struct PrincipalComponents: Sendable {
 
     /// The first `count` principal components of `points` (whole rows of `dimension`).
     public init(points: [Float], dimension d: Int, count: Int) {
-        precondition(d > 0 && points.count % d == 0, "points must be whole rows of \(d)")
-        let n = points.count / d
+        self.init(rows: points.map(Double.init), dimension: d, count: count)
+    }
+
+    /// The first `count` principal components of `rows` (row-major, whole rows of `dimension`).
+    public init(rows: [Double], dimension d: Int, count: Int) {
+        precondition(d > 0 && rows.count % d == 0, "points must be whole rows of \(d)")
+        let n = rows.count / d
         var mean = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { mean[j] += Double(points[i * d + j]) } }
+        for i in 0..<n { for j in 0..<d { mean[j] += rows[i * d + j] } }
         mean = mean.map { $0 / Double(max(n, 1)) }
         var covariance = [Double](repeating: 0, count: d * d)
         var centered = [Double](repeating: 0, count: d)
         for i in 0..<n {
-            for j in 0..<d { centered[j] = Double(points[i * d + j]) - mean[j] }
+            for j in 0..<d { centered[j] = rows[i * d + j] - mean[j] }
             for p in 0..<d {
                 let x = centered[p]
+                guard x != 0 else { continue }
                 for q in p..<d { covariance[p * d + q] += x * centered[q] }
             }
         }
@@ -48,22 +54,31 @@ public struct PrincipalComponents: Sendable {
         self.totalVariance = values.reduce(0) { $0 + max($1, 0) }
     }
 
+    /// The coordinates of row-major `rows` along the components, as an n × `components.count` row-major matrix.
+    public func transform(_ rows: [Double]) -> [Double] {
+        let d = mean.count
+        precondition(rows.count % d == 0, "rows must be whole rows of \(d)")
+        var out: [Double] = []
+        out.reserveCapacity(rows.count / d * components.count)
+        for i in 0..<(rows.count / d) {
+            for u in components {
+                var y = 0.0
+                for j in 0..<d { y += u[j] * (rows[i * d + j] - mean[j]) }
+                out.append(y)
+            }
+        }
+        return out
+    }
+
     /// The coordinates of each point (rows of the fitted dimension) along the components: n rows of
     /// `components.count` values, yₖ = uₖ·(x − m).
     public func project(_ points: [Float]) -> [[Double]] {
-        let d = mean.count
-        precondition(points.count % d == 0, "points must be whole rows of \(d)")
-        return (0..<(points.count / d)).map { i in
-            components.map { u in
-                var y = 0.0
-                for j in 0..<d { y += u[j] * (Double(points[i * d + j]) - mean[j]) }
-                return y
-            }
-        }
+        let k = components.count, flat = transform(points.map(Double.init))
+        return (0..<(flat.count / max(k, 1))).map { Array(flat[($0 * k)..<($0 * k + k)]) }
     }
 
     /// Eigenvalues and eigenvectors (column k of the row-major d × d result) of a symmetric matrix.
-    static func jacobiEigen(_ matrix: [Double], dimension d: Int) -> (values: [Double], vectors: [Double]) {
+    public static func jacobiEigen(_ matrix: [Double], dimension d: Int) -> (values: [Double], vectors: [Double]) {
         var a = matrix
         var v = [Double](repeating: 0, count: d * d)
         for i in 0..<d { v[i * d + i] = 1 }

@@ -262,10 +262,12 @@ private struct ConvShape {
                         let dst = plane + i * Wo
                         let src = x + (c * H + i * sh - ph + u) * W + v - pw
                         for j in 0..<cols.lowerBound { dst[j] = 0 }
-                        if sw == 1 {
-                            for j in cols { dst[j] = src[j] }
-                        } else {
-                            for j in cols { dst[j] = src[j * sw] }
+                        // Wrapping index products (no overflow checks in the loop); stride 2 with a constant
+                        // stride, so the compiler vectorizes it as an interleaved load.
+                        switch sw {
+                        case 1: for j in cols { dst[j] = src[j] }
+                        case 2: for j in cols { dst[j] = src[2 &* j] }
+                        default: for j in cols { dst[j] = src[j &* sw] }
                         }
                         for j in cols.upperBound..<Wo { dst[j] = 0 }
                     }
@@ -290,10 +292,10 @@ private struct ConvShape {
                     for i in rows {
                         let src = plane + i * Wo
                         let dst = x + (c * H + i * sh - ph + u) * W + v - pw
-                        if sw == 1 {
-                            for j in cols { dst[j] += src[j] }
-                        } else {
-                            for j in cols { dst[j * sw] += src[j] }
+                        switch sw {
+                        case 1: for j in cols { dst[j] += src[j] }
+                        case 2: for j in cols { dst[2 &* j] += src[j] }
+                        default: for j in cols { dst[j &* sw] += src[j] }
                         }
                     }
                 }

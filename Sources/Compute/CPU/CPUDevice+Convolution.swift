@@ -259,11 +259,11 @@ private struct ConvShape {
                     // Rows are short (Wo is often 7 or 14): plain loops, no memset calls per row.
                     for q in 0..<(rows.lowerBound * Wo) { plane[q] = 0 }
                     for i in rows {
-                        let dst = plane + i * Wo
-                        let src = x + (c * H + i * sh - ph + u) * W + v - pw
+                        let dst = plane + i &* Wo
+                        let src = x + ((c &* H &+ i &* sh &- ph &+ u) &* W &+ v &- pw)
                         for j in 0..<cols.lowerBound { dst[j] = 0 }
-                        // Wrapping index products (no overflow checks in the loop); stride 2 with a constant
-                        // stride, so the compiler vectorizes it as an interleaved load.
+                        // Wrapping index arithmetic (no overflow checks per row or element: the offsets stay inside
+                        // the checked image); stride 2 as a constant, which vectorizes as an interleaved load.
                         switch sw {
                         case 1: for j in cols { dst[j] = src[j] }
                         case 2: for j in cols { dst[j] = src[2 &* j] }
@@ -290,8 +290,8 @@ private struct ConvShape {
                     let cols = Self.validRange(tap: v, pad: pw, stride: sw, size: W, count: Wo)
                     let plane = col + ((c * g.kernelHeight + u) * g.kernelWidth + v) * rowStride
                     for i in rows {
-                        let src = plane + i * Wo
-                        let dst = x + (c * H + i * sh - ph + u) * W + v - pw
+                        let src = plane + i &* Wo
+                        let dst = x + ((c &* H &+ i &* sh &- ph &+ u) &* W &+ v &- pw)
                         switch sw {
                         case 1: for j in cols { dst[j] += src[j] }
                         case 2: for j in cols { dst[2 &* j] += src[j] }

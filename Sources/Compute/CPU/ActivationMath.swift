@@ -29,14 +29,23 @@ enum ActivationMath {
         }
     }
 
-    /// Applies `activation` in place to `count` floats, over all cores.
-    static func applyInPlace(_ y: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
-        switch activation {
-        case .identity: return
-        case .relu:
-            Parallel.chunks(count) { range in for i in range { y[i] = max(y[i], 0) } }
-        default:
-            Parallel.chunks(count, grain: 4096) { range in for i in range { y[i] = apply(y[i], activation) } }
+    /// r[j] = act(r[j] + bias[j]) for j in `columns` of one row (no bias: act(r[j])), with the common
+    /// activations in their own loops so each vectorizes.
+    @inline(__always)
+    static func epilogue(_ r: UnsafeMutablePointer<Float>, columns: Range<Int>, bias: UnsafePointer<Float>?,
+                         _ activation: Activation) {
+        if let bias {
+            switch activation {
+            case .identity: for j in columns { r[j] += bias[j] }
+            case .relu: for j in columns { r[j] = max(r[j] + bias[j], 0) }
+            default: for j in columns { r[j] = apply(r[j] + bias[j], activation) }
+            }
+        } else {
+            switch activation {
+            case .identity: return
+            case .relu: for j in columns { r[j] = max(r[j], 0) }
+            default: for j in columns { r[j] = apply(r[j], activation) }
+            }
         }
     }
 }

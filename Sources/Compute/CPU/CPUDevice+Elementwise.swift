@@ -26,10 +26,12 @@ extension CPUDevice: ElementwisePrimitives {
         check(dx, count: n)
         let g = dy.floats, xv = x.floats, yv = y.floats, d = dx.floats
         Parallel.chunks(n, grain: 8192) { range in
-            if accumulate {
-                for i in range { d[i] += g[i] * ActivationMath.derivative(xv[i], yv[i], activation) }
-            } else {
-                for i in range { d[i] = g[i] * ActivationMath.derivative(xv[i], yv[i], activation) }
+            switch (activation, accumulate) {
+            // ReLU in its own loops, which vectorize
+            case (.relu, false): for i in range { d[i] = g[i] * (yv[i] > 0 ? 1 : 0) }
+            case (.relu, true): for i in range { d[i] += g[i] * (yv[i] > 0 ? 1 : 0) }
+            case (_, true): for i in range { d[i] += g[i] * ActivationMath.derivative(xv[i], yv[i], activation) }
+            case (_, false): for i in range { d[i] = g[i] * ActivationMath.derivative(xv[i], yv[i], activation) }
             }
         }
     }

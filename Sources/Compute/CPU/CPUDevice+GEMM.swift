@@ -7,30 +7,30 @@ extension CPUDevice: GEMMPrimitives {
         check(b, count: k * n)
         check(c, count: m * n)
         guard m > 0, n > 0 else { return }
+        if let bias { check(bias, count: n) }
+        let y = c.floats, bv = bias.map { UnsafePointer($0.floats) }
         if k == 0 {
             axpbyScalar(beta: beta, c)
-        } else {
-            Self.sgemm(a.floats, transposeA: transposeA, b.floats, transposeB: transposeB, into: c.floats,
-                       m: m, n: n, k: k, alpha: alpha, beta: beta)
-        }
-        let y = c.floats
-        if let bias {
-            check(bias, count: n)
-            let bv = bias.floats
             Parallel.forEach(m, costPerItem: n) { row in
-                let r = y + row * n
-                for j in 0..<n { r[j] = ActivationMath.apply(r[j] + bv[j], activation) }
+                ActivationMath.epilogue(y + row * n, columns: 0..<n, bias: bv, activation)
             }
         } else {
-            ActivationMath.applyInPlace(y, count: m * n, activation)
+            // The epilogue runs on each block of C right after its product, while the block is in cache.
+            Self.sgemm(a.floats, transposeA: transposeA, b.floats, transposeB: transposeB, into: y,
+                       m: m, n: n, k: k, alpha: alpha, beta: beta) { rows, columns in
+                guard bv != nil || activation != .identity else { return }
+                for row in rows { ActivationMath.epilogue(y + row * n, columns: columns, bias: bv, activation) }
+            }
         }
     }
 
     /// C = α·op(A)·op(B) + β·C for dense row-major operands, with OpenBLAS (one thread per call) on blocks
     /// of C spread over the cores: C is cut along its longer side into one block per core, each block a
     /// multiple of 16 rows or columns, once the product has at least 2¹⁹ multiply-adds per block.
+    /// `epilogue(rows, columns)` is called on the worker that computed each block of C, right after its product.
     static func sgemm(_ a: UnsafePointer<Float>, transposeA: Bool, _ b: UnsafePointer<Float>, transposeB: Bool,
-                      into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, alpha: Float, beta: Float) {
+                      into c: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, alpha: Float, beta: Float,
+                      epilogue: (Range<Int>, Range<Int>) -> Void = { _, _ in }) {
         let lda = transposeA ? m : k, ldb = transposeB ? k : n
         let opA = transposeA ? CblasTrans : CblasNoTrans, opB = transposeB ? CblasTrans : CblasNoTrans
         let byRows = m >= n
@@ -39,6 +39,7 @@ extension CPUDevice: GEMMPrimitives {
         guard parts > 1 else {
             cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
                         beta, c, Int32(n))
+            epilogue(0..<m, 0..<n)
             return
         }
         let block = (side + parts * 16 - 1) / (parts * 16) * 16
@@ -51,11 +52,13 @@ extension CPUDevice: GEMMPrimitives {
                     cblas_sgemm(CblasRowMajor, opA, opB, Int32(end - start), Int32(n), Int32(k), alpha,
                                 transposeA ? a + start : a + start * lda, Int32(lda), b, Int32(ldb),
                                 beta, c + start * n, Int32(n))
+                    epilogue(start..<end, 0..<n)
                 } else {
                     // columns start..<end of op(B) and C
                     cblas_sgemm(CblasRowMajor, opA, opB, Int32(m), Int32(end - start), Int32(k), alpha,
                                 a, Int32(lda), transposeB ? b + start * ldb : b + start, Int32(ldb),
                                 beta, c + start, Int32(n))
+                    epilogue(0..<m, start..<end)
                 }
             }
         }

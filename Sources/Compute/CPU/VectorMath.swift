@@ -3,7 +3,7 @@ import _Builtin_intrinsics.intel
 #endif
 
 /// Float math for the CPU backend's hot loops: sixteen-lane loads, stores and square roots, and branch-free
-/// scalar exponential and logarithm, which loops vectorize (the C library's `expf` and `log1pf`, one call per
+/// scalar exponential and logarithm, which loops vectorize (the C library's `expf` and `logf`, one call per
 /// value, keep them scalar).
 ///
 /// `squareRoot` issues the SSE square-root instruction directly: `Float.squareRoot()` calls the C library's
@@ -83,14 +83,5 @@ enum VectorMath {
         y += e * -2.12194440e-4
         y -= z * 0.5
         return m + y + e * 0.693359375
-    }
-
-    /// ln(1 + x) for x > −1, accurate for small x: with u = 1 + x rounded, ln(u)·x/(u − 1) cancels the
-    /// rounding of u (Goldberg's correction); x itself where u rounds to 1.
-    @inline(__always)
-    static func log1p(_ x: Float) -> Float {
-        let u = 1 + x
-        let d = u - 1
-        return d == 0 ? x : log(u) * x / d
     }
 }

@@ -4,6 +4,13 @@ import Testing
 /// Checkpoints are written atomically: training killed with SIGKILL at random moments always leaves a last
 /// checkpoint that loads and resumes.
 @Suite struct KillTests {
+    /// The newest `epoch-NNNN.safetensors` in a checkpoint folder, 0 when there is none.
+    static func latestEpoch(in folder: URL) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".safetensors") }
+            .compactMap { Int($0.dropFirst("epoch-".count).prefix(4)) }.max() ?? 0
+    }
+
     @Test func sigkillNeverLeavesABrokenCheckpoint() throws {
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
@@ -18,8 +25,13 @@ import Testing
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            // let it write a few checkpoints, then kill it at a random moment
-            Thread.sleep(forTimeInterval: 1.5 + Double.random(in: 0..<1.5, using: &generator))
+            // wait for a checkpoint of this attempt (however slow the machine), then kill at a random moment
+            let folder = run.appendingPathComponent("checkpoints")
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline && Self.latestEpoch(in: folder) <= lastEpoch && process.isRunning {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            Thread.sleep(forTimeInterval: Double.random(in: 0..<1.5, using: &generator))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             #expect(process.terminationReason == .uncaughtSignal, "attempt \(attempt)")

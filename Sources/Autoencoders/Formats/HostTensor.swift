@@ -109,3 +109,16 @@ extension HostTensor {
         }
     }
 }
+
+extension HostTensor.Elements {
+    /// Appends the values as little-endian bytes, the element layout of both `.npy` and safetensors files.
+    func appendLittleEndian(to bytes: inout [UInt8]) {
+        switch self {
+        case .float32(let v): Autoencoders.appendLittleEndian(v.map(\.bitPattern), to: &bytes)
+        case .float64(let v): Autoencoders.appendLittleEndian(v.map(\.bitPattern), to: &bytes)
+        case .int32(let v): Autoencoders.appendLittleEndian(v.map { UInt32(bitPattern: $0) }, to: &bytes)
+        case .int64(let v): Autoencoders.appendLittleEndian(v.map { UInt64(bitPattern: $0) }, to: &bytes)
+        case .uint8(let v): bytes += v
+        }
+    }
+}

@@ -120,13 +120,7 @@ public enum NPYFormat {
         }
         bytes += header
         bytes.reserveCapacity(bytes.count + tensor.elements.count * tensor.elements.elementSize)
-        switch tensor.elements {
-        case .float32(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
-        case .float64(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
-        case .int32(let v): appendLittleEndian(v.map { UInt32(bitPattern: $0) }, to: &bytes)
-        case .int64(let v): appendLittleEndian(v.map { UInt64(bitPattern: $0) }, to: &bytes)
-        case .uint8(let v): bytes += v
-        }
+        tensor.elements.appendLittleEndian(to: &bytes)
         return bytes
     }
 

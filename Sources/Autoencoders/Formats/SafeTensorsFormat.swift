@@ -143,13 +143,7 @@ public enum SafeTensorsFormat {
         appendLittleEndian([UInt64(header.count)], to: &bytes)
         bytes += header
         for (_, tensor) in ordered {
-            switch tensor.elements {
-            case .float32(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
-            case .float64(let v): appendLittleEndian(v.map(\.bitPattern), to: &bytes)
-            case .int32(let v): appendLittleEndian(v.map { UInt32(bitPattern: $0) }, to: &bytes)
-            case .int64(let v): appendLittleEndian(v.map { UInt64(bitPattern: $0) }, to: &bytes)
-            case .uint8(let v): bytes += v
-            }
+            tensor.elements.appendLittleEndian(to: &bytes)
         }
         return bytes
     }

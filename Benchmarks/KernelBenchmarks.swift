@@ -98,6 +98,18 @@ extension KernelCase {
         }
     }
 
+    /// Binary cross-entropy from logits with its gradient, per row of `rows`×`cols` (reads x and t, writes the
+    /// gradient).
+    static func bceWithLogits(rows: Int, cols: Int) -> KernelCase {
+        let n = rows * cols
+        return KernelCase(name: "bce from logits + gradient", shape: "\(rows)×\(cols)", work: .bytes(Double(3 * n * 4)),
+                          operands: [(n, .uniform(low: -6, high: 6)), (n, .uniform(low: 0, high: 1)), (rows, .zero), (n, .zero)],
+                          outputs: [2, 3]) { device, x in
+            device.reconstructionLoss(.bceWithLogits, prediction: x[0], target: x[1], rows: rows, cols: cols,
+                                      perRow: x[2], gradient: x[3], gradientScale: 1 / Float(rows))
+        }
+    }
+
     /// One Adam step over `count` parameters (reads θ, g, m, v; writes θ, m, v).
     static func adam(count: Int) -> KernelCase {
         KernelCase(name: "adam update", shape: "\(count) params", work: .bytes(Double(7 * count * 4)),
@@ -110,7 +122,7 @@ extension KernelCase {
     }
 
     /// The suite: products of the reference workloads (forward and both backward products of the MLP VAE's
-    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, and Adam.
+    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, the loss, and Adam.
     static let suite: [KernelCase] = {
         var cases: [KernelCase] = [
             gemm(128, 256, 784, transposeB: true, label: "fwd x·W1ᵀ"),
@@ -128,6 +140,7 @@ extension KernelCase {
                                           kernel: (4, 4), stride: (2, 2), padding: (1, 1)), label: "32→64")
         cases.append(reparameterizeKL(batch: 128, dim: 32))
         cases.append(reparameterizeKL(batch: 65_536, dim: 32))
+        cases.append(bceWithLogits(rows: 128, cols: 784))
         cases.append(adam(count: 1 << 20))
         return cases
     }()

@@ -100,7 +100,10 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
             batch: 3, inChannels: 2, inHeight: 10, inWidth: 7, outChannels: 4, kernel: (5, 5), stride: (3, 3), padding: (2, 2))),
         ConvCase(name: "4→6 k1 5×5, batch 2", geometry: ConvGeometry(
             batch: 2, inChannels: 4, inHeight: 5, inWidth: 5, outChannels: 6, kernel: (1, 1))),
-        // enough samples that the CPU backend groups several per product (its im2col spans ≈ 512 columns)
+        // a window wider than the image: each patch row clipped on both sides at once
+        ConvCase(name: "2→3 k5 s1 p2 3×3, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 2, inHeight: 3, inWidth: 3, outChannels: 3, kernel: (5, 5), stride: (1, 1), padding: (2, 2))),
+        // enough samples that the CPU backend groups several per product (≈ 512 patch rows each)
         ConvCase(name: "1→8 k4 s2 p1 8×8, batch 37", geometry: ConvGeometry(
             batch: 37, inChannels: 1, inHeight: 8, inWidth: 8, outChannels: 8, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
         ConvCase(name: "3→4 k3 s1 p1 6×6, batch 50", geometry: ConvGeometry(

@@ -1,22 +1,24 @@
 import CBLAS
 
-/// Convolutions on the CPU as im2col + OpenBLAS, a group of samples per product.
+/// Convolutions on the CPU as patch rows + OpenBLAS, a group of samples per product.
 ///
-/// For sample n the patch matrix `col_n` is K×P with K = C·kh·kw (rows ordered c, u, v like the OIHW weight)
-/// and P = Ho·Wo, col_n[(c,u,v), (i,j)] = x[n, c, i·s−p+u, j·s−p+v] (0 outside the image). A group of G
-/// consecutive samples shares one K×(G·P) patch matrix [col_n₀ … col_n₀₊G₋₁] (sample s in columns s·P..<(s+1)·P),
-/// and dY_group = [dy_n₀ … dy_n₀₊G₋₁] is O×(G·P), so each product has G·P columns instead of P. Then
+/// For sample n the patch matrix `rows_n` is P×K with P = Ho·Wo output positions and K = C·kh·kw (columns ordered
+/// c, u, v like the OIHW weight): rows_n[(i,j), (c,u,v)] = x[n, c, i·s−p+u, j·s−p+v] (0 outside the image), so
+/// each row holds C·kh runs of kw consecutive input pixels, copied as short vectors. A group of G consecutive
+/// samples shares one (G·P)×K matrix [rows_n₀; …; rows_n₀₊G₋₁] (sample s in rows s·P..<(s+1)·P), and
+/// dY_group = [dy_n₀ … dy_n₀₊G₋₁] is O×(G·P), so each product has G·P columns instead of P. Then
 ///
-/// - forward: Y_group = W·col_group (W seen as O×K), copied to the NCHW outputs by the bias + activation epilogue;
-/// - input gradient: dcol_group = Wᵀ·dY_group, each sample's columns scattered back onto dx_n (col2im);
-/// - weight gradient: dW = Σ_groups dY_group·col_groupᵀ.
+/// - forward: Y_group = W·rows_groupᵀ (W seen as O×K), copied to the NCHW outputs by the bias + activation epilogue;
+/// - input gradient: drows_group = dY_groupᵀ·W, each sample's rows added back onto dx_n (the adjoint copy);
+/// - weight gradient: dW = Σ_groups dY_group·rows_group.
 ///
 /// G is chosen so that G·P reaches about ``ConvShape/targetColumns`` (one sample when P alone does). The batch
 /// is spread over the cores in contiguous blocks, one per worker (OpenBLAS runs one thread per call: see
 /// ``BLASConfiguration``); each worker owns its scratch, allocated for the call: (K + O)·G·P floats per worker
-/// (K·P when G = 1).
-/// A 1×1 kernel with stride 1 and no padding skips im2col and takes one sample per product (the input image is
-/// its own patch matrix).
+/// (K·P when G = 1), plus one zero-padded image (C·(H + 2p_h)·(W + 2p_w)) when the convolution pads: patch
+/// rows are copied from that padded copy, so every window lies inside it and each run is copied whole.
+/// A 1×1 kernel with stride 1 and no padding skips the patch rows and takes one sample per product (the input
+/// image, C×P, is the transposed patch matrix itself).
 extension CPUDevice: ConvolutionPrimitives {
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
                               geometry g: ConvGeometry, activation: Activation) {
@@ -35,11 +37,14 @@ extension CPUDevice: ConvolutionPrimitives {
             let product = count == 1 ? yn : scratch + K * shape.group * P
             if K == 0 {
                 product.update(repeating: 0, count: O * columns)
-            } else {
-                let patches = shape.pointwise ? UnsafePointer(xp + first * shape.inputPerSample)
-                                              : UnsafePointer(shape.im2col(xp, samples: first, count, into: scratch))
+            } else if shape.pointwise {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(O), Int32(columns), Int32(K),
-                            1, wp, Int32(K), patches, Int32(columns), 0, product, Int32(columns))
+                            1, wp, Int32(K), xp + first * shape.inputPerSample, Int32(columns), 0, product, Int32(columns))
+            } else {
+                let rows = shape.patchRows(xp, samples: first, count, into: scratch,
+                                               padded: scratch + shape.paddedOffset)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(columns), Int32(K),
+                            1, wp, Int32(K), rows, Int32(K), 0, product, Int32(columns))
             }
             if count == 1 && bp == nil && activation == .identity { return }
             // product [O][count][P] → y [count][O][P], with the bias and activation
@@ -75,12 +80,13 @@ extension CPUDevice: ConvolutionPrimitives {
             }
             if !accumulate { dxn.update(repeating: 0, count: count * shape.inputPerSample) }
             guard O > 0, P > 0 else { return }
-            let columns = count * P, dcol = scratch
+            let columns = count * P, drows = scratch
             let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(columns), Int32(O),
-                        1, wp, Int32(K), gradients, Int32(columns), 0, dcol, Int32(columns))
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(K), Int32(O),
+                        1, gradients, Int32(columns), wp, Int32(K), 0, drows, Int32(K))
             for s in 0..<count {
-                shape.col2imAdding(dcol + s * P, rowStride: columns, into: dxn + s * shape.inputPerSample)
+                shape.addPatchRows(drows + s * P * K, into: dxn + s * shape.inputPerSample,
+                                   padded: scratch + shape.paddedOffset)
             }
         }
     }
@@ -107,11 +113,17 @@ extension CPUDevice: ConvolutionPrimitives {
             let target = worker == 0 ? dwp : partials + (worker - 1) * O * K
             let beta: Float = first == shape.samples(of: worker).lowerBound && !(worker == 0 && accumulate) ? 0 : 1
             let columns = count * P
-            let patches = shape.pointwise ? UnsafePointer(xp + first * shape.inputPerSample)
-                                          : UnsafePointer(shape.im2col(xp, samples: first, count, into: scratch))
             let gradients = shape.gather(dyp + first * shape.outputPerSample, count, into: scratch + K * shape.group * P)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(K), Int32(columns),
-                        1, gradients, Int32(columns), patches, Int32(columns), beta, target, Int32(K))
+            if shape.pointwise {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(K), Int32(columns),
+                            1, gradients, Int32(columns), xp + first * shape.inputPerSample, Int32(columns),
+                            beta, target, Int32(K))
+            } else {
+                let rows = shape.patchRows(xp, samples: first, count, into: scratch,
+                                               padded: scratch + shape.paddedOffset)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(O), Int32(K), Int32(columns),
+                            1, gradients, Int32(columns), rows, Int32(K), beta, target, Int32(K))
+            }
         }
         for worker in 1..<workers {
             let partial = partials + (worker - 1) * O * K
@@ -150,14 +162,14 @@ extension CPUDevice: ConvolutionPrimitives {
 
     /// Runs `body(worker, first, count, scratch)` on groups of at most ``ConvShape/group`` consecutive samples,
     /// first..<first + count, over contiguous blocks of the batch, one block per worker, each worker with its own
-    /// scratch: (K + O)·group·P floats, K·P for groups of one sample, none for a pointwise convolution.
+    /// scratch of ``ConvShape/scratchCount`` floats.
     private func eachSampleGroup(_ shape: ConvShape, _ body: (Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         guard shape.geometry.batch > 0 else { return }
-        let scratch = shape.pointwise ? 0 : (shape.group == 1 ? shape.k * shape.p
-                                                               : (shape.k + shape.geometry.outChannels) * shape.group * shape.p)
         func run(_ worker: Int) {
             let samples = shape.samples(of: worker)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(scratch, 1))
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(shape.scratchCount, 1))
+            // the padded image's border stays 0 for the whole call (see ConvShape.pad)
+            (buffer + shape.paddedOffset).initialize(repeating: 0, count: shape.paddedCount)
             defer { buffer.deallocate() }
             for first in stride(from: samples.lowerBound, to: samples.upperBound, by: shape.group) {
                 body(worker, first, min(shape.group, samples.upperBound - first), buffer)
@@ -171,7 +183,7 @@ extension CPUDevice: ConvolutionPrimitives {
     }
 }
 
-/// Derived sizes of a ``ConvGeometry`` and the im2col / col2im loops of the CPU backend.
+/// Derived sizes of a ``ConvGeometry`` and the patch-row loops of the CPU backend.
 private struct ConvShape {
     let geometry: ConvGeometry
     /// Rows of the patch matrix, C·kh·kw.
@@ -187,6 +199,18 @@ private struct ConvShape {
     /// Samples per product: enough for about ``targetColumns`` columns, one for a pointwise convolution,
     /// and few enough that a worker's scratch stays under ``scratchLimit`` floats.
     let group: Int
+    /// Height and width of an input plane with its zero padding, H + 2p_h and W + 2p_w.
+    let paddedHeight: Int
+    let paddedWidth: Int
+    /// True when the patch rows are taken from a zero-padded copy of each image (any padding).
+    let isPadded: Bool
+    /// Floats of one padded image, C·Hp·Wp (0 when ``isPadded`` is false).
+    let paddedCount: Int
+    /// Where a worker's padded image starts in its scratch: after the patch rows and, for groups of several
+    /// samples, the O×(G·P) product or gathered gradients.
+    let paddedOffset: Int
+    /// Floats of scratch per worker.
+    let scratchCount: Int
 
     /// Columns a product aims for (G·P): past a few hundred, OpenBLAS runs near its peak.
     static let targetColumns = 512
@@ -205,6 +229,12 @@ private struct ConvShape {
         let perSample = max((k + g.outChannels) * p, 1)
         group = pointwise ? 1 : max(1, min((Self.targetColumns + max(p, 1) - 1) / max(p, 1), Self.scratchLimit / perSample,
                                            (g.batch + workers - 1) / workers))
+        paddedHeight = g.inHeight + 2 * g.padH
+        paddedWidth = g.inWidth + 2 * g.padW
+        isPadded = !pointwise && (g.padH > 0 || g.padW > 0)
+        paddedCount = isPadded ? g.inChannels * paddedHeight * paddedWidth : 0
+        paddedOffset = pointwise ? 0 : (group == 1 ? k * p : (k + g.outChannels) * group * p)
+        scratchCount = paddedOffset + paddedCount
     }
 
     /// The samples of one worker's block (workers ≤ batch, so no block is empty).
@@ -219,84 +249,142 @@ private struct ConvShape {
         let O = geometry.outChannels
         for o in 0..<O {
             for s in 0..<count {
-                (matrix + (o * count + s) * p).update(from: dy + s * outputPerSample + o * p, count: p)
+                Self.copyShort(dy + s * outputPerSample + o * p, to: matrix + (o * count + s) * p, count: p)
             }
         }
         return UnsafePointer(matrix)
     }
 
-    /// Fills the K×(count·P) patch matrix `col` with the patches of samples first..<first + count of the batch
-    /// `x` (each C×H×W), sample s in columns s·P..<(s + 1)·P, and returns it.
-    func im2col(_ x: UnsafePointer<Float>, samples first: Int, _ count: Int,
-                into col: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
+    /// Fills the (count·P)×K patch rows of samples first..<first + count of the batch `x` (each C×H×W) into
+    /// `rows`, sample s in rows s·P..<(s + 1)·P, and returns them. `padded` holds ``paddedCount`` floats.
+    func patchRows(_ x: UnsafePointer<Float>, samples first: Int, _ count: Int, into rows: UnsafeMutablePointer<Float>,
+                   padded: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
         for s in 0..<count {
-            im2col(x + (first + s) * inputPerSample, into: col + s * p, rowStride: count * p)
+            let image = x + (first + s) * inputPerSample
+            let source = isPadded ? UnsafePointer(pad(image, into: padded)) : image
+            switch geometry.kernelWidth {
+            case 4: copyRows(source, rows + s * p * k, run: SIMD4<Float>.self)
+            case 2: copyRows(source, rows + s * p * k, run: SIMD2<Float>.self)
+            default: copyRows(source, rows + s * p * k)
+            }
         }
-        return col
+        return UnsafePointer(rows)
     }
 
-    /// The outputs t in 0..<count whose input coordinate t·stride − pad + tap lies in 0..<size.
-    @inline(__always)
-    static func validRange(tap: Int, pad: Int, stride: Int, size: Int, count: Int) -> Range<Int> {
-        let first = pad - tap > 0 ? (pad - tap + stride - 1) / stride : 0
-        let lastInput = size - 1 + pad - tap
-        let end = lastInput < 0 ? 0 : lastInput / stride + 1
-        let lo = min(first, count)
-        return lo..<max(lo, min(end, count))
+    /// Adds the P×K patch rows `rows` of one image back onto that image `x` (C×H×W): the adjoint of
+    /// ``patchRows(_:samples:_:into:padded:)``. `padded` holds ``paddedCount`` floats.
+    func addPatchRows(_ rows: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+        let target = isPadded ? padded : x
+        if isPadded { target.update(repeating: 0, count: paddedCount) }
+        switch geometry.kernelWidth {
+        case 4: addRows(rows, into: target, run: SIMD4<Float>.self)
+        case 2: addRows(rows, into: target, run: SIMD2<Float>.self)
+        default: addRows(rows, into: target)
+        }
+        if isPadded { unpadAdding(padded, into: x) }
     }
 
-    /// Fills the P columns of `col` (K rows, `rowStride` floats apart) with the patches of one image `x` (C×H×W).
-    func im2col(_ x: UnsafePointer<Float>, into col: UnsafeMutablePointer<Float>, rowStride: Int) {
+    /// Copies the image `x` (C×H×W) into the middle of `padded` (C×Hp×Wp), whose padding rows and columns
+    /// must already be 0 (they are never written here, so one clearing serves every image of a call).
+    private func pad(_ x: UnsafePointer<Float>, into padded: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> {
         let g = geometry
-        let (H, W, Ho, Wo) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let (sh, sw, ph, pw) = (g.strideH, g.strideW, g.padH, g.padW)
         for c in 0..<g.inChannels {
-            for u in 0..<g.kernelHeight {
-                let rows = Self.validRange(tap: u, pad: ph, stride: sh, size: H, count: Ho)
-                for v in 0..<g.kernelWidth {
-                    let cols = Self.validRange(tap: v, pad: pw, stride: sw, size: W, count: Wo)
-                    let plane = col + ((c * g.kernelHeight + u) * g.kernelWidth + v) * rowStride
-                    // Rows are short (Wo is often 7 or 14): plain loops, no memset calls per row.
-                    for q in 0..<(rows.lowerBound * Wo) { plane[q] = 0 }
-                    for i in rows {
-                        let dst = plane + i &* Wo
-                        let src = x + ((c &* H &+ i &* sh &- ph &+ u) &* W &+ v &- pw)
-                        for j in 0..<cols.lowerBound { dst[j] = 0 }
-                        // Wrapping index arithmetic (no overflow checks per row or element: the offsets stay inside
-                        // the checked image); stride 2 as a constant, which vectorizes as an interleaved load.
-                        switch sw {
-                        case 1: for j in cols { dst[j] = src[j] }
-                        case 2: for j in cols { dst[j] = src[2 &* j] }
-                        default: for j in cols { dst[j] = src[j &* sw] }
-                        }
-                        for j in cols.upperBound..<Wo { dst[j] = 0 }
-                    }
-                    for q in (rows.upperBound * Wo)..<p { plane[q] = 0 }
-                }
+            for h in 0..<g.inHeight {
+                let row = padded + (c * paddedHeight + h + g.padH) * paddedWidth + g.padW
+                Self.copyShort(x + (c * g.inHeight + h) * g.inWidth, to: row, count: g.inWidth)
+            }
+        }
+        return padded
+    }
+
+    /// Copies a short run of floats (an image row) in eight-lane vectors: a `memmove` call per row of 7 to 28
+    /// floats costs more than the copy.
+    @inline(__always)
+    private static func copyShort(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
+                                                           as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            target[i] = source[i]
+            i += 1
+        }
+    }
+
+    /// x += the middle of `padded` (C×Hp×Wp): the adjoint of ``pad(_:into:)``.
+    private func unpadAdding(_ padded: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
+        let g = geometry
+        for c in 0..<g.inChannels {
+            for h in 0..<g.inHeight {
+                let row = padded + (c * paddedHeight + h + g.padH) * paddedWidth + g.padW
+                let target = x + (c * g.inHeight + h) * g.inWidth
+                for w in 0..<g.inWidth { target[w] += row[w] }
             }
         }
     }
 
-    /// Adds the patch matrix `col` (K×P, rows `rowStride` floats apart) back onto the image `x` (C×H×W):
-    /// the adjoint of ``im2col(_:into:rowStride:)``.
-    func col2imAdding(_ col: UnsafePointer<Float>, rowStride: Int, into x: UnsafeMutablePointer<Float>) {
+    /// rows[(i,j), (c,u,v)] = image[c, i·s_h + u, j·s_w + v] for an image already padded (Hp×Wp planes), whose
+    /// windows all lie inside it: each row is C·kh whole runs of kw pixels, copied as one `Run` vector each.
+    @inline(__always)
+    private func copyRows<Run: SIMD>(_ image: UnsafePointer<Float>, _ rows: UnsafeMutablePointer<Float>, run: Run.Type)
+        where Run.Scalar == Float {
+        var row = UnsafeMutableRawPointer(rows)
+        walkRuns { offset in
+            row.storeBytes(of: UnsafeRawPointer(image + offset).loadUnaligned(as: Run.self), as: Run.self)
+            row += MemoryLayout<Float>.stride * Run.scalarCount
+        }
+    }
+
+    /// ``copyRows(_:_:run:)`` for any kernel width, one pixel at a time.
+    private func copyRows(_ image: UnsafePointer<Float>, _ rows: UnsafeMutablePointer<Float>) {
+        let kw = geometry.kernelWidth
+        var row = rows
+        walkRuns { offset in
+            for v in 0..<kw { row[v] = image[offset &+ v] }
+            row += kw
+        }
+    }
+
+    /// image[c, i·s_h + u, j·s_w + v] += rows[(i,j), (c,u,v)]: the adjoint of ``copyRows(_:_:run:)``.
+    @inline(__always)
+    private func addRows<Run: SIMD>(_ rows: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>, run: Run.Type)
+        where Run.Scalar == Float {
+        var row = UnsafeRawPointer(rows)
+        walkRuns { offset in
+            let pixels = UnsafeMutableRawPointer(image + offset)
+            pixels.storeBytes(of: pixels.loadUnaligned(as: Run.self) + row.loadUnaligned(as: Run.self), as: Run.self)
+            row += MemoryLayout<Float>.stride * Run.scalarCount
+        }
+    }
+
+    /// ``addRows(_:into:run:)`` for any kernel width, one pixel at a time.
+    private func addRows(_ rows: UnsafePointer<Float>, into image: UnsafeMutablePointer<Float>) {
+        let kw = geometry.kernelWidth
+        var row = rows
+        walkRuns { offset in
+            for v in 0..<kw { image[offset &+ v] += row[v] }
+            row += kw
+        }
+    }
+
+    /// Calls `body(offset)` for every run of a padded image's patch rows, in row order: output position (i, j),
+    /// then channel c, then kernel row u, with offset = (c·Hp + i·s_h + u)·Wp + j·s_w, the run's first pixel.
+    /// Wrapping arithmetic: every offset lies inside the padded image.
+    @inline(__always)
+    private func walkRuns(_ body: (Int) -> Void) {
         let g = geometry
-        let (H, W, Ho, Wo) = (g.inHeight, g.inWidth, g.outHeight, g.outWidth)
-        let (sh, sw, ph, pw) = (g.strideH, g.strideW, g.padH, g.padW)
-        for c in 0..<g.inChannels {
-            for u in 0..<g.kernelHeight {
-                let rows = Self.validRange(tap: u, pad: ph, stride: sh, size: H, count: Ho)
-                for v in 0..<g.kernelWidth {
-                    let cols = Self.validRange(tap: v, pad: pw, stride: sw, size: W, count: Wo)
-                    let plane = col + ((c * g.kernelHeight + u) * g.kernelWidth + v) * rowStride
-                    for i in rows {
-                        let src = plane + i &* Wo
-                        let dst = x + ((c &* H &+ i &* sh &- ph &+ u) &* W &+ v &- pw)
-                        switch sw {
-                        case 1: for j in cols { dst[j] += src[j] }
-                        case 2: for j in cols { dst[2 &* j] += src[j] }
-                        default: for j in cols { dst[j &* sw] += src[j] }
-                        }
+        let (plane, kh, channels) = (paddedHeight &* paddedWidth, g.kernelHeight, g.inChannels)
+        for i in 0..<g.outHeight {
+            let top = i &* g.strideH &* paddedWidth
+            for j in 0..<g.outWidth {
+                let window = top &+ j &* g.strideW
+                for c in 0..<channels {
+                    var offset = window &+ c &* plane
+                    for _ in 0..<kh {
+                        body(offset)
+                        offset &+= paddedWidth
                     }
                 }
             }

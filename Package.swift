@@ -17,6 +17,8 @@ let package = Package(
     targets: [
         // C shims: OpenCL is loaded with dlopen at run time, so nothing links libOpenCL.
         .target(name: "COpenCL", linkerSettings: [.linkedLibrary("dl")]),
+        // The CPU backend's element-wise hot loops, compiled once per x86-64 instruction set level.
+        .target(name: "CPUKernels"),
         .systemLibrary(name: "CBLAS"),
         .systemLibrary(name: "CZlib"),
         .target(
@@ -25,7 +27,7 @@ let package = Package(
             exclude: ["README.md"],
             resources: (["common"] + kernelFamilies).map { .embedInCode("\($0).cl") }
         ),
-        .target(name: "Compute", dependencies: ["COpenCL", "CBLAS", "Kernels"]),
+        .target(name: "Compute", dependencies: ["COpenCL", "CPUKernels", "CBLAS", "Kernels"]),
         .target(name: "Layers", dependencies: ["Compute"]),
         .target(
             name: "Autoencoders",

@@ -1,3 +1,4 @@
+import CPUKernels
 import Foundation
 
 extension CPUDevice: LossPrimitives {
@@ -41,41 +42,18 @@ extension CPUDevice: LossPrimitives {
     /// gradient[i] = gradientFactor·grad(i) (or `+=` when `addGradient`), with i = r·cols + c and
     /// `term(i) = (loss, grad)`. Rows are spread over the cores; each row is summed in order.
     /// Binary cross-entropy from logits: per row Σ max(x, 0) − x·t + log1p(e^−|x|), and the gradient
-    /// s·(σ(x) − t). The element terms go to a row scratch in a loop that vectorizes (``VectorMath``'s
-    /// branch-free exp and log), then are summed; the sum does not depend on whether a gradient is written.
+    /// s·(σ(x) − t). The element terms go to a row scratch (`aek_bce_with_logits`, vectorized for the processor's
+    /// widest instruction set), then are summed; the sum does not depend on whether a gradient is written.
     private func bceWithLogitsRows(_ x: UnsafeMutablePointer<Float>, _ t: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                    perRow out: UnsafeMutablePointer<Float>, gradient g: UnsafeMutablePointer<Float>?,
                                    gradientScale: Float) {
         Parallel.forEach(rows, costPerItem: cols * 8) { r in
-            let xr = x + r * cols, tr = t + r * cols
             withUnsafeTemporaryAllocation(of: Float.self, capacity: max(cols, 1)) { scratch in
                 let terms = scratch.baseAddress!
-                if let g {
-                    let gr = g + r * cols
-                    for j in 0..<cols {
-                        let xj = xr[j], tj = tr[j]
-                        let e = VectorMath.exp(min(xj, -xj)), u = 1 + e
-                        let inverse = 1 / u
-                        terms[j] = max(xj, 0) - xj * tj + Self.log1pOfExp(e, u, inverse)
-                        gr[j] = gradientScale * ((xj >= 0 ? inverse : e * inverse) - tj)
-                    }
-                } else {
-                    for j in 0..<cols {
-                        let xj = xr[j], tj = tr[j]
-                        let e = VectorMath.exp(min(xj, -xj)), u = 1 + e
-                        terms[j] = max(xj, 0) - xj * tj + Self.log1pOfExp(e, u, 1 / u)
-                    }
-                }
+                aek_bce_with_logits(x + r * cols, t + r * cols, terms, g.map { $0 + r * cols }, gradientScale, cols)
                 out[r] = Float(ReductionMath.contiguous(terms, count: cols, op: .sum))
             }
         }
-    }
-
-    /// ln(1 + e) for e = e^−|x| in (0, 1], from u = 1 + e (rounded) and 1/u: ln u − ((u − 1) − e)/u, the
-    /// first-order correction for the rounding of u, which reuses the gradient's 1/u instead of dividing again.
-    @inline(__always)
-    private static func log1pOfExp(_ e: Float, _ u: Float, _ inverse: Float) -> Float {
-        VectorMath.log(u) - ((u - 1) - e) * inverse
     }
 
     @inline(__always)

@@ -1,3 +1,5 @@
+import CPUKernels
+
 extension CPUDevice: OptimizerPrimitives {
     public func adamUpdate(parameters: BufferSlice, gradients: BufferSlice, m: BufferSlice, v: BufferSlice,
                            step: Int, hyper: AdamParameters, gradientScale: BufferSlice?) {
@@ -8,30 +10,14 @@ extension CPUDevice: OptimizerPrimitives {
         precondition(step >= 1, "Adam steps count from 1")
         let c = AdamConstants(hyper, step: step)
         let scale = gradientScaleValue(gradientScale)
+        let constants = aek_adam_constants(
+            beta1: c.beta1, one_minus_beta1: c.oneMinusBeta1, beta2: c.beta2, one_minus_beta2: c.oneMinusBeta2,
+            epsilon: c.epsilon, step_size: c.stepSize, bias_correction2_sqrt: c.biasCorrection2Sqrt, l2: c.l2,
+            decay: c.decay, gradient_scale: scale)
         let p = parameters.floats, g = gradients.floats, mp = m.floats, vp = v.floats
         Parallel.chunks(count, grain: 32_768) { range in
-            // Constants in locals, kept in registers; sixteen lanes at a time, then the tail.
-            let (beta1, oneMinusBeta1, beta2, oneMinusBeta2) = (c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2)
-            let (l2, decay, stepSize, correction, epsilon) = (c.l2, c.decay, c.stepSize, c.biasCorrection2Sqrt, c.epsilon)
-            var i = range.lowerBound
-            while i + VectorMath.width <= range.upperBound {
-                let pi = VectorMath.load(p + i)
-                let gi = VectorMath.load(g + i) * scale + l2 * pi
-                let mi = beta1 * VectorMath.load(mp + i) + oneMinusBeta1 * gi
-                let vi = beta2 * VectorMath.load(vp + i) + oneMinusBeta2 * gi * gi
-                VectorMath.store(mi, mp + i)
-                VectorMath.store(vi, vp + i)
-                VectorMath.store(pi * decay - stepSize * mi / (VectorMath.squareRoot(vi) / correction + epsilon), p + i)
-                i += VectorMath.width
-            }
-            for i in i..<range.upperBound {
-                let gi = g[i] * scale + l2 * p[i]
-                let mi = beta1 * mp[i] + oneMinusBeta1 * gi
-                let vi = beta2 * vp[i] + oneMinusBeta2 * gi * gi
-                mp[i] = mi
-                vp[i] = vi
-                p[i] = p[i] * decay - stepSize * mi / (vi.squareRoot() / correction + epsilon)
-            }
+            let i = range.lowerBound
+            aek_adam(p + i, g + i, mp + i, vp + i, range.count, constants)
         }
     }
 

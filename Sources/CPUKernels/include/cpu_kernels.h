@@ -1,0 +1,32 @@
+#ifndef AEK_CPU_KERNELS_H
+#define AEK_CPU_KERNELS_H
+
+/// The CPU backend's element-wise hot loops, in C so that each is compiled for several instruction sets
+/// (AVX-512, AVX2 + FMA, baseline x86-64) and the best one the processor supports is picked when the program
+/// loads. The Swift package builds for baseline x86-64, whose loops run four lanes wide.
+
+/// Binary cross-entropy from logits x against targets t, element by element:
+/// terms[i] = max(x, 0) − x·t + ln(1 + e^−|x|) and, when `gradient` is not NULL,
+/// gradient[i] = scale·(σ(x) − t). exp and log are branch-free Cephes polynomials (about 2 ulp).
+void aek_bce_with_logits(const float *x, const float *t, float *terms, float *gradient, float scale, long count);
+
+/// Constants of one Adam (or AdamW) step.
+typedef struct {
+    float beta1, one_minus_beta1, beta2, one_minus_beta2, epsilon;
+    /// lr / (1 − β₁ᵗ)
+    float step_size;
+    /// √(1 − β₂ᵗ)
+    float bias_correction2_sqrt;
+    /// λ added to the gradient (Adam) or 0 (AdamW)
+    float l2;
+    /// 1 − lr·λ multiplying θ (AdamW) or 1 (Adam)
+    float decay;
+    /// multiplies every gradient (clipping), 1 when unclipped
+    float gradient_scale;
+} aek_adam_constants;
+
+/// One Adam step over `count` parameters: g' = s·g + λθ; m ← β₁m + (1 − β₁)g'; v ← β₂v + (1 − β₂)g'²;
+/// θ ← decay·θ − step·m / (√v / √(1 − β₂ᵗ) + ε).
+void aek_adam(float *parameters, const float *gradients, float *m, float *v, long count, aek_adam_constants c);
+
+#endif

@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-/// OpenCL C sources, one file per kernel family, embedded into the binary at build time.
-let kernelFamilies = ["gemm", "conv", "elementwise", "reduce", "random", "vae", "loss", "optimizer", "quantize", "norm", "tensor"]
+/// OpenCL C sources, one file per kernel family, embedded into the binary at build time
+/// (`gemm_tf32` is built only on request: see Kernels/README.md).
+let kernelFamilies = ["gemm", "conv", "elementwise", "reduce", "random", "vae", "loss", "optimizer", "quantize", "norm", "tensor", "gemm_tf32"]
 
 let package = Package(
     name: "AutoencoderKit",

@@ -20,12 +20,14 @@ struct KernelsCommand: ParsableCommand {
     var device: [String] = []
     @Flag(name: .long, help: "Also run 4096³ GEMM on devices that are not OpenCL GPUs.")
     var large = false
+    @Option(name: .long, help: "fp32, or tf32: also time every product at TF32 on each OpenCL device that has it.")
+    var precision: MatmulPrecision = .fp32
     @Flag(name: .long, help: "One JSON object per line instead of a markdown table.")
     var json = false
 
     func run() throws {
         let devices = try openDevices(device)
-        let records = try runKernelBenchmarks(devices: devices, large: large) { record in
+        let records = try runKernelBenchmarks(devices: devices, large: large, precision: precision) { record in
             if json { print(record.jsonLine) }
         }
         if !json { printTable(records, columns: kernelColumns) }
@@ -46,6 +48,8 @@ struct EpochCommand: ParsableCommand {
     var device = "cpu"
     @Option(name: .long, help: "Timed epochs.")
     var epochs = 1
+    @Option(name: .long, help: "Matrix products: fp32, or tf32 (fails when the device cannot).")
+    var precision: MatmulPrecision = .fp32
     @Flag(name: .long, help: "Epochs of 6,000 samples; seconds per epoch scaled ×10.")
     var quick = false
     @Flag(name: .long, help: "One JSON object per line instead of a markdown table.")
@@ -58,6 +62,9 @@ struct EpochCommand: ParsableCommand {
 
     func run() throws {
         let target = try Devices.open(DeviceSelection(parsing: device))
+        if precision == .tf32, case .unavailable(let reason) = target.enableTF32() {
+            throw ValidationError("--precision tf32: \(reason)")
+        }
         let benchmark = EpochBenchmark(workload: workload, batchSize: batchSize,
                                        samples: quick ? 6_000 : 60_000)
         let records = try benchmark.run(on: target, epochs: epochs)
@@ -108,3 +115,4 @@ struct AllCommand: ParsableCommand {
 }
 
 extension Workload: ExpressibleByArgument {}
+extension MatmulPrecision: ExpressibleByArgument {}

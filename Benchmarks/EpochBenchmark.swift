@@ -79,6 +79,7 @@ struct EpochBenchmark {
             record["benchmark"] = .text("epoch")
             record["workload"] = .text(workload.rawValue)
             record["device"] = .text(device.info.selector)
+            record["precision"] = .text(device.matmulPrecision.rawValue)
             record["batch_size"] = .integer(batchSize)
             record["samples"] = .integer(samples)
             record["epoch"] = .integer(metrics.epoch)
@@ -132,7 +133,7 @@ struct EpochBenchmark {
 
 /// Table columns of epoch records.
 let epochColumns: [(key: String, title: String)] = [
-    ("workload", "workload"), ("batch_size", "batch"), ("device", "device"), ("seconds_per_epoch", "s/epoch"),
+    ("workload", "workload"), ("batch_size", "batch"), ("device", "device"), ("precision", "precision"), ("seconds_per_epoch", "s/epoch"),
     ("samples_per_second", "samples/s"), ("us_per_step", "µs/step"), ("host_us_per_step", "host µs/step"),
     ("loss", "loss"),
 ]

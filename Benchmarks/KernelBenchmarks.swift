@@ -27,6 +27,13 @@ struct KernelCase {
     var large = false
     let body: (any Device, [BufferSlice]) -> Void
 
+    /// The same case under another name.
+    func renamed(_ newName: String) -> KernelCase {
+        var copy = KernelCase(name: newName, shape: shape, work: work, operands: operands, outputs: outputs, body: body)
+        copy.large = large
+        return copy
+    }
+
     /// Allocates and fills the operands on `device` (the same values on every device).
     func makeOperands(on device: any Device) throws -> [BufferSlice] {
         var random = UniformFloats(seed: 0xBE4C_5EED)
@@ -146,12 +153,43 @@ extension KernelCase {
     }()
 }
 
+/// Largest `max_rel_error` of a TF32 product row before the tool warns (TF32 rounds inputs to 2⁻¹¹).
+let tf32Tolerance = 5e-3
+
 /// Runs the kernel suite on `devices`: each result is checked against the CPU backend's, then timed.
-/// Returns one record per (kernel, device).
-func runKernelBenchmarks(devices: [any Device], large: Bool, progress: (BenchRecord) -> Void) throws -> [BenchRecord] {
+/// Returns one record per (kernel, device). With `precision` TF32, each device that grants it
+/// (``PrecisionPrimitives/enableTF32()``) then runs the products again at TF32 (rows `gemm tf32 …`);
+/// a device that does not is named on standard error with the reason.
+func runKernelBenchmarks(devices: [any Device], large: Bool, precision: MatmulPrecision = .fp32,
+                         progress: (BenchRecord) -> Void) throws -> [BenchRecord] {
     let reference = devices.first { $0.info.kind == .cpu } ?? CPUDevice()
+    var records = try runKernelCases(KernelCase.suite, devices: devices, reference: reference, large: large,
+                                     progress: progress)
+    guard precision == .tf32 else { return records }
+    let products = KernelCase.suite.filter { $0.name.hasPrefix("gemm ") }
+        .map { $0.renamed("gemm tf32 " + $0.name.dropFirst("gemm ".count)) }
+    for device in devices where device.info.kind != .cpu {
+        if case .unavailable(let reason) = device.enableTF32() {
+            FileHandle.standardError.write(Data("note: no TF32 rows for \(device.info.selector): \(reason)\n".utf8))
+            continue
+        }
+        defer { device.disableTF32() }
+        let rows = try runKernelCases(products, devices: [device], reference: reference, large: large, progress: progress)
+        for row in rows {
+            if case .number(let error)? = row["max_rel_error"], !(error <= tf32Tolerance) {
+                FileHandle.standardError.write(Data("warning: \(row.jsonLine) exceeds the TF32 tolerance \(tf32Tolerance)\n".utf8))
+            }
+        }
+        records += rows
+    }
+    return records
+}
+
+/// Checks each case on each device against `reference`, then times it.
+private func runKernelCases(_ cases: [KernelCase], devices: [any Device], reference: any Device, large: Bool,
+                            progress: (BenchRecord) -> Void) throws -> [BenchRecord] {
     var records: [BenchRecord] = []
-    for kernel in KernelCase.suite {
+    for kernel in cases {
         var cpuSeconds: Double?
         var expected: [Float]?
         for device in devices {
@@ -162,6 +200,7 @@ func runKernelBenchmarks(devices: [any Device], large: Bool, progress: (BenchRec
             record["kernel"] = .text(kernel.name)
             record["shape"] = .text(kernel.shape)
             record["device"] = .text(device.info.selector)
+            record["precision"] = .text(device.matmulPrecision.rawValue)
             if device.info.kind != .cpu, let expected {
                 record["max_rel_error"] = .number(maxRelativeError(try kernel.result(on: device), expected))
             } else {
@@ -199,6 +238,6 @@ func maxRelativeError(_ actual: [Float], _ expected: [Float]) -> Double {
 
 /// Table columns of kernel records.
 let kernelColumns: [(key: String, title: String)] = [
-    ("kernel", "kernel"), ("shape", "shape"), ("device", "device"), ("us", "µs"), ("gflops", "GFLOP/s"),
+    ("kernel", "kernel"), ("shape", "shape"), ("device", "device"), ("precision", "precision"), ("us", "µs"), ("gflops", "GFLOP/s"),
     ("gbps", "GB/s"), ("max_rel_error", "max rel. error vs CPU"), ("cpu_time_ratio", "CPU time ÷ this"),
 ]

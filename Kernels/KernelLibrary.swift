@@ -17,4 +17,9 @@ public enum KernelLibrary {
         ("norm", PackageResources.norm_cl),
         ("tensor", PackageResources.tensor_cl),
     ].map { ($0.0, String(decoding: $0.1, as: UTF8.self)) }
+
+    /// TF32 tensor-core products (`gemm_tf32`, `tf32_round`), without ``common``. Not among ``families``:
+    /// it is built only when TF32 is asked for, with `-DAEK_MMA_PTX` for NVIDIA's inline PTX (other
+    /// compilers reject it) or without, for the emulation that runs on any device.
+    public static let gemmTF32 = String(decoding: PackageResources.gemm_tf32_cl, as: UTF8.self)
 }

@@ -72,6 +72,7 @@ public typealias Device = DeviceCore
     & ConvolutionPrimitives
     & ElementwisePrimitives
     & ReductionPrimitives
+    & PrecisionPrimitives
 
 extension DeviceCore {
     public func checkHealth() throws { synchronize() }

@@ -36,7 +36,8 @@ struct TrainCommand: ParsableCommand {
         if json {
             var line: [String: Any] = [
                 "model": runConfig.model.kind.rawValue, "arch": runConfig.model.architecture.rawValue,
-                "device": device.info.selector, "device_name": device.info.name, "epochs": trainer.epoch,
+                "device": device.info.selector, "device_name": device.info.name,
+                "precision": device.matmulPrecision.rawValue, "epochs": trainer.epoch,
                 "wall_seconds": Date().timeIntervalSince(started), "out": directory.url.path,
                 "test": MetricsJSON.evaluation(test),
             ]

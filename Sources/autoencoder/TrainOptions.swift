@@ -152,7 +152,8 @@ struct TrainOptions: ParsableArguments {
         let directory = out.map { RunDirectory(url: URL(fileURLWithPath: $0)) }
             ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs"))
         try directory.create()
-        let runConfig = RunConfig(model: config, training: training, data: prepared.description, device: device.info.selector)
+        let runConfig = RunConfig(model: config, training: training, data: prepared.description, device: device.info.selector,
+                                  precision: device.matmulPrecision)
         try directory.write(config: runConfig)
         return (directory, runConfig, prepared)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Compute
 
 /// Where a run's data came from and how it was normalized, so later commands load and scale data the same way.
 public struct DataDescription: Codable, Equatable, Sendable {
@@ -76,12 +77,16 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var data: DataDescription
     /// The device the run trained on (`cpu`, `opencl:N`).
     public var device: String
+    /// The precision of the run's matrix products (absent in runs written before TF32 existed: FP32).
+    public var precision: MatmulPrecision?
 
-    public init(model: ModelConfig, training: TrainingConfig, data: DataDescription, device: String) {
+    public init(model: ModelConfig, training: TrainingConfig, data: DataDescription, device: String,
+                precision: MatmulPrecision? = nil) {
         self.model = model
         self.training = training
         self.data = data
         self.device = device
+        self.precision = precision
     }
 }
 

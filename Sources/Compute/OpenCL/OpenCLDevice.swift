@@ -23,6 +23,10 @@ public final class OpenCLDevice: DeviceCore {
     private(set) var reductionPartials: Buffer!
     /// Held across both passes of a whole-buffer reduction, so concurrent callers never share ``reductionPartials``.
     let reductionLock = NSLock()
+    /// Where program binaries are cached; also used by families built on request (``buildOnRequest``).
+    private let kernelCache: KernelCache
+    /// Whether products run at TF32, and the outcome of the probe (see `OpenCLDevice+TF32.swift`).
+    let tf32 = TF32Switch()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
@@ -46,9 +50,9 @@ public final class OpenCLDevice: DeviceCore {
             throw ComputeError.openCL(call: "clCreateCommandQueue", code: status, device: entry.info.description)
         }
         self.queue = queue
-        let cache = KernelCache(platform: entry.platformName, device: info)
+        kernelCache = KernelCache(platform: entry.platformName, device: info)
         for family in KernelLibrary.families {
-            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, cache: cache)
+            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, options: Self.buildOptions)
         }
         placeholder = try makeBuffer(count: 1, dtype: .float32)
         reductionPartials = try makeBuffer(count: Self.maxReductionGroups, dtype: .float32)
@@ -71,9 +75,19 @@ public final class OpenCLDevice: DeviceCore {
         return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
     }()
 
+    /// Builds a family that is not built at start (its source only compiles on some devices) and registers
+    /// its kernels, unless they are registered already. Safe while other threads launch kernels.
+    func buildOnRequest(family: String, source: String, options: String) throws {
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        guard !Self.kernelNames(in: source).allSatisfy({ kernels[$0] != nil }) else { return }
+        try build(family: family, source: source, options: options)
+    }
+
     /// Builds one family (from the cached binary when there is one) and registers its kernels by name.
-    private func build(family: String, source: String, cache: KernelCache) throws {
-        let key = cache.key(source: source, options: Self.buildOptions)
+    private func build(family: String, source: String, options: String) throws {
+        let cache = kernelCache
+        let key = cache.key(source: source, options: options)
         var status: cl_int = 0
         var program: cl_program?
         if let binary = cache.load(key: key) {
@@ -81,7 +95,7 @@ public final class OpenCLDevice: DeviceCore {
                 aek_clCreateProgramWithBinary(context, device, bytes.count,
                                               bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), &status)
             }
-            if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, Self.buildOptions) != CL_SUCCESS {
+            if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, options) != CL_SUCCESS {
                 _ = aek_clReleaseProgram(candidate)
                 program = nil
             }
@@ -90,7 +104,7 @@ public final class OpenCLDevice: DeviceCore {
             guard let fresh = aek_clCreateProgramWithSource(context, source, &status), status == CL_SUCCESS else {
                 throw ComputeError.openCL(call: "clCreateProgramWithSource", code: status, device: info.description)
             }
-            if aek_clBuildProgram(fresh, device, Self.buildOptions) != CL_SUCCESS {
+            if aek_clBuildProgram(fresh, device, options) != CL_SUCCESS {
                 let log = OpenCLRuntime.string {
                     aek_clGetProgramBuildInfo(fresh, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
                 }
@@ -215,10 +229,10 @@ public final class OpenCLDevice: DeviceCore {
 
     /// Enqueues kernel `name` over `global` work items (rounded up to multiples of `local` when given).
     func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: [Argument]) {
-        guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
         guard global.allSatisfy({ $0 > 0 }) else { return }
         launchLock.lock()
         defer { launchLock.unlock() }
+        guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
         var index: cl_uint = 0
         for argument in arguments {
             switch argument {

@@ -23,18 +23,29 @@ public final class OpenCLDevice: DeviceCore {
     private(set) var reductionPartials: Buffer!
     /// Held across both passes of a whole-buffer reduction, so concurrent callers never share ``reductionPartials``.
     let reductionLock = NSLock()
+    /// Tile sizes of the register-blocked GEMM kernel, compiled into the `gemm` family.
+    let gemmTiling: GEMMTiling
+    /// The split-K partial products of ``gemm(_:transposeA:_:transposeB:into:m:n:k:alpha:beta:bias:activation:)``.
+    let gemmWorkspace = ScratchBuffer()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
+        try self.init(index: index, gemmTiling: nil)
+    }
+
+    /// Opens OpenCL device number `index` with the GEMM tile sizes given, or else those
+    /// ``GEMMTiling/choose(for:environment:)`` picks for it.
+    convenience init(index: Int, gemmTiling: GEMMTiling?) throws {
         let entries = try OpenCLRuntime.discovery.get()
         guard entries.indices.contains(index) else {
             throw ComputeError.unknownDevice("opencl:\(index)")
         }
-        try self.init(entry: entries[index])
+        try self.init(entry: entries[index], gemmTiling: gemmTiling ?? .choose(for: entries[index].info))
     }
 
-    init(entry: OpenCLRuntime.Entry) throws {
+    init(entry: OpenCLRuntime.Entry, gemmTiling: GEMMTiling) throws {
         info = entry.info
+        self.gemmTiling = gemmTiling
         device = entry.device
         var status: cl_int = 0
         guard let context = aek_clCreateContext(entry.device, &status), status == CL_SUCCESS else {
@@ -48,7 +59,8 @@ public final class OpenCLDevice: DeviceCore {
         self.queue = queue
         let cache = KernelCache(platform: entry.platformName, device: info)
         for family in KernelLibrary.families {
-            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, cache: cache)
+            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source,
+                      options: buildOptions(for: family.name), cache: cache)
         }
         placeholder = try makeBuffer(count: 1, dtype: .float32)
         reductionPartials = try makeBuffer(count: Self.maxReductionGroups, dtype: .float32)
@@ -58,6 +70,7 @@ public final class OpenCLDevice: DeviceCore {
         _ = aek_clFinish(queue)
         placeholder = nil
         reductionPartials = nil
+        gemmWorkspace.release()
         for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
         for program in programs { _ = aek_clReleaseProgram(program) }
         _ = aek_clReleaseCommandQueue(queue)
@@ -71,9 +84,14 @@ public final class OpenCLDevice: DeviceCore {
         return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
     }()
 
+    /// The options one family is built with: ``buildOptions``, and for `gemm` the tile sizes of ``gemmTiling``.
+    private func buildOptions(for family: String) -> String {
+        family == "gemm" ? Self.buildOptions + " " + gemmTiling.buildOptions : Self.buildOptions
+    }
+
     /// Builds one family (from the cached binary when there is one) and registers its kernels by name.
-    private func build(family: String, source: String, cache: KernelCache) throws {
-        let key = cache.key(source: source, options: Self.buildOptions)
+    private func build(family: String, source: String, options: String, cache: KernelCache) throws {
+        let key = cache.key(source: source, options: options)
         var status: cl_int = 0
         var program: cl_program?
         if let binary = cache.load(key: key) {
@@ -81,7 +99,7 @@ public final class OpenCLDevice: DeviceCore {
                 aek_clCreateProgramWithBinary(context, device, bytes.count,
                                               bytes.baseAddress!.assumingMemoryBound(to: UInt8.self), &status)
             }
-            if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, Self.buildOptions) != CL_SUCCESS {
+            if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, options) != CL_SUCCESS {
                 _ = aek_clReleaseProgram(candidate)
                 program = nil
             }
@@ -90,7 +108,7 @@ public final class OpenCLDevice: DeviceCore {
             guard let fresh = aek_clCreateProgramWithSource(context, source, &status), status == CL_SUCCESS else {
                 throw ComputeError.openCL(call: "clCreateProgramWithSource", code: status, device: info.description)
             }
-            if aek_clBuildProgram(fresh, device, Self.buildOptions) != CL_SUCCESS {
+            if aek_clBuildProgram(fresh, device, options) != CL_SUCCESS {
                 let log = OpenCLRuntime.string {
                     aek_clGetProgramBuildInfo(fresh, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
                 }

@@ -22,9 +22,9 @@ struct GEMMTiling: Equatable, Sendable {
     static let nvidia = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
     /// Other GPUs: 64×64 tiles, 4×4 per work item (256 work items), within any GPU's register file.
     static let gpu = GEMMTiling(tileM: 64, tileN: 64, tileK: 16, workM: 4, workN: 4)
-    /// CPU-like devices (PoCL): 32×32 tiles, 4×4 per work item (64 work items), so there are many groups to
-    /// spread over few cores.
-    static let cpu = GEMMTiling(tileM: 32, tileN: 32, tileK: 16, workM: 4, workN: 4)
+    /// CPU-like devices (PoCL): 128×128 tiles, 8×8 per work item. PoCL vectorizes across the 256 work items of a
+    /// group; on an AVX-512 Xeon this ran 2–4× as fast as 32×32 tiles (4×4 per item) or 64×64 (8×8, 64 items).
+    static let cpu = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
 
     /// The presets by the names `AUTOENCODERKIT_GEMM_TILING` accepts.
     static let presets: [String: GEMMTiling] = ["nvidia": .nvidia, "gpu": .gpu, "cpu": .cpu]

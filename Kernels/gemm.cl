@@ -1,4 +1,194 @@
 // Matrix products C = act(alpha * op(A) * op(B) + beta * C + bias), row-major.
+//
+// Two kernels compute them (OpenCLDevice+GEMM.swift chooses):
+// - gemm_blocked: a TM x TN output tile per work group, a WM x WN register block per work item, and
+//   TK-deep slices of op(A) and op(B) staged in local memory. Tile sizes are compile-time macros set per
+//   device (GEMMTiling.swift); with a K range per work group along dimension 2 it also computes split-K
+//   partial products, which gemm_splitk_reduce then sums.
+// - gemm_tiled: one output per work item over 16 x 16 tiles, for products too small to fill the device
+//   with blocked tiles (batch-sized M or N).
+
+// ---------------------------------------------------------------------------------------------------
+// Register-blocked kernel.
+
+#ifndef GEMM_TM
+#define GEMM_TM 64
+#endif
+#ifndef GEMM_TN
+#define GEMM_TN 64
+#endif
+#ifndef GEMM_TK
+#define GEMM_TK 16
+#endif
+#ifndef GEMM_WM
+#define GEMM_WM 4
+#endif
+#ifndef GEMM_WN
+#define GEMM_WN 4
+#endif
+
+// Work items along N (local dimension 0) and M (local dimension 1), and elements of op(A) and op(B)
+// each work item moves from global to local memory per K slice.
+#define GEMM_RN (GEMM_TN / GEMM_WN)
+#define GEMM_RM (GEMM_TM / GEMM_WM)
+#define GEMM_THREADS (GEMM_RM * GEMM_RN)
+#define GEMM_LA (GEMM_TM * GEMM_TK / GEMM_THREADS)
+#define GEMM_LB (GEMM_TN * GEMM_TK / GEMM_THREADS)
+// Row strides of the local tiles in floats: one float4 of padding, so that column-wise stores of a
+// K-contiguous operand spread over the banks while float4 reads stay aligned.
+#define GEMM_SA (GEMM_TM + 4)
+#define GEMM_SB (GEMM_TN + 4)
+
+#if GEMM_WM % 4 != 0 || GEMM_WN % 4 != 0 || GEMM_TM % GEMM_WM != 0 || GEMM_TN % GEMM_WN != 0
+#error "GEMM_WM and GEMM_WN must be multiples of 4 dividing GEMM_TM and GEMM_TN"
+#endif
+#if (GEMM_TM * GEMM_TK) % GEMM_THREADS != 0 || (GEMM_TN * GEMM_TK) % GEMM_THREADS != 0
+#error "each work item must load whole elements of the A and B slices"
+#endif
+
+// Loads element e = tid + l * THREADS of the TK x TM slice of op(A) starting at (m0, t) into r[l]:
+// consecutive work items take consecutive addresses of A whether or not it is transposed.
+// Elements outside M x [t, kEnd) read as zero.
+inline void gemm_load_a(__global const float* a, const int a_off, const int transA, const int M, const int K,
+                        const int m0, const int t, const int kEnd, const int tid, float* r) {
+#pragma unroll
+    for (int l = 0; l < GEMM_LA; l++) {
+        const int e = tid + l * GEMM_THREADS;
+        const int m = transA ? e % GEMM_TM : e / GEMM_TK;
+        const int k = transA ? e / GEMM_TM : e % GEMM_TK;
+        const int row = m0 + m, kk = t + k;
+        r[l] = (row < M && kk < kEnd) ? a[a_off + (transA ? kk * M + row : row * K + kk)] : 0.0f;
+    }
+}
+
+// Stores what gemm_load_a loaded as As[k][m] (A transposed, so reads along M are contiguous).
+inline void gemm_store_a(__local float* as, const int transA, const int tid, const float* r) {
+#pragma unroll
+    for (int l = 0; l < GEMM_LA; l++) {
+        const int e = tid + l * GEMM_THREADS;
+        const int m = transA ? e % GEMM_TM : e / GEMM_TK;
+        const int k = transA ? e / GEMM_TM : e % GEMM_TK;
+        as[k * GEMM_SA + m] = r[l];
+    }
+}
+
+// The same for the TK x TN slice of op(B) starting at (t, n0), stored as Bs[k][n].
+inline void gemm_load_b(__global const float* b, const int b_off, const int transB, const int N, const int K,
+                        const int n0, const int t, const int kEnd, const int tid, float* r) {
+#pragma unroll
+    for (int l = 0; l < GEMM_LB; l++) {
+        const int e = tid + l * GEMM_THREADS;
+        const int n = transB ? e / GEMM_TK : e % GEMM_TN;
+        const int k = transB ? e % GEMM_TK : e / GEMM_TN;
+        const int col = n0 + n, kk = t + k;
+        r[l] = (col < N && kk < kEnd) ? b[b_off + (transB ? col * K + kk : kk * N + col)] : 0.0f;
+    }
+}
+
+inline void gemm_store_b(__local float* bs, const int transB, const int tid, const float* r) {
+#pragma unroll
+    for (int l = 0; l < GEMM_LB; l++) {
+        const int e = tid + l * GEMM_THREADS;
+        const int n = transB ? e / GEMM_TK : e % GEMM_TN;
+        const int k = transB ? e % GEMM_TK : e / GEMM_TN;
+        bs[k * GEMM_SB + n] = r[l];
+    }
+}
+
+// Work item (tn, tm) owns rows m0 + (v * RM + tm) * 4 + q for v < WM / 4, q < 4, and likewise columns,
+// so that its float4 reads of the local tiles and a warp's stores to C are contiguous.
+// global = (ceil(N / TN) * RN, ceil(M / TM) * RM, splits); local = (RN, RM, 1).
+// Work group z sums k in [z * kChunk, min(K, (z + 1) * kChunk)) and writes C at c_off + z * M * N; a
+// split-K launch passes the workspace as C with alpha = 1, beta = 0, no bias, identity activation.
+__kernel void gemm_blocked(__global const float* a, const int a_off,
+                           __global const float* b, const int b_off,
+                           __global float* c, const int c_off,
+                           __global const float* bias, const int bias_off,
+                           const int M, const int N, const int K, const int transA, const int transB,
+                           const float alpha, const float beta, const int hasBias, const int act, const float slope,
+                           const int kChunk) {
+    __local float4 As[GEMM_TK * GEMM_SA / 4];
+    __local float4 Bs[GEMM_TK * GEMM_SB / 4];
+    const int tn = get_local_id(0), tm = get_local_id(1);
+    const int tid = tm * GEMM_RN + tn;
+    const int n0 = get_group_id(0) * GEMM_TN, m0 = get_group_id(1) * GEMM_TM;
+    const int kBegin = get_group_id(2) * kChunk, kEnd = min(K, kBegin + kChunk);
+
+    float acc[GEMM_WM][GEMM_WN];
+#pragma unroll
+    for (int i = 0; i < GEMM_WM; i++)
+#pragma unroll
+        for (int j = 0; j < GEMM_WN; j++) acc[i][j] = 0.0f;
+
+    float ra[GEMM_LA], rb[GEMM_LB];
+    gemm_load_a(a, a_off, transA, M, K, m0, kBegin, kEnd, tid, ra);
+    gemm_load_b(b, b_off, transB, N, K, n0, kBegin, kEnd, tid, rb);
+    for (int t = kBegin; t < kEnd; t += GEMM_TK) {
+        gemm_store_a((__local float*)As, transA, tid, ra);
+        gemm_store_b((__local float*)Bs, transB, tid, rb);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        // Fetch the next slice into registers while this one is multiplied (zeros past kEnd).
+        gemm_load_a(a, a_off, transA, M, K, m0, t + GEMM_TK, kEnd, tid, ra);
+        gemm_load_b(b, b_off, transB, N, K, n0, t + GEMM_TK, kEnd, tid, rb);
+#pragma unroll
+        for (int k = 0; k < GEMM_TK; k++) {
+            float av[GEMM_WM], bv[GEMM_WN];
+#pragma unroll
+            for (int v = 0; v < GEMM_WM / 4; v++) {
+                const float4 x = As[k * (GEMM_SA / 4) + v * GEMM_RM + tm];
+                av[4 * v] = x.x; av[4 * v + 1] = x.y; av[4 * v + 2] = x.z; av[4 * v + 3] = x.w;
+            }
+#pragma unroll
+            for (int v = 0; v < GEMM_WN / 4; v++) {
+                const float4 y = Bs[k * (GEMM_SB / 4) + v * GEMM_RN + tn];
+                bv[4 * v] = y.x; bv[4 * v + 1] = y.y; bv[4 * v + 2] = y.z; bv[4 * v + 3] = y.w;
+            }
+#pragma unroll
+            for (int i = 0; i < GEMM_WM; i++)
+#pragma unroll
+                for (int j = 0; j < GEMM_WN; j++) acc[i][j] += av[i] * bv[j];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    const int cz = c_off + get_group_id(2) * M * N;
+#pragma unroll
+    for (int i = 0; i < GEMM_WM; i++) {
+        const int row = m0 + ((i / 4) * GEMM_RM + tm) * 4 + i % 4;
+        if (row >= M) continue;
+#pragma unroll
+        for (int j = 0; j < GEMM_WN; j++) {
+            const int col = n0 + ((j / 4) * GEMM_RN + tn) * 4 + j % 4;
+            if (col >= N) continue;
+            const int idx = cz + row * N + col;
+            float v = alpha * acc[i][j];
+            if (beta != 0.0f) v += beta * c[idx];
+            if (hasBias) v += bias[bias_off + col];
+            c[idx] = act_apply(v, act, slope);
+        }
+    }
+}
+
+// Sums the split-K partial products (splits consecutive M x N blocks of w) and applies the epilogue.
+// global = M * N.
+__kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
+                                 __global float* c, const int c_off,
+                                 __global const float* bias, const int bias_off,
+                                 const int M, const int N, const int splits,
+                                 const float alpha, const float beta, const int hasBias, const int act, const float slope) {
+    const int i = get_global_id(0);
+    if (i >= M * N) return;
+    float s = 0.0f;
+    for (int z = 0; z < splits; z++) s += w[w_off + z * M * N + i];
+    const int idx = c_off + i;
+    float v = alpha * s;
+    if (beta != 0.0f) v += beta * c[idx];
+    if (hasBias) v += bias[bias_off + i % N];
+    c[idx] = act_apply(v, act, slope);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Simple kernel for batch-sized products.
 
 #define GEMM_TILE 16
 

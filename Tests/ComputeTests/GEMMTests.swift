@@ -1,4 +1,4 @@
-import Compute
+@testable import Compute
 import Testing
 import TestSupport
 
@@ -55,5 +55,104 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
         let result = device.read(out.whole)
         #expect(result[0].isNaN && result[1].isNaN)
         #expect(mismatch(Array(result[2...]), expected) == nil)
+    }
+}
+
+/// The blocked, split-K and simple OpenCL kernels, and the rule choosing among them.
+@Suite struct GEMMKernelPathTests {
+    /// Shapes and transposes that put tile edges, k = 1, m = 1, n = 1 and long K through a kernel.
+    static let shapes: [(m: Int, n: Int, k: Int)] = [(130, 259, 67), (257, 129, 300), (33, 40, 1), (1, 70, 33), (70, 1, 33),
+                                                     (12, 300, 50), (40, 50, 700)]
+    static let plans: [GEMMPlan] = [.simple, .blocked(splits: 1, kChunk: 0), .blocked(splits: 3, kChunk: 0)]
+
+    /// One product's inputs and its reference result: C starts as NaN (β = 0) or as data (β ≠ 0), α = 0.75,
+    /// with a bias and a leaky ReLU.
+    struct Case {
+        let m: Int, n: Int, k: Int, transposes: (Bool, Bool), beta: Float
+        let a: [Float], b: [Float], bias: [Float], c0: [Float], expected: [Double]
+
+        init(m: Int, n: Int, k: Int, transposes: (Bool, Bool), beta: Float) {
+            var rng = TestRandom(seed: UInt64(m * 1_000_003 + n * 1009 + k))
+            (self.m, self.n, self.k, self.transposes, self.beta) = (m, n, k, transposes, beta)
+            a = rng.array(m * k)
+            b = rng.array(k * n)
+            bias = rng.array(n)
+            c0 = beta == 0 ? [Float](repeating: .nan, count: m * n) : rng.array(m * n)
+            expected = referenceGEMM(a, transposeA: transposes.0, b, transposeB: transposes.1, c: c0, m: m, n: n, k: k,
+                                     alpha: 0.75, beta: Double(beta), bias: bias) { $0 > 0 ? $0 : 0.1 * $0 }
+        }
+
+        /// Runs `product(a, b, bias, c)` on views at offsets into larger buffers; describes any mismatch or
+        /// write outside C.
+        func failure(on device: any Device, _ product: (BufferSlice, BufferSlice, BufferSlice, BufferSlice) -> Void) throws -> String? {
+            let store = try device.makeBuffer([0, 0, 0] + a + b + bias)
+            let out = try device.makeBuffer([Float](repeating: 7, count: 5) + c0 + [7, 7])
+            product(store.slice(3, m * k), store.slice(3 + m * k, k * n), store.slice(3 + m * k + k * n, n), out.slice(5, m * n))
+            let result = device.read(out.whole)
+            if Array(result[..<5]) + Array(result[(5 + m * n)...]) != [7, 7, 7, 7, 7, 7, 7] { return "wrote outside C" }
+            return mismatch(Array(result[5..<(5 + m * n)]), expected, rtol: 1e-4, atol: 1e-4)
+        }
+    }
+
+    @Test(arguments: TestDevices.selectors, [(false, false), (true, false), (false, true), (true, true)])
+    func chosenKernelMatchesReference(selector: String, transposes: (Bool, Bool)) throws {
+        let device = try TestDevices.device(selector)
+        for (m, n, k) in Self.shapes {
+            for beta: Float in [0, -0.5] {
+                let failure = try Case(m: m, n: n, k: k, transposes: transposes, beta: beta).failure(on: device) { a, b, bias, c in
+                    device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
+                                alpha: 0.75, beta: beta, bias: bias, activation: .leakyRelu(slope: 0.1))
+                }
+                #expect(failure == nil, "\(selector) \(m)x\(n)x\(k) \(transposes) β=\(beta): \(failure ?? "")")
+            }
+        }
+    }
+
+    /// Every kernel with every tiling preset on the first OpenCL device (PoCL here), so the NVIDIA tiles are
+    /// checked even where no NVIDIA GPU is.
+    @Test(arguments: ["nvidia", "gpu", "cpu"], [(false, false), (true, false), (false, true), (true, true)])
+    func everyKernelAndTilingMatchesReference(tilingName: String, transposes: (Bool, Bool)) throws {
+        guard TestDevices.selectors.contains("opencl:0"), let tiling = GEMMTiling.presets[tilingName] else { return }
+        let device = try OpenCLDevice(index: 0, gemmTiling: tiling)
+        for (m, n, k) in Self.shapes {
+            let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
+            for plan in Self.plans {
+                let forced = if case .blocked(let splits, _) = plan { GEMMPlan.split(k: k, into: splits, tileK: tiling.tileK) } else { plan }
+                let failure = try product.failure(on: device) { a, b, bias, c in
+                    device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
+                                alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1), plan: forced)
+                }
+                #expect(failure == nil, "\(tilingName) \(forced) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
+            }
+        }
+        try device.checkHealth()
+    }
+
+    @Test func planFollowsTheRule() {
+        let nvidia = GEMMTiling.nvidia
+        // Batch-sized products take the simple kernel.
+        #expect(GEMMPlan(m: 16, n: 4096, k: 4096, tiling: nvidia, computeUnits: 132) == .simple)
+        #expect(GEMMPlan(m: 4096, n: 8, k: 4096, tiling: nvidia, computeUnits: 132) == .simple)
+        // Enough tiles: blocked, one K range.
+        #expect(GEMMPlan(m: 4096, n: 4096, k: 4096, tiling: nvidia, computeUnits: 132) == .blocked(splits: 1, kChunk: 4096))
+        // dW = dYᵀ·X: 784×256 has 14 tiles of 128×128; K = 4096 splits into ⌈132/14⌉ = 10 ranges of 416.
+        #expect(GEMMPlan(m: 784, n: 256, k: 4096, tiling: nvidia, computeUnits: 132) == .blocked(splits: 10, kChunk: 416))
+        // Few tiles and short K: the simple kernel's many small groups.
+        #expect(GEMMPlan(m: 256, n: 256, k: 256, tiling: nvidia, computeUnits: 132) == .simple)
+        #expect(GEMMPlan(m: 256, n: 200, k: 64, tiling: .cpu, computeUnits: 2) == .blocked(splits: 1, kChunk: 64))
+        // Split ranges are whole slices deep and cover K.
+        #expect(GEMMPlan.split(k: 1000, into: 3, tileK: 16) == .blocked(splits: 3, kChunk: 336))
+        #expect(GEMMPlan.split(k: 1, into: 3, tileK: 16) == .blocked(splits: 1, kChunk: 16))
+    }
+
+    @Test func tilingFollowsTheDevice() {
+        func info(gpu: Bool, vendor: String) -> DeviceInfo {
+            DeviceInfo(kind: .opencl, index: 0, name: "x", vendor: vendor, driver: "1", computeUnits: 8, memoryBytes: 1 << 30, isGPU: gpu)
+        }
+        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "NVIDIA Corporation"), environment: [:]) == .nvidia)
+        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "Advanced Micro Devices, Inc."), environment: [:]) == .gpu)
+        #expect(GEMMTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: [:]) == .cpu)
+        #expect(GEMMTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: ["AUTOENCODERKIT_GEMM_TILING": "nvidia"]) == .nvidia)
+        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "NVIDIA"), environment: ["AUTOENCODERKIT_GEMM_TILING": "bogus"]) == .nvidia)
     }
 }

@@ -27,18 +27,29 @@ public final class OpenCLDevice: DeviceCore {
     private let kernelCache: KernelCache
     /// Whether products run at TF32, and the outcome of the probe (see `OpenCLDevice+TF32.swift`).
     let tf32 = TF32Switch()
+    /// Tile sizes of the register-blocked GEMM kernel, compiled into the `gemm` family.
+    let gemmTiling: GEMMTiling
+    /// The split-K partial products of ``gemm(_:transposeA:_:transposeB:into:m:n:k:alpha:beta:bias:activation:)``.
+    let gemmWorkspace = ScratchBuffer()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
+        try self.init(index: index, gemmTiling: nil)
+    }
+
+    /// Opens OpenCL device number `index` with the GEMM tile sizes given, or else those
+    /// ``GEMMTiling/choose(for:environment:)`` picks for it.
+    convenience init(index: Int, gemmTiling: GEMMTiling?) throws {
         let entries = try OpenCLRuntime.discovery.get()
         guard entries.indices.contains(index) else {
             throw ComputeError.unknownDevice("opencl:\(index)")
         }
-        try self.init(entry: entries[index])
+        try self.init(entry: entries[index], gemmTiling: gemmTiling ?? .choose(for: entries[index].info))
     }
 
-    init(entry: OpenCLRuntime.Entry) throws {
+    init(entry: OpenCLRuntime.Entry, gemmTiling: GEMMTiling) throws {
         info = entry.info
+        self.gemmTiling = gemmTiling
         device = entry.device
         var status: cl_int = 0
         guard let context = aek_clCreateContext(entry.device, &status), status == CL_SUCCESS else {
@@ -52,7 +63,8 @@ public final class OpenCLDevice: DeviceCore {
         self.queue = queue
         kernelCache = KernelCache(platform: entry.platformName, device: info)
         for family in KernelLibrary.families {
-            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source, options: Self.buildOptions)
+            try build(family: family.name, source: KernelLibrary.common + "\n" + family.source,
+                      options: buildOptions(for: family.name))
         }
         placeholder = try makeBuffer(count: 1, dtype: .float32)
         reductionPartials = try makeBuffer(count: Self.maxReductionGroups, dtype: .float32)
@@ -62,6 +74,7 @@ public final class OpenCLDevice: DeviceCore {
         _ = aek_clFinish(queue)
         placeholder = nil
         reductionPartials = nil
+        gemmWorkspace.release()
         for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
         for program in programs { _ = aek_clReleaseProgram(program) }
         _ = aek_clReleaseCommandQueue(queue)
@@ -74,6 +87,11 @@ public final class OpenCLDevice: DeviceCore {
         let extra = ProcessInfo.processInfo.environment["AUTOENCODERKIT_OPENCL_OPTIONS"] ?? ""
         return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
     }()
+
+    /// The options one family is built with: ``buildOptions``, and for `gemm` the tile sizes of ``gemmTiling``.
+    private func buildOptions(for family: String) -> String {
+        family == "gemm" ? Self.buildOptions + " " + gemmTiling.buildOptions : Self.buildOptions
+    }
 
     /// Builds a family that is not built at start (its source only compiles on some devices) and registers
     /// its kernels, unless they are registered already. Safe while other threads launch kernels.

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Every GPU measurement of issue 5 in one run, for a device session (see Benchmarks/README.md, "On a GPU").
+#
+# Here, with the Swift toolchain:   ../shared/device/prepare.sh autoencoder-bench autoencoder
+# Then on the GPU machine, from the project root with .devcarry/ beside it:
+#                                   bash Benchmarks/gpu_session.sh "$OUT"
+# Writes devices.txt, kernels.jsonl (FP32, then TF32 rows), epochs.jsonl and train.txt into the folder given, and
+# prints them. Each command has a time limit, so one slow or failing step cannot take the others' time.
+set -u
+out="${1:?usage: gpu_session.sh OUTPUT_FOLDER}"
+mkdir -p "$out"
+device="${DEVICE:-opencl:0}"
+bench() { timeout "$1" bash .devcarry/run.sh autoencoder-bench "${@:2}"; }
+
+timeout 60 bash .devcarry/run.sh autoencoder devices > "$out/devices.txt" 2>&1
+cat "$out/devices.txt"
+
+# Kernels: every primitive checked against the CPU backend, then timed (4096³ included on a GPU).
+bench 150 kernels --device "$device" --json > "$out/kernels.jsonl" 2> "$out/kernels.err"
+bench 90 kernels --device "$device" --precision tf32 --json 2>> "$out/kernels.err" | grep '"tf32"' >> "$out/kernels.jsonl"
+
+# Epochs of the reference workloads, FP32 then TF32.
+: > "$out/epochs.jsonl"
+for precision in fp32 tf32; do
+    for run in "mlp-vae 128" "mlp-vae 1024" "conv-vae 128" "vq-vae 128" "cae 128"; do
+        set -- $run
+        bench 60 epoch --workload "$1" --batch-size "$2" --device "$device" --epochs 3 --precision "$precision" --json \
+            2>> "$out/epochs.err" | tail -1 >> "$out/epochs.jsonl"
+    done
+done
+
+# One real training run on the bundled digits, end to end on the GPU.
+timeout 90 bash .devcarry/run.sh autoencoder train --device "$device" --epochs 20 --out "$out/run" --json \
+    > "$out/train.txt" 2>&1
+
+cat "$out/kernels.jsonl" "$out/epochs.jsonl" "$out/train.txt"
+tail -5 "$out/kernels.err" "$out/epochs.err"

@@ -297,19 +297,25 @@ private struct ConvShape {
         return padded
     }
 
-    /// Copies a short run of floats (an image row) in eight-lane vectors: a `memmove` call per row of 7 to 28
-    /// floats costs more than the copy.
+    /// Copies a short run of floats (an image row) in eight-lane vectors, the last one overlapping the one before
+    /// it: a `memmove` call, or a scalar tail, per row of 7 to 28 floats costs more than the copy.
     @inline(__always)
     private static func copyShort(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
-        var i = 0
-        while i + 8 <= count {
-            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD8<Float>.self),
-                                                           as: SIMD8<Float>.self)
-            i += 8
+        @inline(__always) func copy<V: SIMD>(_ i: Int, _: V.Type) where V.Scalar == Float {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: V.self), as: V.self)
         }
-        while i < count {
-            target[i] = source[i]
-            i += 1
+        if count >= 8 {
+            var i = 0
+            while i + 8 < count {
+                copy(i, SIMD8<Float>.self)
+                i += 8
+            }
+            copy(count - 8, SIMD8<Float>.self)
+        } else if count >= 4 {
+            copy(0, SIMD4<Float>.self)
+            copy(count - 4, SIMD4<Float>.self)
+        } else {
+            for i in 0..<count { target[i] = source[i] }
         }
     }
 

@@ -72,9 +72,13 @@ struct EpochBenchmark {
         trainer.progressInterval = Int.max
         var records: [BenchRecord] = []
         let scale = 60_000 / Double(samples)
+        var activityBefore = device.activity
         try trainer.run(events: { event in
             guard case .epoch(let metrics) = event else { return }
             let steps = Double(trainer.stepsPerEpoch)
+            // device buffers allocated and host read-backs over the epoch (its end-of-epoch metric reads included)
+            let activity = device.activity - activityBefore
+            activityBefore = device.activity
             var record = BenchRecord()
             record["benchmark"] = .text("epoch")
             record["workload"] = .text(workload.rawValue)
@@ -87,6 +91,8 @@ struct EpochBenchmark {
             record["samples_per_second"] = .number(metrics.samplesPerSecond)
             record["us_per_step"] = .number(metrics.seconds / steps * 1e6)
             record["loss"] = .number(metrics.loss)
+            record["allocations_per_step"] = .number(Double(activity.allocations) / steps)
+            record["reads_per_step"] = .number(Double(activity.reads) / steps)
             records.append(record)
         })
         let hostMicroseconds = try hostIssueTime(model: model, data: data, device: device)

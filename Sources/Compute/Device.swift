@@ -37,6 +37,8 @@ public struct DeviceInfo: Sendable, CustomStringConvertible {
 public protocol DeviceCore: AnyObject {
     /// What the device is.
     var info: DeviceInfo { get }
+    /// Allocations, host transfers and waits since the device was opened (a snapshot; see ``DeviceActivity``).
+    var activity: DeviceActivity { get }
     /// Allocates `count` zeroed elements.
     func makeBuffer(count: Int, dtype: DType) throws -> Buffer
     /// Copies host floats into a view (the view's count must equal `values.count`).

@@ -23,16 +23,14 @@ extension Autoencoder {
                               kl: v[EpochSums.kl], penalty: v[EpochSums.penalty], nonzero: v[EpochSums.nonzero])
     }
 
-    /// Puts back sums read earlier (a skipped batch).
-    func restoreEpochSums(_ values: EpochSumValues) {
-        var v = [Float](repeating: 0, count: EpochSums.slots)
-        v[EpochSums.objective] = Float(values.objective)
-        v[EpochSums.reconstruction] = Float(values.reconstruction)
-        v[EpochSums.kl] = Float(values.kl)
-        v[EpochSums.penalty] = Float(values.penalty)
-        v[EpochSums.nonzero] = Float(values.nonzero)
-        device.write(v, to: sums.whole)
-    }
+    /// The objective summed over the epoch so far (one element, read back once per step under `--on-nan skip`).
+    var objectiveSum: BufferSlice { sums.slice(EpochSums.objective, 1) }
+
+    /// Copies the epoch sums into `backup` (``EpochSums/slots`` elements) on the device.
+    func saveEpochSums(into backup: BufferSlice) { device.copy(sums.whole, to: backup) }
+
+    /// Puts back sums saved by ``saveEpochSums(into:)`` (a skipped batch), on the device.
+    func restoreEpochSums(from backup: BufferSlice) { device.copy(backup, to: sums.whole) }
 
     /// Fills in the kind-specific terms of an epoch's metrics from the sums over `samples` training samples.
     func describeEpoch(into metrics: inout EpochMetrics, sums: EpochSumValues, samples: Int, klWeight: Double) {

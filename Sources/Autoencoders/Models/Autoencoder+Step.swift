@@ -164,25 +164,29 @@ extension Autoencoder {
             let logvar = fcLogvar.forward(h, context: context)
             device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
                                           dlogvar: work.dlogvar.whole, accumulate: false)
-            var weight = Float(kl.weight)
-            if let capacity = kl.capacity {
-                // γ·|KL − C|: the sign needs the batch KL on the host
-                device.reduce(klPerSample.whole, rows: 1, cols: b, axis: .all, op: .sum, scale: scale,
-                              into: work.scalar.whole, accumulate: false)
-                let batchKL = Double(device.read(work.scalar.whole)[0])
-                weight = Float(capacity.gamma * (batchKL >= capacity.target ? 1.0 : -1.0))
-                device.fill(work.scalar.whole, with: Float(Double(b) * capacity.gamma * abs(batchKL - capacity.target)))
-                device.axpby(alpha: 1, work.scalar.whole, beta: 1, sums.slice(EpochSums.objective, 1))
-            } else {
-                accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))
-            }
             var mask: BufferSlice?
             if let freeBits = config.freeBits, freeBits > 0 {
                 device.thresholdMask(work.klDimension.whole, threshold: Float(freeBits), into: work.mask.whole)
                 mask = work.mask.whole
             }
-            device.klBackward(mu: mu, logvar: logvar, batch: b, dim: l, weight: weight * scale, dimensionMask: mask,
-                              dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
+            if let capacity = kl.capacity {
+                // γ·|KL − C| with the sign of KL − C kept on the device (nothing read back): its gradient is
+                // formed for +γ/B, then scaled by the sign
+                let sign = capacityTerm(target: capacity.target, gamma: capacity.gamma)
+                let dmuKL = work.scratch.slice(0, b * l), dlogvarKL = work.scratch2.whole
+                device.fill(dmuKL, with: 0)
+                device.fill(dlogvarKL, with: 0)
+                device.klBackward(mu: mu, logvar: logvar, batch: b, dim: l, weight: Float(capacity.gamma) * scale,
+                                  dimensionMask: mask, dmu: dmuKL, dlogvar: dlogvarKL)
+                device.scaleRows(dmuKL, by: sign, rows: 1, cols: b * l, divide: false, into: work.dmu.whole,
+                                 accumulate: true)
+                device.scaleRows(dlogvarKL, by: sign, rows: 1, cols: b * l, divide: false, into: work.dlogvar.whole,
+                                 accumulate: true)
+            } else {
+                accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))
+                device.klBackward(mu: mu, logvar: logvar, batch: b, dim: l, weight: Float(kl.weight) * scale,
+                                  dimensionMask: mask, dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
+            }
             accumulate(klPerSample.whole, slot: EpochSums.kl, weight: 1)
             device.axpby(alpha: 1, work.klDimension.whole, beta: 1, klDimensionSums.whole)
             guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true),
@@ -210,6 +214,22 @@ extension Autoencoder {
         default:
             return dz
         }
+    }
+
+    /// The capacity objective on the device: with k̄ = Σ KL / B of the batch, adds B·γ·|k̄ − C| to the epoch's
+    /// objective and returns the one-element view of sign(k̄ − C) (+1 where k̄ = C), which weighs the KL gradient.
+    /// Workspace `capacity` holds [k̄, |k̄ − C|, sign].
+    private func capacityTerm(target: Double, gamma: Double) -> BufferSlice {
+        let b = batchSize
+        let meanKL = work.capacity.slice(0, 1), excess = work.capacity.slice(1, 1), sign = work.capacity.slice(2, 1)
+        device.reduce(klPerSample.whole, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
+                      accumulate: false)
+        device.thresholdMask(meanKL, threshold: Float(target), into: sign)   // 1 where k̄ ≥ C, else 0
+        device.affine(sign, scale: 2, shift: -1, into: sign)                  // ±1
+        device.affine(meanKL, scale: 1, shift: -Float(target), into: excess)  // k̄ − C
+        device.multiply(excess, sign, into: excess)                           // |k̄ − C|
+        device.axpby(alpha: Float(Double(b) * gamma), excess, beta: 1, sums.slice(EpochSums.objective, 1))
+        return sign
     }
 
     /// The code whose activity a sparse model reports: the top-k output or the ReLU code.

@@ -7,8 +7,9 @@ import Layers
 ///
 /// ``trainStep(_:context:klWeight:capacity:)`` runs the forward pass, the loss terms, and the backward pass,
 /// adding gradients into the store (the caller zeroes them and steps the optimizer); it adds the batch's loss
-/// terms to device-side epoch sums read by ``readEpochSums()``. Nothing is read back to the host during a step,
-/// except the batch KL in capacity-controlled training.
+/// terms to device-side epoch sums read by ``readEpochSums()``. A step allocates nothing, reads nothing back to
+/// the host and never waits for the device (capacity-controlled training included: the sign of KL − C stays on
+/// the device); the counts of ``DeviceCore/activity`` show it.
 ///
 /// Losses are per sample: the reconstruction term is summed over features (BCE or squared error), and the
 /// objective is its batch mean plus, by kind,
@@ -146,7 +147,8 @@ struct Workspaces {
     let codes: Buffer        // int32 [b·l/d]
     let codebookScratch: Buffer  // [k, d]
     let counts: Buffer       // [k]
-    let scalar: Buffer       // [1]
+    let capacity: Buffer     // [3] capacity objective: batch-mean KL, |KL − C|, sign(KL − C)
+    let latentMoments: Buffer  // [2, l] Σ μ and Σ μ² over a data set (active units)
 
     init(config: ModelConfig, device: any Device, batch b: Int, encoderBatch: Int) throws {
         let l = config.latentDim, n = config.inputDimension
@@ -170,7 +172,8 @@ struct Workspaces {
         codes = try device.makeBuffer(count: max(b * l / d, 1), dtype: .int32)
         codebookScratch = try floats(k * d)
         counts = try floats(k)
-        scalar = try floats(1)
+        capacity = try floats(3)
+        latentMoments = try floats(2 * l)
     }
 }
 

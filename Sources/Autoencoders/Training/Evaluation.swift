@@ -52,22 +52,22 @@ public enum Evaluation {
     }
 
     /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016).
+    /// Σ_x μ_j and Σ_x μ_j² are summed on the device over the valid rows of every batch and read back once.
     static func activeUnits(model: Autoencoder, data: DeviceDataset) throws -> Int {
-        let l = model.latentDim
-        var sum = [Double](repeating: 0, count: l), squares = [Double](repeating: 0, count: l)
+        let l = model.latentDim, device = model.device
+        let moments = model.work.latentMoments
+        device.fill(moments.whole, with: 0)
         let order = (0..<data.count).map(Int32.init)
         for batch in data.batches(order: order, dropLast: false) {
-            let mu = model.device.read(model.encode(batch.x))
-            for row in 0..<batch.valid {
-                for j in 0..<l {
-                    let v = Double(mu[row * l + j])
-                    sum[j] += v
-                    squares[j] += v * v
-                }
-            }
+            let mu = model.encode(batch.x).slice(0, batch.valid * l)
+            device.reduce(mu, rows: batch.valid, cols: l, axis: .rows, op: .sum, scale: 1, into: moments.slice(0, l),
+                          accumulate: true)
+            device.reduce(mu, rows: batch.valid, cols: l, axis: .rows, op: .sumOfSquares, scale: 1,
+                          into: moments.slice(l, l), accumulate: true)
         }
-        try model.device.checkHealth()
+        try device.checkHealth()
+        let sums = device.read(moments.whole).map(Double.init)
         let n = Double(max(data.count, 1))
-        return (0..<l).filter { squares[$0] / n - (sum[$0] / n) * (sum[$0] / n) > 0.01 }.count
+        return (0..<l).filter { sums[l + $0] / n - (sums[$0] / n) * (sums[$0] / n) > 0.01 }.count
     }
 }

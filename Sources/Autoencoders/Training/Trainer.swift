@@ -29,6 +29,14 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// Trains an ``Autoencoder`` on a data set resident on its device: shuffled batches gathered on the device,
 /// one fused optimizer update per step, loss terms summed on the device and read back every few steps.
 ///
+/// A step (gather, zero gradients, forward and backward, optimizer update) allocates no device buffer, reads
+/// nothing back and never waits for the device, so the host runs ahead of an asynchronous device. The reads are
+/// the running sums every ``progressInterval`` steps and the epoch-end metrics; allocations happen only when
+/// the trainer is made and in the validation pass, never per step. One configuration reads per step by design:
+/// `--on-nan skip` (``NonFinitePolicy/skip``) reads the one-element objective sum after each step, since whether
+/// to apply or drop that step's update is decided on the host (a device-side mask cannot undo NaN gradients
+/// that already entered Adam's moments).
+///
 /// A run is reproducible from its seed, and a run resumed from a ``TrainingState`` continues exactly: the data
 /// order comes from (seed, epoch) and every random draw from (seed, step).
 public final class Trainer {
@@ -50,6 +58,8 @@ public final class Trainer {
     let validation: DeviceDataset?
     /// SAE maintenance (``SAEOptions``) and Σ‖x − x̄‖² of the split its explained variance is measured on.
     let dictionary: (maintenance: SparseDictionary, totalDeviation: Double)?
+    /// Under `--on-nan skip`, the epoch sums before the current step, restored on the device if it goes non-finite.
+    private let sumsBeforeStep: Buffer?
     private var stopRequested = false
     private var collapseReported = false
     /// Read the running sums back every this many steps for progress events.
@@ -82,6 +92,7 @@ public final class Trainer {
         } else {
             dictionary = nil
         }
+        sumsBeforeStep = config.onNonFinite == .skip ? try device.makeBuffer(count: EpochSums.slots, dtype: .float32) : nil
         let lr = Float(config.learningRate), clip = config.gradientClip.map(Float.init)
         switch config.optimizer {
         case .adam:
@@ -147,24 +158,10 @@ public final class Trainer {
         var seen = 0
         var skipped = 0
         for (index, batch) in batches.enumerated() {
-            let context = StepContext(training: true, seed: config.seed, step: step)
-            model.store.zeroGradients()
-            let before = config.onNonFinite == .skip ? model.readEpochSums() : nil
-            model.trainStep(batch.x, context: context, kl: klTerm(step: step))
-            if let before {
-                let after = model.readEpochSums()
-                if !after.objective.isFinite {
-                    model.restoreEpochSums(before)
-                    skipped += 1
-                    step += 1
-                    continue
-                }
+            guard trainStep(on: batch) else {
+                skipped += 1
+                continue
             }
-            optimizer.learningRate = Float(config.learningRateSchedule.rate(
-                base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
-            optimizer.step(store: model.store)
-            dictionary?.maintenance.normalizeDecoder()
-            step += 1
             seen += batch.valid
             if (index + 1) % progressInterval == 0 {
                 let sums = model.readEpochSums()
@@ -208,6 +205,27 @@ public final class Trainer {
                                                                                 epoch: epoch)
         }
         return metrics
+    }
+
+    /// One optimizer step on a gathered batch, as an epoch runs it: zero the gradients, forward and backward
+    /// (``Autoencoder/trainStep(_:context:kl:)``), the update at the scheduled learning rate, and the SAE decoder
+    /// normalization. Returns false when `--on-nan skip` dropped the batch for a non-finite loss; the step
+    /// counter advances either way.
+    func trainStep(on batch: DeviceDataset.Batch) -> Bool {
+        defer { step += 1 }
+        model.store.zeroGradients()
+        if let sumsBeforeStep { model.saveEpochSums(into: sumsBeforeStep.whole) }
+        model.trainStep(batch.x, context: StepContext(training: true, seed: config.seed, step: step), kl: klTerm(step: step))
+        // whether to apply this batch's update is a host decision: the one read-back of a step under --on-nan skip
+        if let sumsBeforeStep, !model.device.read(model.objectiveSum)[0].isFinite {
+            model.restoreEpochSums(from: sumsBeforeStep.whole)
+            return false
+        }
+        optimizer.learningRate = Float(config.learningRateSchedule.rate(
+            base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
+        optimizer.step(store: model.store)
+        dictionary?.maintenance.normalizeDecoder()
+        return true
     }
 
     /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from an evaluation whose reconstruction term is the squared error.

@@ -5,6 +5,9 @@ import Foundation
 /// everything else. Work runs synchronously, so ``synchronize()`` has nothing to wait for.
 public final class CPUDevice: DeviceCore {
     public let info: DeviceInfo
+    private let counter = DeviceActivityCounter()
+
+    public var activity: DeviceActivity { counter.snapshot }
 
     /// Creates the CPU backend (the first one also sets OpenBLAS up: see
     /// ``BLASConfiguration``).
@@ -23,30 +26,35 @@ public final class CPUDevice: DeviceCore {
             throw ComputeError.outOfMemory(bytes: overflow ? Int.max : total, device: info.description)
         }
         memset(pointer, 0, total)
+        counter.allocation(bytes: total)
         return Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .host(pointer))
     }
 
     public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
         check(destination, count: values.count)
-        guard let base = values.baseAddress else { return }
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        counter.write(bytes: values.count * 4)
         destination.floats.update(from: base, count: values.count)
     }
 
     public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
         check(destination, count: values.count)
-        guard let base = values.baseAddress else { return }
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        counter.write(bytes: values.count * 4)
         destination.ints.update(from: base, count: values.count)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
         check(source, count: values.count)
-        guard let base = values.baseAddress else { return }
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        counter.read(bytes: values.count * 4)
         base.update(from: source.floats, count: values.count)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
         check(source, count: values.count)
-        guard let base = values.baseAddress else { return }
+        guard let base = values.baseAddress, values.count > 0 else { return }
+        counter.read(bytes: values.count * 4)
         base.update(from: source.ints, count: values.count)
     }
 
@@ -64,7 +72,8 @@ public final class CPUDevice: DeviceCore {
         }
     }
 
-    public func synchronize() {}
+    /// Nothing to wait for (work runs synchronously); counted in ``activity`` like any wait.
+    public func synchronize() { counter.synchronization() }
 
     /// Checks that a view belongs to this device and holds `count` elements.
     @inline(__always)

@@ -9,6 +9,7 @@ import Kernels
 /// reported by ``checkHealth()`` (and by the next read), since primitives themselves do not throw.
 public final class OpenCLDevice: DeviceCore {
     public let info: DeviceInfo
+    private let counter = DeviceActivityCounter()
     let device: cl_device_id
     let context: cl_context
     let queue: cl_command_queue
@@ -161,6 +162,8 @@ public final class OpenCLDevice: DeviceCore {
 
     // MARK: Memory
 
+    public var activity: DeviceActivity { counter.snapshot }
+
     public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
         precondition(count >= 0, "negative buffer size")
         let bytes = max(count, 1) * 4
@@ -173,6 +176,7 @@ public final class OpenCLDevice: DeviceCore {
             }
             throw ComputeError.openCL(call: "clCreateBuffer", code: status, device: info.description)
         }
+        counter.allocation(bytes: bytes)
         let buffer = Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .opencl(mem))
         launch("fill", global: [max(count, 1)], [.buffer(BufferSlice(buffer: buffer, offset: 0, count: max(count, 1))), .int(max(count, 1)), .float(0)])
         return buffer
@@ -181,6 +185,7 @@ public final class OpenCLDevice: DeviceCore {
     public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
         check(destination, count: values.count)
         guard values.count > 0 else { return }
+        counter.write(bytes: values.count * 4)
         record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
                                         values.baseAddress), "clEnqueueWriteBuffer")
     }
@@ -188,6 +193,7 @@ public final class OpenCLDevice: DeviceCore {
     public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
         check(destination, count: values.count)
         guard values.count > 0 else { return }
+        counter.write(bytes: values.count * 4)
         record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
                                         values.baseAddress), "clEnqueueWriteBuffer")
     }
@@ -195,6 +201,7 @@ public final class OpenCLDevice: DeviceCore {
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
         check(source, count: values.count)
         guard values.count > 0 else { return }
+        counter.read(bytes: values.count * 4)
         record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
                                        values.baseAddress), "clEnqueueReadBuffer")
     }
@@ -202,6 +209,7 @@ public final class OpenCLDevice: DeviceCore {
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
         check(source, count: values.count)
         guard values.count > 0 else { return }
+        counter.read(bytes: values.count * 4)
         record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
                                        values.baseAddress), "clEnqueueReadBuffer")
     }
@@ -220,6 +228,7 @@ public final class OpenCLDevice: DeviceCore {
     }
 
     public func synchronize() {
+        counter.synchronization()
         record(aek_clFinish(queue), "clFinish")
     }
 

@@ -93,6 +93,7 @@ struct EpochBenchmark {
             record["loss"] = .number(metrics.loss)
             record["allocations_per_step"] = .number(Double(activity.allocations) / steps)
             record["reads_per_step"] = .number(Double(activity.reads) / steps)
+            record["launches_per_step"] = .number(Double(activity.launches) / steps)
             records.append(record)
         })
         let hostMicroseconds = try hostIssueTime(model: model, data: data, device: device)
@@ -141,5 +142,5 @@ struct EpochBenchmark {
 let epochColumns: [(key: String, title: String)] = [
     ("workload", "workload"), ("batch_size", "batch"), ("device", "device"), ("precision", "precision"), ("seconds_per_epoch", "s/epoch"),
     ("samples_per_second", "samples/s"), ("us_per_step", "µs/step"), ("host_us_per_step", "host µs/step"),
-    ("loss", "loss"),
+    ("launches_per_step", "launches/step"), ("loss", "loss"),
 ]

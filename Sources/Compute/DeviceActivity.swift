@@ -4,9 +4,9 @@ import Foundation
 /// that a training step allocates nothing and never waits for the device.
 ///
 /// Every count only grows. Take a snapshot (``DeviceCore/activity``) before and after some work and subtract:
-/// `device.activity - before` is what that work did. Kernel launches and device-to-device copies or fills are
-/// not counted (they queue without waiting); neither is host scratch memory a CPU primitive may use internally,
-/// since it is no device buffer.
+/// `device.activity - before` is what that work did. Device-to-device copies and fills are not counted (they
+/// queue without waiting); neither is host scratch memory a CPU primitive may use internally, since it is no
+/// device buffer.
 public struct DeviceActivity: Equatable, Sendable, CustomStringConvertible {
     /// Buffers allocated: calls of ``DeviceCore/makeBuffer(count:dtype:)``.
     public var allocations = 0
@@ -24,6 +24,9 @@ public struct DeviceActivity: Equatable, Sendable, CustomStringConvertible {
     /// Explicit waits for the device: calls of ``DeviceCore/synchronize()``, including the one inside
     /// ``DeviceCore/checkHealth()``. (Reads wait too; they are counted in ``reads`` only.)
     public var synchronizations = 0
+    /// Kernels enqueued on an OpenCL device (each costs the host a few microseconds to issue, whatever its size).
+    /// The CPU backend runs primitives directly and counts none.
+    public var launches = 0
 
     /// No activity.
     public init() {}
@@ -38,12 +41,13 @@ public struct DeviceActivity: Equatable, Sendable, CustomStringConvertible {
         difference.writes = later.writes - earlier.writes
         difference.writtenBytes = later.writtenBytes - earlier.writtenBytes
         difference.synchronizations = later.synchronizations - earlier.synchronizations
+        difference.launches = later.launches - earlier.launches
         return difference
     }
 
     public var description: String {
         "\(allocations) allocations (\(allocatedBytes) B), \(reads) reads (\(readBytes) B), "
-            + "\(writes) writes (\(writtenBytes) B), \(synchronizations) synchronizations"
+            + "\(writes) writes (\(writtenBytes) B), \(synchronizations) synchronizations, \(launches) launches"
     }
 }
 
@@ -82,6 +86,13 @@ final class DeviceActivityCounter: @unchecked Sendable {
         defer { lock.unlock() }
         counts.writes += 1
         counts.writtenBytes += bytes
+    }
+
+    /// Counts one kernel launch.
+    func launch() {
+        lock.lock()
+        defer { lock.unlock() }
+        counts.launches += 1
     }
 
     /// Counts one wait for the device.

@@ -260,6 +260,7 @@ public final class OpenCLDevice: DeviceCore {
         launchLock.lock()
         defer { launchLock.unlock() }
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
+        counter.launch()
         var index: cl_uint = 0
         for argument in arguments {
             switch argument {

@@ -14,7 +14,7 @@ import CBLAS
 ///
 /// G is chosen so that G·P reaches about ``ConvShape/targetColumns`` (one sample when P alone does). The batch
 /// is spread over the cores in contiguous blocks, one per worker (OpenBLAS runs one thread per call: see
-/// ``BLASConfiguration``); each worker owns its scratch, allocated for the call: (K + O)·G·P floats per worker
+/// ``BLASConfiguration``); each worker owns its scratch, kept by the device between calls: (K + O)·G·P floats per worker
 /// (K·P when G = 1), plus one zero-padded image (C·(H + 2p_h)·(W + 2p_w)) when the convolution pads: patch
 /// rows are copied from that padded copy, so every window lies inside it and each run is copied whole.
 /// A 1×1 kernel with stride 1 and no padding skips the patch rows and takes one sample per product (the input
@@ -104,13 +104,10 @@ extension CPUDevice: ConvolutionPrimitives {
             if !accumulate { dwp.update(repeating: 0, count: g.weightCount) }
             return
         }
-        // Worker 0 sums into dw itself; the others into partial sums added at the end. A worker's first group
-        // overwrites its target (or adds to dw when accumulating), later groups add.
-        let workers = shape.workers
-        let partials = UnsafeMutablePointer<Float>.allocate(capacity: max((workers - 1) * O * K, 1))
-        defer { partials.deallocate() }
-        eachSampleGroup(shape) { worker, first, count, scratch in
-            let target = worker == 0 ? dwp : partials + (worker - 1) * O * K
+        // Worker 0 sums into dw itself; the others into partial sums (O·K floats after their scratch), added at
+        // the end. A worker's first group overwrites its target (or adds to dw when accumulating), later groups add.
+        eachSampleGroup(shape, extra: O * K) { worker, first, count, scratch in
+            let target = worker == 0 ? dwp : scratch + shape.scratchCount
             let beta: Float = first == shape.samples(of: worker).lowerBound && !(worker == 0 && accumulate) ? 0 : 1
             let columns = count * P
             let gradients = shape.gather(dyp + first * shape.outputPerSample, count, into: scratch + K * shape.group * P)
@@ -120,14 +117,15 @@ extension CPUDevice: ConvolutionPrimitives {
                             beta, target, Int32(K))
             } else {
                 let rows = shape.patchRows(xp, samples: first, count, into: scratch,
-                                               padded: scratch + shape.paddedOffset)
+                                           padded: scratch + shape.paddedOffset)
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(O), Int32(K), Int32(columns),
                             1, gradients, Int32(columns), rows, Int32(K), beta, target, Int32(K))
             }
-        }
-        for worker in 1..<workers {
-            let partial = partials + (worker - 1) * O * K
-            for i in 0..<(O * K) { dwp[i] += partial[i] }
+        } then: { scratch in
+            for worker in 1..<scratch.count {
+                let partial = scratch[worker] + shape.scratchCount
+                for i in 0..<(O * K) { dwp[i] += partial[i] }
+            }
         }
     }
 
@@ -162,23 +160,27 @@ extension CPUDevice: ConvolutionPrimitives {
 
     /// Runs `body(worker, first, count, scratch)` on groups of at most ``ConvShape/group`` consecutive samples,
     /// first..<first + count, over contiguous blocks of the batch, one block per worker, each worker with its own
-    /// scratch of ``ConvShape/scratchCount`` floats.
-    private func eachSampleGroup(_ shape: ConvShape, _ body: (Int, Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+    /// scratch of ``ConvShape/scratchCount`` + `extra` floats from the device's ``HostScratch``; then
+    /// `finish(scratch)` with every worker's scratch, on the calling thread.
+    private func eachSampleGroup(_ shape: ConvShape, extra: Int = 0,
+                                 _ body: (Int, Int, Int, UnsafeMutablePointer<Float>) -> Void,
+                                 then finish: (UnsafeBufferPointer<UnsafeMutablePointer<Float>>) -> Void = { _ in }) {
         guard shape.geometry.batch > 0 else { return }
-        func run(_ worker: Int) {
-            let samples = shape.samples(of: worker)
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(shape.scratchCount, 1))
-            // the padded image's border stays 0 for the whole call (see ConvShape.pad)
-            (buffer + shape.paddedOffset).initialize(repeating: 0, count: shape.paddedCount)
-            defer { buffer.deallocate() }
-            for first in stride(from: samples.lowerBound, to: samples.upperBound, by: shape.group) {
-                body(worker, first, min(shape.group, samples.upperBound - first), buffer)
+        hostScratch.borrow(shape.workers, floats: shape.scratchCount + extra) { scratch in
+            func run(_ worker: Int) {
+                let samples = shape.samples(of: worker), buffer = scratch[worker]
+                // the padded image's border stays 0 for the whole call (see ConvShape.pad)
+                (buffer + shape.paddedOffset).update(repeating: 0, count: shape.paddedCount)
+                for first in stride(from: samples.lowerBound, to: samples.upperBound, by: shape.group) {
+                    body(worker, first, min(shape.group, samples.upperBound - first), buffer)
+                }
             }
-        }
-        if shape.workers == 1 {
-            run(0)
-        } else {
-            Parallel.forEach(shape.workers, costPerItem: .max) { run($0) }
+            if shape.workers == 1 {
+                run(0)
+            } else {
+                Parallel.forEach(shape.workers, costPerItem: .max) { run($0) }
+            }
+            finish(scratch)
         }
     }
 }

@@ -6,6 +6,8 @@ import Foundation
 public final class CPUDevice: DeviceCore {
     public let info: DeviceInfo
     private let counter = DeviceActivityCounter()
+    /// Work space of the primitives that need some (convolutions), kept between calls.
+    let hostScratch = HostScratch()
 
     public var activity: DeviceActivity { counter.snapshot }
 

@@ -1,4 +1,4 @@
-import Compute
+@testable import Compute
 import Foundation
 import Testing
 import TestSupport
@@ -108,6 +108,33 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
             batch: 37, inChannels: 1, inHeight: 8, inWidth: 8, outChannels: 8, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
         ConvCase(name: "3→4 k3 s1 p1 6×6, batch 50", geometry: ConvGeometry(
             batch: 50, inChannels: 3, inHeight: 6, inWidth: 6, outChannels: 4, kernel: (3, 3), stride: (1, 1), padding: (1, 1))),
+    ] + tileEdgeCases
+
+    /// Shapes for the edges of the OpenCL register-blocked tiles (32 to 64 rows, 64 to 128 columns, 8- or
+    /// 16-deep slices): rows and columns not multiples of a tile, reductions of 1 and of 512, stride phases
+    /// that no tap reaches, and the conv VAE's layers at a small batch.
+    static let tileEdgeCases: [ConvCase] = [
+        // 64 channels, K = 32·16 = 512, 5·49 = 245 positions and 5·(7·7) pixels per stride phase
+        ConvCase(name: "conv-vae 32→64 k4 s2 p1 14×14, batch 5", geometry: ConvGeometry(
+            batch: 5, inChannels: 32, inHeight: 14, inWidth: 14, outChannels: 64, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
+        // the decoder's last ConvTranspose(32→1) runs as this geometry's input gradient (C = 1)
+        ConvCase(name: "conv-vae 1→32 k4 s2 p1 28×28, batch 5", geometry: ConvGeometry(
+            batch: 5, inChannels: 1, inHeight: 28, inWidth: 28, outChannels: 32, kernel: (4, 4), stride: (2, 2), padding: (1, 1))),
+        ConvCase(name: "6→37 k3 s1 p1 9×9, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 6, inHeight: 9, inWidth: 9, outChannels: 37, kernel: (3, 3), padding: (1, 1))),
+        ConvCase(name: "70→5 k(2,3) s1 p0 5×6, batch 3", geometry: ConvGeometry(
+            batch: 3, inChannels: 70, inHeight: 5, inWidth: 6, outChannels: 5, kernel: (2, 3))),
+        // K = 1
+        ConvCase(name: "1→5 k1 7×7, batch 1", geometry: ConvGeometry(
+            batch: 1, inChannels: 1, inHeight: 7, inWidth: 7, outChannels: 5, kernel: (1, 1))),
+        // stride 3 with a 1×1 kernel: 8 of the 9 stride phases have no tap, their dx is 0
+        ConvCase(name: "5→6 k1 s3 10×10, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 5, inHeight: 10, inWidth: 10, outChannels: 6, kernel: (1, 1), stride: (3, 3))),
+        ConvCase(name: "6→9 k(5,4) s(3,2) p(2,1) 11×9, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 6, inHeight: 11, inWidth: 9, outChannels: 9, kernel: (5, 4), stride: (3, 2), padding: (2, 1))),
+        // a window larger than the image, stride 2
+        ConvCase(name: "5→7 k5 s2 p2 3×4, batch 2", geometry: ConvGeometry(
+            batch: 2, inChannels: 5, inHeight: 3, inWidth: 4, outChannels: 7, kernel: (5, 5), stride: (2, 2), padding: (2, 2))),
     ]
 
     /// Forward variants: with or without the bias, and the epilogue activation.
@@ -282,5 +309,80 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
         for index in dy.indices { dbRef[(index / (ho * ho)) % co] += Double(dy[index]) }
         #expect(mismatch(device.read(db), dbRef, atol: 2e-4) == nil, "bias gradient \(selector)")
         try device.checkHealth()
+    }
+
+    /// Every kernel of every pass with every tiling preset on the first OpenCL device (PoCL here), so the
+    /// NVIDIA tiles are checked even where no NVIDIA GPU is: forward simple and blocked (bias, leaky ReLU),
+    /// input gradient simple and blocked, weight gradient whole and split into 2 and 3 ranges (accumulating).
+    @Test(arguments: ["nvidia", "gpu", "cpu"])
+    func everyKernelAndTilingMatchesReference(tilingName: String) throws {
+        guard TestDevices.selectors.contains("opencl:0"), let tiling = ConvTiling.presets[tilingName] else { return }
+        let device = try OpenCLDevice(index: 0, gemmTiling: nil, convTiling: tiling)
+        for testCase in Self.tileEdgeCases + [Self.cases[3], Self.cases[4]] {
+            let g = testCase.geometry
+            var rng = TestRandom(seed: 31)
+            let x = rng.array(g.inputCount), w = rng.array(g.weightCount, -0.5, 0.5), bias = rng.array(g.outChannels)
+            let dy = rng.array(g.outputCount), dx0 = rng.array(g.inputCount), dw0 = rng.array(g.weightCount)
+            let bx = try uploadPadded(device, x), bw = try uploadPadded(device, w), bb = try uploadPadded(device, bias)
+            let bdy = try uploadPadded(device, dy)
+            let plane = g.outHeight * g.outWidth
+            let yRef = referenceConvForward(doubles(x), doubles(w), bias: doubles(bias), g).map { $0 > 0 ? $0 : 0.1 * $0 }
+            let dxRef = zip(dx0, referenceConvBackwardInput(doubles(dy), doubles(w), g)).map { Double($0) + $1 }
+            let dwRef = zip(dw0, referenceConvBackwardWeight(doubles(x), doubles(dy), g)).map { Double($0) + $1 }
+            for plan in [ConvPlan.simple, .blocked] {
+                let y = try uploadPadded(device, [Float](repeating: .nan, count: g.outputCount))
+                device.conv2dForward(bx, weight: bw, bias: bb, into: y, geometry: g, activation: .leakyRelu(slope: 0.1), plan: plan)
+                #expect(mismatch(device.read(y), yRef, atol: 1e-4) == nil, "\(tilingName) \(plan) forward \(testCase)")
+                let dx = try uploadPadded(device, dx0)
+                device.conv2dBackwardInput(bdy, weight: bw, into: dx, geometry: g, accumulate: true, plan: plan)
+                #expect(mismatch(device.read(dx), dxRef, atol: 1e-4) == nil, "\(tilingName) \(plan) dx \(testCase)")
+                #expect(paddingIntact(device, y) && paddingIntact(device, dx), "\(tilingName) \(plan) \(testCase) wrote outside")
+            }
+            let positions = g.batch * plane
+            for plan in [ConvPlan.blocked] + [2, 3].map({ ConvPlan.split(positions: positions, into: $0, tileK: tiling.tileK) }) {
+                let dw = try uploadPadded(device, dw0)
+                device.conv2dBackwardWeight(bx, bdy, into: dw, geometry: g, accumulate: true, plan: plan)
+                #expect(mismatch(device.read(dw), dwRef, atol: 2e-4) == nil, "\(tilingName) \(plan) dw \(testCase)")
+                #expect(paddingIntact(device, dw), "\(tilingName) \(plan) \(testCase) wrote outside dw")
+            }
+        }
+        try device.checkHealth()
+    }
+
+    @Test func planFollowsTheRule() {
+        let vae1 = ConvGeometry(batch: 128, inChannels: 1, inHeight: 28, inWidth: 28, outChannels: 32,
+                                kernel: (4, 4), stride: (2, 2), padding: (1, 1))
+        let vae2 = ConvGeometry(batch: 128, inChannels: 32, inHeight: 14, inWidth: 14, outChannels: 64,
+                                kernel: (4, 4), stride: (2, 2), padding: (1, 1))
+        // A few rows take the simple kernels; the conv VAE's layers the blocked ones, except the input
+        // gradient of its 1-channel layer (the decoder's last ConvTranspose).
+        #expect(ConvPlan.forward(vae1) == .blocked && ConvPlan.forward(vae2) == .blocked)
+        #expect(ConvPlan.input(vae1) == .simple && ConvPlan.input(vae2) == .blocked)
+        var narrow = vae2
+        narrow.outChannels = 4
+        #expect(ConvPlan.forward(narrow) == .simple)
+        // Weight gradients on 132 compute units: 1 tile of 32×128 splits 25088 positions into 64 ranges of 392;
+        // 2·4 tiles split 6272 positions into ⌈132/8⌉ = 17 ranges of 376 (369 rounded up to 8-deep slices).
+        #expect(ConvPlan.weight(vae1, tiling: .nvidia, computeUnits: 132) == .split(ranges: 64, depth: 392))
+        #expect(ConvPlan.weight(vae2, tiling: .nvidia, computeUnits: 132) == .split(ranges: 17, depth: 376))
+        // Enough tiles, or too few positions: one range.
+        #expect(ConvPlan.weight(vae2, tiling: .nvidia, computeUnits: 8) == .blocked)
+        var small = vae1
+        small.batch = 2
+        #expect(ConvPlan.weight(small, tiling: .nvidia, computeUnits: 132) == .blocked)
+        // Ranges are whole slices deep and cover the positions.
+        #expect(ConvPlan.split(positions: 1000, into: 3, tileK: 16) == .split(ranges: 3, depth: 336))
+        #expect(ConvPlan.split(positions: 1, into: 3, tileK: 8) == .split(ranges: 1, depth: 8))
+    }
+
+    @Test func tilingFollowsTheDevice() {
+        func info(gpu: Bool, vendor: String) -> DeviceInfo {
+            DeviceInfo(kind: .opencl, index: 0, name: "x", vendor: vendor, driver: "1", computeUnits: 8, memoryBytes: 1 << 30, isGPU: gpu)
+        }
+        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "NVIDIA Corporation"), environment: [:]) == .nvidia)
+        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "Advanced Micro Devices, Inc."), environment: [:]) == .gpu)
+        #expect(ConvTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: [:]) == .cpu)
+        #expect(ConvTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: ["AUTOENCODERKIT_CONV_TILING": "gpu"]) == .gpu)
+        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "NVIDIA"), environment: ["AUTOENCODERKIT_CONV_TILING": "bogus"]) == .nvidia)
     }
 }

@@ -1,35 +1,85 @@
-/// Convolutions on an OpenCL device as implicit-GEMM and gather kernels (`Kernels/conv.cl`): the patch
-/// matrix is read from the image where it is needed, never stored.
+/// Convolutions on an OpenCL device as implicit GEMMs (`Kernels/conv.cl`): the patch matrix is gathered from the
+/// image where it is needed, never stored. ``ConvPlan`` picks the kernels per pass; ``ConvTiling`` sizes the
+/// register-blocked ones.
 extension OpenCLDevice: ConvolutionPrimitives {
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
                               geometry g: ConvGeometry, activation: Activation) {
+        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: g, activation: activation, plan: .forward(g))
+    }
+
+    /// The forward pass computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
+    func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
+                       geometry g: ConvGeometry, activation: Activation, plan: ConvPlan) {
         checkConvolution(g)
         precondition(x.count == g.inputCount && weight.count == g.weightCount && y.count == g.outputCount,
                      "conv2dForward operand sizes")
         if let bias { precondition(bias.count == g.outChannels, "conv2dForward bias size") }
-        let tile = 16
-        launch("conv2d_forward", global: [g.batch * g.outHeight * g.outWidth, g.outChannels], local: [tile, tile],
-               [.buffer(x), .buffer(weight), optional(bias), .buffer(y)] + geometryArguments(g)
-                   + [.int(bias == nil ? 0 : 1), .int(Int(activation.code)), .float(activation.parameter)])
+        let arguments = [.buffer(x), .buffer(weight), optional(bias), .buffer(y)] + geometryArguments(g)
+            + [.int(bias == nil ? 0 : 1), .int(Int(activation.code)), .float(activation.parameter)]
+        let columns = g.batch * g.outHeight * g.outWidth
+        if plan == .simple {
+            launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [16, 16], arguments)
+        } else {
+            launchBlocked("conv2d_forward_blocked", columns: columns, rows: g.outChannels, depth: 1, arguments)
+        }
     }
 
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
                                     geometry g: ConvGeometry, accumulate: Bool) {
+        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: g, accumulate: accumulate, plan: .input(g))
+    }
+
+    /// The input gradient computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
+    /// The blocked kernel runs one implicit GEMM per stride phase (work-group dimension 2), over
+    /// N·⌈H/s_h⌉·⌈W/s_w⌉ pixels at most.
+    func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
+                             geometry g: ConvGeometry, accumulate: Bool, plan: ConvPlan) {
         checkConvolution(g)
         precondition(dy.count == g.outputCount && weight.count == g.weightCount && dx.count == g.inputCount,
                      "conv2dBackwardInput operand sizes")
-        launch("conv2d_backward_input", global: [g.inputCount], local: [64],
-               [.buffer(dy), .buffer(weight), .buffer(dx)] + geometryArguments(g) + [.int(accumulate ? 1 : 0)])
+        let arguments = [.buffer(dy), .buffer(weight), .buffer(dx)] + geometryArguments(g) + [.int(accumulate ? 1 : 0)]
+        if plan == .simple {
+            launch("conv2d_backward_input_gather", global: [g.inputCount], local: [64], arguments)
+        } else {
+            let phaseColumns = g.batch * ((g.inHeight + g.strideH - 1) / g.strideH) * ((g.inWidth + g.strideW - 1) / g.strideW)
+            launchBlocked("conv2d_backward_input_blocked", columns: phaseColumns, rows: g.inChannels,
+                          depth: g.strideH * g.strideW, arguments)
+        }
     }
 
     public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
                                      geometry g: ConvGeometry, accumulate: Bool) {
+        conv2dBackwardWeight(x, dy, into: dw, geometry: g, accumulate: accumulate,
+                             plan: .weight(g, tiling: convTiling, computeUnits: info.computeUnits))
+    }
+
+    /// The weight gradient computed as `plan` says (``ConvPlan/blocked`` or ``ConvPlan/split(ranges:depth:)``;
+    /// tests run both).
+    func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+                              geometry g: ConvGeometry, accumulate: Bool, plan: ConvPlan) {
         checkConvolution(g)
         precondition(x.count == g.inputCount && dy.count == g.outputCount && dw.count == g.weightCount,
                      "conv2dBackwardWeight operand sizes")
-        let group = 64
-        launch("conv2d_backward_weight", global: [g.weightCount * group], local: [group],
-               [.buffer(x), .buffer(dy), .buffer(dw)] + geometryArguments(g) + [.int(accumulate ? 1 : 0)])
+        precondition(plan != .simple, "the weight gradient has no simple plan")
+        let k = g.inChannels * g.kernelHeight * g.kernelWidth, positions = g.batch * g.outHeight * g.outWidth
+        let operands: [Argument] = [.buffer(x), .buffer(dy)]
+        func whole() {
+            launchBlocked("conv2d_backward_weight_blocked", columns: k, rows: g.outChannels, depth: 1,
+                          operands + [.buffer(dw)] + geometryArguments(g) + [.int(accumulate ? 1 : 0), .int(max(positions, 1))])
+        }
+        guard case .split(let ranges, let depth) = plan, ranges > 1 else { return whole() }
+        // The partial gradients go to the workspace, held from the first kernel to the last.
+        convWorkspace.lock.lock()
+        defer { convWorkspace.lock.unlock() }
+        guard let partials = convWorkspace.slice(count: ranges * g.weightCount, on: self) else {
+            // No memory for the workspace: one range needs none.
+            return whole()
+        }
+        launchBlocked("conv2d_backward_weight_blocked", columns: k, rows: g.outChannels, depth: ranges,
+                      operands + [.buffer(partials)] + geometryArguments(g) + [.int(0), .int(depth)])
+        launch("conv2d_backward_weight_reduce", global: [g.weightCount], [
+            .buffer(partials), .buffer(dw), .int(g.weightCount), .int(ranges), .int(accumulate ? 1 : 0),
+        ])
     }
 
     public func conv2dBackwardBias(_ dy: BufferSlice, into dbias: BufferSlice, geometry g: ConvGeometry, accumulate: Bool) {
@@ -42,6 +92,13 @@ extension OpenCLDevice: ConvolutionPrimitives {
         ])
     }
 
+    /// Enqueues a register-blocked kernel over ⌈columns/tileN⌉×⌈rows/tileM⌉×`depth` work groups.
+    private func launchBlocked(_ name: String, columns: Int, rows: Int, depth: Int, _ arguments: [Argument]) {
+        let local = convTiling.local
+        let groups = [(columns + convTiling.tileN - 1) / convTiling.tileN, (rows + convTiling.tileM - 1) / convTiling.tileM, depth]
+        launch(name, global: zip(groups, local).map { $0 * $1 }, local: local, arguments)
+    }
+
     /// N, C, H, W, O, KH, KW, SH, SW, PH, PW, HO, WO: the geometry as every convolution kernel takes it.
     private func geometryArguments(_ g: ConvGeometry) -> [Argument] {
         [g.batch, g.inChannels, g.inHeight, g.inWidth, g.outChannels, g.kernelHeight, g.kernelWidth,
@@ -50,7 +107,7 @@ extension OpenCLDevice: ConvolutionPrimitives {
 
     private func checkConvolution(_ g: ConvGeometry) {
         precondition(g.isValid, "invalid convolution geometry \(g)")
-        precondition(max(g.inputCount, g.outputCount, g.weightCount * 64) <= Int(Int32.max),
+        precondition(max(g.inputCount, g.outputCount, g.weightCount * ConvPlan.maximumSplits) <= Int(Int32.max),
                      "convolution too large for 32-bit kernel indices")
     }
 }

@@ -32,25 +32,31 @@ public final class OpenCLDevice: DeviceCore {
     let gemmTiling: GEMMTiling
     /// The split-K partial products of ``gemm(_:transposeA:_:transposeB:into:m:n:k:alpha:beta:bias:activation:)``.
     let gemmWorkspace = ScratchBuffer()
+    /// Tile sizes of the register-blocked convolution kernels, compiled into the `conv` family.
+    let convTiling: ConvTiling
+    /// The partial weight gradients of a split ``conv2dBackwardWeight(_:_:into:geometry:accumulate:)``.
+    let convWorkspace = ScratchBuffer()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
         try self.init(index: index, gemmTiling: nil)
     }
 
-    /// Opens OpenCL device number `index` with the GEMM tile sizes given, or else those
-    /// ``GEMMTiling/choose(for:environment:)`` picks for it.
-    convenience init(index: Int, gemmTiling: GEMMTiling?) throws {
+    /// Opens OpenCL device number `index` with the GEMM and convolution tile sizes given, or else those
+    /// ``GEMMTiling/choose(for:environment:)`` and ``ConvTiling/choose(for:environment:)`` pick for it.
+    convenience init(index: Int, gemmTiling: GEMMTiling?, convTiling: ConvTiling? = nil) throws {
         let entries = try OpenCLRuntime.discovery.get()
         guard entries.indices.contains(index) else {
             throw ComputeError.unknownDevice("opencl:\(index)")
         }
-        try self.init(entry: entries[index], gemmTiling: gemmTiling ?? .choose(for: entries[index].info))
+        try self.init(entry: entries[index], gemmTiling: gemmTiling ?? .choose(for: entries[index].info),
+                      convTiling: convTiling ?? .choose(for: entries[index].info))
     }
 
-    init(entry: OpenCLRuntime.Entry, gemmTiling: GEMMTiling) throws {
+    init(entry: OpenCLRuntime.Entry, gemmTiling: GEMMTiling, convTiling: ConvTiling) throws {
         info = entry.info
         self.gemmTiling = gemmTiling
+        self.convTiling = convTiling
         device = entry.device
         var status: cl_int = 0
         guard let context = aek_clCreateContext(entry.device, &status), status == CL_SUCCESS else {
@@ -76,6 +82,7 @@ public final class OpenCLDevice: DeviceCore {
         placeholder = nil
         reductionPartials = nil
         gemmWorkspace.release()
+        convWorkspace.release()
         for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
         for program in programs { _ = aek_clReleaseProgram(program) }
         _ = aek_clReleaseCommandQueue(queue)
@@ -89,9 +96,14 @@ public final class OpenCLDevice: DeviceCore {
         return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
     }()
 
-    /// The options one family is built with: ``buildOptions``, and for `gemm` the tile sizes of ``gemmTiling``.
+    /// The options one family is built with: ``buildOptions``, and for `gemm` and `conv` the tile sizes of
+    /// ``gemmTiling`` and ``convTiling``.
     private func buildOptions(for family: String) -> String {
-        family == "gemm" ? Self.buildOptions + " " + gemmTiling.buildOptions : Self.buildOptions
+        switch family {
+        case "gemm": Self.buildOptions + " " + gemmTiling.buildOptions
+        case "conv": Self.buildOptions + " " + convTiling.buildOptions
+        default: Self.buildOptions
+        }
     }
 
     /// Builds a family that is not built at start (its source only compiles on some devices) and registers

@@ -1,6 +1,6 @@
 /// Which backend runs a device's primitives.
 public enum DeviceKind: String, Sendable {
-    /// OpenBLAS for products, vectorized Swift loops spread over all cores for the rest.
+    /// OpenBLAS for products, vectorized Swift and C loops (`CPUKernels`) spread over all cores for the rest.
     case cpu
     /// An OpenCL device driven through the ICD loader, loaded at run time.
     case opencl

@@ -1,7 +1,7 @@
 import CBLAS
 import Foundation
 
-/// The CPU backend: OpenBLAS for matrix products, vectorized Swift loops spread over all cores for
+/// The CPU backend: OpenBLAS for matrix products, vectorized Swift and C loops spread over all cores for
 /// everything else. Work runs synchronously, so ``synchronize()`` has nothing to wait for.
 public final class CPUDevice: DeviceCore {
     public let info: DeviceInfo

@@ -112,3 +112,55 @@ void aek_adam(float *restrict parameters, const float *restrict gradients, float
         parameters[i] = p * c.decay - c.step_size * mi / (__builtin_elementwise_sqrt(vi) / c.bias_correction2_sqrt + c.epsilon);
     }
 }
+
+/// sin and cos of θ in [0, 2π]: θ = q·π/2 + r with |r| ≤ π/4 (π/2 in three parts, exact for these q), minimax
+/// polynomials for sin r and cos r, then the quadrant's swap and signs.
+static inline __attribute__((always_inline)) void sincos_turn(float theta, float *sine, float *cosine) {
+    const float q = (float)(int32_t)(theta * 0.636619772367581343f + 0.5f);
+    const float r = ((theta - q * 1.5703125f) - q * 4.837512969970703125e-4f) - q * 7.54978995489188216e-8f;
+    const float z = r * r;
+    const float s = r + r * z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));
+    const float c = 1 - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    const int quadrant = (int32_t)q & 3;
+    const float sv = (quadrant & 1) ? c : s, cv = (quadrant & 1) ? s : c;
+    *sine = (quadrant & 2) ? -sv : sv;
+    *cosine = (quadrant == 1 || quadrant == 2) ? -cv : cv;
+}
+
+/// The Box–Muller pair of Philox block `index`: √(−2 ln u₁)·cos 2πu₂ and √(−2 ln u₁)·sin 2πu₂.
+static inline __attribute__((always_inline)) void normal_pair(uint64_t index, uint32_t key0, uint32_t key1, uint32_t s0, uint32_t s1,
+                               float *first, float *second) {
+    uint32_t c0 = (uint32_t)index, c1 = (uint32_t)(index >> 32), c2 = s0, c3 = s1, k0 = key0, k1 = key1;
+    _Pragma("clang loop unroll(full)")
+    for (int round = 0; round < 10; round++) {
+        const uint64_t p0 = (uint64_t)0xD2511F53u * c0, p1 = (uint64_t)0xCD9E8D57u * c2;
+        const uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0, n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        c1 = (uint32_t)p1;
+        c3 = (uint32_t)p0;
+        c0 = n0;
+        c2 = n2;
+        k0 += 0x9E3779B9u;
+        k1 += 0xBB67AE85u;
+    }
+    const float u1 = (float)((c0 >> 8) + 1) * 5.9604644775390625e-8f;
+    const float u2 = (float)(c1 >> 8) * 5.9604644775390625e-8f;
+    const float radius = __builtin_elementwise_sqrt(-2 * log_positive(u1));
+    float sine, cosine;
+    sincos_turn(6.283185307179586f * u2, &sine, &cosine);
+    *first = radius * cosine;
+    *second = radius * sine;
+}
+
+AEK_CLONES
+void aek_normals(uint64_t seed, uint64_t stream, uint64_t first_pair, long count, float *restrict out) {
+    const uint32_t key0 = (uint32_t)seed, key1 = (uint32_t)(seed >> 32);
+    const uint32_t s0 = (uint32_t)stream, s1 = (uint32_t)(stream >> 32);
+    const long pairs = count / 2;
+    for (long b = 0; b < pairs; b++) {
+        normal_pair(first_pair + (uint64_t)b, key0, key1, s0, s1, &out[2 * b], &out[2 * b + 1]);
+    }
+    if (count & 1) {
+        float unused;
+        normal_pair(first_pair + (uint64_t)pairs, key0, key1, s0, s1, &out[count - 1], &unused);
+    }
+}

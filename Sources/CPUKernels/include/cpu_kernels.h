@@ -1,6 +1,8 @@
 #ifndef AEK_CPU_KERNELS_H
 #define AEK_CPU_KERNELS_H
 
+#include <stdint.h>
+
 /// The CPU backend's element-wise hot loops, in C so that each is compiled for several instruction sets
 /// (AVX-512, AVX2 + FMA, baseline x86-64) and the best one the processor supports is picked when the program
 /// loads. The Swift package builds for baseline x86-64, whose loops run four lanes wide.
@@ -28,5 +30,12 @@ typedef struct {
 /// One Adam step over `count` parameters: g' = s·g + λθ; m ← β₁m + (1 − β₁)g'; v ← β₂v + (1 − β₂)g'²;
 /// θ ← decay·θ − step·m / (√v / √(1 − β₂ᵗ) + ε).
 void aek_adam(float *parameters, const float *gradients, float *m, float *v, long count, aek_adam_constants c);
+
+/// Standard normal draws of a Philox4x32-10 stream (key `seed`, counter words 2–3 `stream`), as
+/// `Kernels/common.cl` and `Philox.normalPair` make them: block b gives the Box–Muller pair
+/// √(−2 ln u₁)·(cos 2πu₂, sin 2πu₂) from words 0 and 1, elements 2b and 2b + 1 of the stream. Writes `count`
+/// elements starting at element 2·first_pair into `out`. ln, sin and cos are Cephes-style polynomials (about
+/// 2 ulp), so the draws agree with the C library's to about 10⁻⁷ relative.
+void aek_normals(uint64_t seed, uint64_t stream, uint64_t first_pair, long count, float *out);
 
 #endif

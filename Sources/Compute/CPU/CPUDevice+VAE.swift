@@ -9,18 +9,10 @@ extension CPUDevice: VAEPrimitives {
         check(eps, count: n)
         check(z, count: n)
         let m = mu.floats, lv = logvar.floats, e = eps.floats, out = z.floats
-        // A Box–Muller pair (Philox, log, sin and cos) costs about 60 ns: split from 256 pairs on.
-        Parallel.chunks((n + 1) / 2, grain: 256) { pairs in
-            for b in pairs {
-                let pair = Philox.normalPair(random, UInt64(b))
-                let i = 2 * b
-                e[i] = pair.0
-                out[i] = m[i] + expf(0.5 * lv[i]) * pair.0
-                if i + 1 < n {
-                    e[i + 1] = pair.1
-                    out[i + 1] = m[i + 1] + expf(0.5 * lv[i + 1]) * pair.1
-                }
-            }
+        // ε is the normal stream of fillNormal, element for element
+        forEachNormal(n, random) { i, draw in
+            e[i] = draw
+            out[i] = m[i] + expf(0.5 * lv[i]) * draw
         }
     }
 

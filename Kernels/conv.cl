@@ -115,9 +115,12 @@ inline void conv_forward_store_w(__local float* as, const int tid, const float* 
     }
 }
 
-inline void conv_forward_load_x(__global const float* x, const int xBase, const int live, const int h0, const int w0,
-                                const int H, const int W, const int KH, const int KW, const int K,
-                                const int k0, float* r) {
+// r[l] = col[k0 + l, one position] for l < LB: the patch entries (c, u, v) from k0 on of the window with top-left
+// corner (h0, w0) in the image at xBase (0 outside it, or for every l when !live or k0 + l >= K); (c, u, v) is
+// decomposed once, then stepped. The forward pass and the weight gradient both gather their patches with it.
+inline void conv_load_patches(__global const float* x, const int xBase, const int live, const int h0, const int w0,
+                              const int H, const int W, const int KH, const int KW, const int K,
+                              const int k0, float* r) {
     const int taps = KH * KW;
     int c = k0 / taps;
     int u = (k0 - c * taps) / KW;
@@ -153,13 +156,13 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
     conv_zero(acc);
     float ra[CONV_LA], rb[CONV_LB];
     conv_forward_load_w(w, w_off, O, K, m0, 0, tid, ra);
-    conv_forward_load_x(x, xBase, live, h0, w0, H, W, KH, KW, K, bk, rb);
+    conv_load_patches(x, xBase, live, h0, w0, H, W, KH, KW, K, bk, rb);
     for (int t = 0; t < K; t += CONV_TK) {
         conv_forward_store_w((__local float*)As, tid, ra);
         conv_store_column((__local float*)Bs, CONV_SB, bn, bk, rb);
         barrier(CLK_LOCAL_MEM_FENCE);
         conv_forward_load_w(w, w_off, O, K, m0, t + CONV_TK, tid, ra);
-        conv_forward_load_x(x, xBase, live, h0, w0, H, W, KH, KW, K, t + CONV_TK + bk, rb);
+        conv_load_patches(x, xBase, live, h0, w0, H, W, KH, KW, K, t + CONV_TK + bk, rb);
         conv_multiply(As, Bs, tm, tn, acc);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -296,16 +299,7 @@ inline void conv_weight_load(__global const float* x, const int x_off, __global 
         const int o = m0 + tid / CONV_TK + l * (CONV_THREADS / CONV_TK);
         ra[l] = (live && o < O) ? dy[dyBase + o * P] : 0.0f;
     }
-    const int taps = KH * KW, h0 = oi * SH - PH, w0 = oj * SW - PW, xBase = x_off + n * C * H * W;
-    int c = kb / taps;
-    int u = (kb - c * taps) / KW;
-    int v = kb - c * taps - u * KW;
-#pragma unroll
-    for (int l = 0; l < CONV_LB; l++) {
-        const int h = h0 + u, ww = w0 + v;
-        rb[l] = (live && kb + l < K && h >= 0 && h < H && ww >= 0 && ww < W) ? x[xBase + (c * H + h) * W + ww] : 0.0f;
-        if (++v == KW) { v = 0; if (++u == KH) { u = 0; c++; } }
-    }
+    conv_load_patches(x, x_off + n * C * H * W, live, oi * SH - PH, oj * SW - PW, H, W, KH, KW, K, kb, rb);
 }
 
 __kernel void conv2d_backward_weight_blocked(__global const float* x, const int x_off,

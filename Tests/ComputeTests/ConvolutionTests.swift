@@ -374,15 +374,4 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
         #expect(ConvPlan.split(positions: 1000, into: 3, tileK: 16) == .split(ranges: 3, depth: 336))
         #expect(ConvPlan.split(positions: 1, into: 3, tileK: 8) == .split(ranges: 1, depth: 8))
     }
-
-    @Test func tilingFollowsTheDevice() {
-        func info(gpu: Bool, vendor: String) -> DeviceInfo {
-            DeviceInfo(kind: .opencl, index: 0, name: "x", vendor: vendor, driver: "1", computeUnits: 8, memoryBytes: 1 << 30, isGPU: gpu)
-        }
-        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "NVIDIA Corporation"), environment: [:]) == .nvidia)
-        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "Advanced Micro Devices, Inc."), environment: [:]) == .gpu)
-        #expect(ConvTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: [:]) == .cpu)
-        #expect(ConvTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: ["AUTOENCODERKIT_CONV_TILING": "gpu"]) == .gpu)
-        #expect(ConvTiling.choose(for: info(gpu: true, vendor: "NVIDIA"), environment: ["AUTOENCODERKIT_CONV_TILING": "bogus"]) == .nvidia)
-    }
 }

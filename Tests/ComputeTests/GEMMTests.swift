@@ -144,15 +144,4 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
         #expect(GEMMPlan.split(k: 1000, into: 3, tileK: 16) == .blocked(splits: 3, kChunk: 336))
         #expect(GEMMPlan.split(k: 1, into: 3, tileK: 16) == .blocked(splits: 1, kChunk: 16))
     }
-
-    @Test func tilingFollowsTheDevice() {
-        func info(gpu: Bool, vendor: String) -> DeviceInfo {
-            DeviceInfo(kind: .opencl, index: 0, name: "x", vendor: vendor, driver: "1", computeUnits: 8, memoryBytes: 1 << 30, isGPU: gpu)
-        }
-        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "NVIDIA Corporation"), environment: [:]) == .nvidia)
-        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "Advanced Micro Devices, Inc."), environment: [:]) == .gpu)
-        #expect(GEMMTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: [:]) == .cpu)
-        #expect(GEMMTiling.choose(for: info(gpu: false, vendor: "pocl"), environment: ["AUTOENCODERKIT_GEMM_TILING": "nvidia"]) == .nvidia)
-        #expect(GEMMTiling.choose(for: info(gpu: true, vendor: "NVIDIA"), environment: ["AUTOENCODERKIT_GEMM_TILING": "bogus"]) == .nvidia)
-    }
 }

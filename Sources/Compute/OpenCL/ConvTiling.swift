@@ -1,23 +1,10 @@
 import Foundation
 
-/// Tile sizes of the register-blocked OpenCL convolution kernels (`conv2d_*_blocked` in `Kernels/conv.cl`).
-///
-/// Each pass is an implicit GEMM: a work group computes a ``tileM``×``tileN`` block of the product, stepping
-/// through its reduction in ``tileK``-deep slices gathered from the tensors into local memory; each of its
-/// (tileM/workM)·(tileN/workN) work items accumulates a ``workM``×``workN`` block in registers. The sizes are
-/// compiled into the `conv` family as `-D` macros (``buildOptions``), so they are part of its kernel-cache key.
-/// The rows are output channels (forward, weight gradient) or input channels (input gradient).
-struct ConvTiling: Equatable, Sendable {
-    /// Rows of the product per work group.
-    var tileM: Int
-    /// Columns of the product per work group.
-    var tileN: Int
-    /// Depth of the reduction slice staged in local memory.
-    var tileK: Int
-    /// Rows per work item (a multiple of 4 dividing ``tileM``).
-    var workM: Int
-    /// Columns per work item (a multiple of 4 dividing ``tileN``).
-    var workN: Int
+/// Tile sizes of the register-blocked OpenCL convolution kernels (`conv2d_*_blocked` in `Kernels/conv.cl`),
+/// each pass an implicit GEMM (see ``BlockTiling``). The rows are output channels (forward, weight gradient) or
+/// input channels (input gradient).
+struct ConvTiling: BlockTiling {
+    let tileM, tileN, tileK, workM, workN: Int
 
     /// NVIDIA GPUs: 32×128 tiles, 4×8 per work item (128 work items), 8-deep slices. 32 rows fit the 32 and 64
     /// channels of the conv VAE without padding; with 16-deep slices clang no longer keeps the 32 accumulators
@@ -27,29 +14,8 @@ struct ConvTiling: Equatable, Sendable {
     static let gpu = ConvTiling(tileM: 32, tileN: 64, tileK: 16, workM: 4, workN: 4)
     /// CPU-like devices (PoCL): 64×128 tiles, 4×8 per work item (256 work items, which PoCL vectorizes across).
     static let cpu = ConvTiling(tileM: 64, tileN: 128, tileK: 8, workM: 4, workN: 8)
-
-    /// The presets by the names `AUTOENCODERKIT_CONV_TILING` accepts.
-    static let presets: [String: ConvTiling] = ["nvidia": .nvidia, "gpu": .gpu, "cpu": .cpu]
-
-    /// The tiling for a device: the preset named by `AUTOENCODERKIT_CONV_TILING` (`nvidia`, `gpu` or `cpu`)
-    /// when it names one, else ``nvidia`` for an NVIDIA GPU, ``gpu`` for any other GPU and ``cpu`` otherwise.
-    static func choose(for info: DeviceInfo,
-                       environment: [String: String] = ProcessInfo.processInfo.environment) -> ConvTiling {
-        if let name = environment["AUTOENCODERKIT_CONV_TILING"], let preset = presets[name.lowercased()] {
-            return preset
-        }
-        guard info.isGPU else { return .cpu }
-        return info.vendor.lowercased().contains("nvidia") ? .nvidia : .gpu
-    }
-
-    /// Work-group size of the blocked kernels: work items along the columns, along the rows, and 1 along the
-    /// third dimension (stride phases or reduction ranges).
-    var local: [Int] { [tileN / workN, tileM / workM, 1] }
-
-    /// The options defining the macros the `conv` family is compiled with.
-    var buildOptions: String {
-        "-DCONV_TM=\(tileM) -DCONV_TN=\(tileN) -DCONV_TK=\(tileK) -DCONV_WM=\(workM) -DCONV_WN=\(workN)"
-    }
+    static let variable = "AUTOENCODERKIT_CONV_TILING"
+    static let macroPrefix = "CONV"
 }
 
 /// Which OpenCL kernels compute one convolution pass.

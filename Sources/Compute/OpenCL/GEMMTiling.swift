@@ -1,22 +1,9 @@
 import Foundation
 
-/// Tile sizes of the register-blocked OpenCL GEMM kernel (`gemm_blocked` in `Kernels/gemm.cl`).
-///
-/// A work group computes a ``tileM``×``tileN`` block of C, stepping through K in ``tileK``-deep slices of
-/// op(A) and op(B) staged in local memory; each of its (tileM/workM)·(tileN/workN) work items accumulates a
-/// ``workM``×``workN`` block of C in registers. The sizes are compiled into the `gemm` family as `-D` macros
-/// (``buildOptions``), so they are part of its kernel-cache key.
-struct GEMMTiling: Equatable, Sendable {
-    /// Rows of C per work group.
-    var tileM: Int
-    /// Columns of C per work group.
-    var tileN: Int
-    /// Depth of the K slice staged in local memory.
-    var tileK: Int
-    /// Rows of C per work item (a multiple of 4 dividing ``tileM``).
-    var workM: Int
-    /// Columns of C per work item (a multiple of 4 dividing ``tileN``).
-    var workN: Int
+/// Tile sizes of the register-blocked OpenCL GEMM kernel (`gemm_blocked` in `Kernels/gemm.cl`): rows and
+/// columns of C per work group and per work item, and the depth of the K slice (see ``BlockTiling``).
+struct GEMMTiling: BlockTiling {
+    let tileM, tileN, tileK, workM, workN: Int
 
     /// NVIDIA GPUs: 128×128 tiles, 8×8 per work item (256 work items, 64 accumulators each, ~17 KB of local memory).
     static let nvidia = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
@@ -25,28 +12,8 @@ struct GEMMTiling: Equatable, Sendable {
     /// CPU-like devices (PoCL): 128×128 tiles, 8×8 per work item. PoCL vectorizes across the 256 work items of a
     /// group; on an AVX-512 Xeon this ran 2–4× as fast as 32×32 tiles (4×4 per item) or 64×64 (8×8, 64 items).
     static let cpu = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
-
-    /// The presets by the names `AUTOENCODERKIT_GEMM_TILING` accepts.
-    static let presets: [String: GEMMTiling] = ["nvidia": .nvidia, "gpu": .gpu, "cpu": .cpu]
-
-    /// The tiling for a device: the preset named by `AUTOENCODERKIT_GEMM_TILING` (`nvidia`, `gpu` or `cpu`)
-    /// when it names one, else ``nvidia`` for an NVIDIA GPU, ``gpu`` for any other GPU and ``cpu`` otherwise.
-    static func choose(for info: DeviceInfo,
-                       environment: [String: String] = ProcessInfo.processInfo.environment) -> GEMMTiling {
-        if let name = environment["AUTOENCODERKIT_GEMM_TILING"], let preset = presets[name.lowercased()] {
-            return preset
-        }
-        guard info.isGPU else { return .cpu }
-        return info.vendor.lowercased().contains("nvidia") ? .nvidia : .gpu
-    }
-
-    /// Work-group size of `gemm_blocked`: work items along N, along M, and 1 along the K splits.
-    var local: [Int] { [tileN / workN, tileM / workM, 1] }
-
-    /// The options defining the macros `gemm_blocked` is compiled with.
-    var buildOptions: String {
-        "-DGEMM_TM=\(tileM) -DGEMM_TN=\(tileN) -DGEMM_TK=\(tileK) -DGEMM_WM=\(workM) -DGEMM_WN=\(workN)"
-    }
+    static let variable = "AUTOENCODERKIT_GEMM_TILING"
+    static let macroPrefix = "GEMM"
 }
 
 /// Which OpenCL kernel computes a product C = op(A)·op(B) of M×K by K×N, and how.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// Philox4x32-10, the counter-based generator behind every random draw, bit-identical to
 /// `Kernels/common.cl` so that the CPU and OpenCL backends draw the same numbers.
 enum Philox {
@@ -50,24 +48,5 @@ enum Philox {
     @inline(__always)
     static func uniform(_ random: RandomStream, _ i: Int) -> Float {
         unit(word(block(random, UInt64(i) >> 2), i))
-    }
-
-    /// The standard normal pair of block `index` (Box–Muller on words 0 and 1): elements 2·index (cos)
-    /// and 2·index + 1 (sin) of a normal stream.
-    @inline(__always)
-    static func normalPair(_ random: RandomStream, _ index: UInt64) -> (Float, Float) {
-        let r = block(random, index)
-        let u1 = Float((r.0 >> 8) + 1) * 5.9604644775390625e-8
-        let u2 = Float(r.1 >> 8) * 5.9604644775390625e-8
-        let radius = (-2 * logf(u1)).squareRoot()
-        let theta = 6.283185307179586 * u2
-        return (radius * cosf(theta), radius * sinf(theta))
-    }
-
-    /// Element `i` of a standard normal stream (Box–Muller on words 0 and 1 of block i/2).
-    @inline(__always)
-    static func normal(_ random: RandomStream, _ i: Int) -> Float {
-        let pair = normalPair(random, UInt64(i) >> 1)
-        return i & 1 == 1 ? pair.1 : pair.0
     }
 }

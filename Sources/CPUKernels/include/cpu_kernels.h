@@ -32,7 +32,7 @@ typedef struct {
 void aek_adam(float *parameters, const float *gradients, float *m, float *v, long count, aek_adam_constants c);
 
 /// Standard normal draws of a Philox4x32-10 stream (key `seed`, counter words 2–3 `stream`), as
-/// `Kernels/common.cl` and `Philox.normalPair` make them: block b gives the Box–Muller pair
+/// `Kernels/common.cl` makes them: block b gives the Box–Muller pair
 /// √(−2 ln u₁)·(cos 2πu₂, sin 2πu₂) from words 0 and 1, elements 2b and 2b + 1 of the stream. Writes `count`
 /// elements starting at element 2·first_pair into `out`. ln, sin and cos are Cephes-style polynomials (about
 /// 2 ulp), so the draws agree with the C library's to about 10⁻⁷ relative.

@@ -56,8 +56,8 @@ extension CPUDevice: RandomPrimitives {
     }
 
     /// Calls `body(i, n)` for every element `i < count` with its standard normal draw: one Box–Muller
-    /// pair per Philox block (elements 2b and 2b + 1), as ``Philox/normalPair(_:_:)`` defines it, drawn
-    /// ``normalBlock`` pairs at a time by `aek_normals` (vectorized) into a stack buffer.
+    /// pair per Philox block (elements 2b and 2b + 1: √(−2 ln u₁)·(cos 2πu₂, sin 2πu₂) from words 0 and 1),
+    /// drawn ``normalBlock`` pairs at a time by `aek_normals` (vectorized) into a stack buffer.
     @inline(__always)
     func forEachNormal(_ count: Int, _ random: RandomStream, _ body: (Int, Float) -> Void) {
         // A Box–Muller pair costs a few ns vectorized: split from 1,024 pairs on.

@@ -2,14 +2,6 @@ import Foundation
 
 /// Element-wise loss terms and their derivatives on the CPU, matching `Kernels/loss.cl`.
 enum LossMath {
-    /// Binary cross-entropy on a logit x: (max(x, 0) − x·t + log(1 + e^{−|x|}), σ(x) − t).
-    @inline(__always)
-    static func bceWithLogits(_ x: Float, _ t: Float) -> (Float, Float) {
-        let e = expf(-abs(x))
-        let sigmoid = x >= 0 ? 1 / (1 + e) : e / (1 + e)
-        return (max(x, 0) - x * t + log1pf(e), sigmoid - t)
-    }
-
     /// Binary cross-entropy on a probability p, each log clamped at −100 as PyTorch does:
     /// (−t·max(log p, −100) − (1 − t)·max(log(1 − p), −100), (p − t) / max(p(1 − p), 10⁻¹²)).
     @inline(__always)

@@ -1,4 +1,6 @@
-// Matrix products C = act(alpha * op(A) * op(B) + beta * C + bias), row-major.
+// Matrix products C = act(alpha * op(A) * op(B) + beta * C + bias) * g'(Y), row-major, and optionally the row
+// sums of op(A), rs = alpha * op(A) * 1 + beta * rs (a layer's bias gradient beside its weight gradient).
+// g'(Y) is act_grad formed from an activation's output Y (M x N), present when hasGrad is set.
 //
 // Two kernels compute them (OpenCLDevice+GEMM.swift chooses):
 // - gemm_blocked: a TM x TN output tile per work group, a WM x WN register block per work item, and
@@ -99,13 +101,17 @@ inline void gemm_store_b(__local float* bs, const int transB, const int tid, con
 // so that its float4 reads of the local tiles and a warp's stores to C are contiguous.
 // global = (ceil(N / TN) * RN, ceil(M / TM) * RM, splits); local = (RN, RM, 1).
 // Work group z sums k in [z * kChunk, min(K, (z + 1) * kChunk)) and writes C at c_off + z * M * N; a
-// split-K launch passes the workspace as C with alpha = 1, beta = 0, no bias, identity activation.
+// split-K launch passes the workspace as C with alpha = 1, beta = 0, no bias, identity activation, no
+// derivative, and the row sums' workspace (splits x M after C's) as rs. The row sums of op(A) are formed by the
+// work items with tn = 0 of the groups holding the first columns, from the A values they multiply anyway.
 __kernel void gemm_blocked(__global const float* a, const int a_off,
                            __global const float* b, const int b_off,
                            __global float* c, const int c_off,
                            __global const float* bias, const int bias_off,
                            const int M, const int N, const int K, const int transA, const int transB,
                            const float alpha, const float beta, const int hasBias, const int act, const float slope,
+                           __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
+                           __global float* rs, const int rs_off, const int hasRowSums,
                            const int kChunk) {
     __local float4 As[GEMM_TK * GEMM_SA / 4];
     __local float4 Bs[GEMM_TK * GEMM_SB / 4];
@@ -119,6 +125,11 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
     for (int i = 0; i < GEMM_WM; i++)
 #pragma unroll
         for (int j = 0; j < GEMM_WN; j++) acc[i][j] = 0.0f;
+
+    const int sumRows = hasRowSums && get_group_id(0) == 0 && tn == 0;
+    float rsum[GEMM_WM];
+#pragma unroll
+    for (int i = 0; i < GEMM_WM; i++) rsum[i] = 0.0f;
 
     float ra[GEMM_LA], rb[GEMM_LB];
     gemm_load_a(a, a_off, transA, M, K, m0, kBegin, kEnd, tid, ra);
@@ -137,6 +148,10 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             for (int v = 0; v < GEMM_WM / 4; v++) {
                 const float4 x = As[k * (GEMM_SA / 4) + v * GEMM_RM + tm];
                 av[4 * v] = x.x; av[4 * v + 1] = x.y; av[4 * v + 2] = x.z; av[4 * v + 3] = x.w;
+            }
+            if (sumRows) {
+#pragma unroll
+                for (int i = 0; i < GEMM_WM; i++) rsum[i] += av[i];
             }
 #pragma unroll
             for (int v = 0; v < GEMM_WN / 4; v++) {
@@ -164,18 +179,31 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             float v = alpha * acc[i][j];
             if (beta != 0.0f) v += beta * c[idx];
             if (hasBias) v += bias[bias_off + col];
-            c[idx] = act_apply(v, act, slope);
+            v = act_apply(v, act, slope);
+            if (hasGrad) {
+                const float y = gy[gy_off + row * N + col];
+                v *= act_grad(y, y, gact, gslope);
+            }
+            c[idx] = v;
+        }
+        if (sumRows) {
+            const int idx = rs_off + get_group_id(2) * M + row;
+            float v = alpha * rsum[i];
+            if (beta != 0.0f) v += beta * rs[idx];
+            rs[idx] = v;
         }
     }
 }
 
-// Sums the split-K partial products (splits consecutive M x N blocks of w) and applies the epilogue.
-// global = M * N.
+// Sums the split-K partial products (splits consecutive M x N blocks of w, then splits blocks of M row sums)
+// and applies the epilogue. global = M * N.
 __kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
                                  __global float* c, const int c_off,
                                  __global const float* bias, const int bias_off,
                                  const int M, const int N, const int splits,
-                                 const float alpha, const float beta, const int hasBias, const int act, const float slope) {
+                                 const float alpha, const float beta, const int hasBias, const int act, const float slope,
+                                 __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
+                                 __global float* rs, const int rs_off, const int hasRowSums) {
     const int i = get_global_id(0);
     if (i >= M * N) return;
     float s = 0.0f;
@@ -184,7 +212,19 @@ __kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
     float v = alpha * s;
     if (beta != 0.0f) v += beta * c[idx];
     if (hasBias) v += bias[bias_off + i % N];
-    c[idx] = act_apply(v, act, slope);
+    v = act_apply(v, act, slope);
+    if (hasGrad) {
+        const float y = gy[gy_off + i];
+        v *= act_grad(y, y, gact, gslope);
+    }
+    c[idx] = v;
+    if (hasRowSums && i < M) {
+        float r = 0.0f;
+        for (int z = 0; z < splits; z++) r += w[w_off + splits * M * N + z * M + i];
+        float u = alpha * r;
+        if (beta != 0.0f) u += beta * rs[rs_off + i];
+        rs[rs_off + i] = u;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -203,18 +243,25 @@ __kernel void gemm_tiled(__global const float* a, const int a_off,
                          __global float* c, const int c_off,
                          __global const float* bias, const int bias_off,
                          const int M, const int N, const int K, const int transA, const int transB,
-                         const float alpha, const float beta, const int hasBias, const int act, const float slope) {
+                         const float alpha, const float beta, const int hasBias, const int act, const float slope,
+                         __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
+                         __global float* rs, const int rs_off, const int hasRowSums) {
     __local float As[GEMM_TILE][GEMM_TILE];
     __local float Bs[GEMM_TILE][GEMM_TILE + 1];
     const int col = get_global_id(0), row = get_global_id(1);
     const int lc = get_local_id(0), lr = get_local_id(1);
-    float acc = 0.0f;
+    // the row sums of op(A): one work item per row, in the groups holding the first columns
+    const int sumRows = hasRowSums && get_group_id(0) == 0 && lc == 0;
+    float acc = 0.0f, rsum = 0.0f;
     for (int t = 0; t < K; t += GEMM_TILE) {
         int ak = t + lc, bk = t + lr;
         As[lr][lc] = (row < M && ak < K) ? A_AT(row, ak) : 0.0f;
         Bs[lr][lc] = (col < N && bk < K) ? B_AT(bk, col) : 0.0f;
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < GEMM_TILE; kk++) acc += As[lr][kk] * Bs[kk][lc];
+        if (sumRows) {
+            for (int kk = 0; kk < GEMM_TILE; kk++) rsum += As[lr][kk];
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (row < M && col < N) {
@@ -222,6 +269,16 @@ __kernel void gemm_tiled(__global const float* a, const int a_off,
         float v = alpha * acc;
         if (beta != 0.0f) v += beta * c[idx];
         if (hasBias) v += bias[bias_off + col];
-        c[idx] = act_apply(v, act, slope);
+        v = act_apply(v, act, slope);
+        if (hasGrad) {
+            const float y = gy[gy_off + row * N + col];
+            v *= act_grad(y, y, gact, gslope);
+        }
+        c[idx] = v;
+    }
+    if (sumRows && row < M) {
+        float v = alpha * rsum;
+        if (beta != 0.0f) v += beta * rs[rs_off + row];
+        rs[rs_off + row] = v;
     }
 }

@@ -1,5 +1,5 @@
-// TF32 tensor-core products C = act(alpha * op(A) * op(B) + beta * C + bias), row-major, with the
-// semantics of `gemm_tiled` except that A and B are rounded to TF32 (10 mantissa bits, round to nearest,
+// TF32 tensor-core products C = act(alpha * op(A) * op(B) + beta * C + bias) * g'(Y) and the row sums of op(A),
+// row-major, with the semantics of `gemm_tiled` except that A and B are rounded to TF32 (10 mantissa bits, round to nearest,
 // ties away from zero) before they are multiplied; products are accumulated in FP32.
 //
 // Built only on request (`OpenCLDevice.enableTF32()`), never at device start:
@@ -104,7 +104,9 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
                         __global float* c, const int c_off,
                         __global const float* bias, const int bias_off,
                         const int M, const int N, const int K, const int transA, const int transB,
-                        const float alpha, const float beta, const int hasBias, const int act, const float slope) {
+                        const float alpha, const float beta, const int hasBias, const int act, const float slope,
+                        __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
+                        __global float* rs, const int rs_off, const int hasRowSums) {
     __local uint As[TF32_BM * TF32_A_STRIDE];
     __local uint Bs[TF32_BK * TF32_B_STRIDE];
     __local float scratch[(TF32_THREADS / 32) * TF32_SCRATCH];
@@ -114,6 +116,10 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
     const int warpRow = (warp >> 2) * TF32_WARP_M, warpCol = (warp & 3) * TF32_WARP_N;
     const int blockRow = get_group_id(1) * TF32_BM, blockCol = get_group_id(0) * TF32_BN;
     __local float* warpScratch = scratch + warp * TF32_SCRATCH;
+    // The row sums of op(A), from the TF32 values the product multiplies: work item tid < TF32_BM of the groups
+    // holding the first columns sums row tid of each staged slice.
+    const int sumRows = hasRowSums && get_group_id(0) == 0 && tid < TF32_BM;
+    float rsum = 0.0f;
 
     float acc[TF32_TILES_M][TF32_TILES_N][4];
     TF32_UNROLL
@@ -144,6 +150,10 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
             Bs[bk * TF32_B_STRIDE + bn] = tf32_bits(nextB[i]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
+        if (sumRows) {
+            TF32_UNROLL
+            for (int kk = 0; kk < TF32_BK; kk++) rsum += as_float(As[tid * TF32_A_STRIDE + kk]);
+        }
         const int kn = k0 + TF32_BK;
         if (kn < K) {  // no barrier inside: the prefetch of the next slice only
             TF32_UNROLL
@@ -190,10 +200,21 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
                     float v = alpha * acc[i][j][q];
                     if (beta != 0.0f) v += beta * c[idx];
                     if (hasBias) v += bias[bias_off + col];
-                    c[idx] = act_apply(v, act, slope);
+                    v = act_apply(v, act, slope);
+                    if (hasGrad) {
+                        const float y = gy[gy_off + row * N + col];
+                        v *= act_grad(y, y, gact, gslope);
+                    }
+                    c[idx] = v;
                 }
             }
         }
+    }
+    if (sumRows && blockRow + tid < M) {
+        const int idx = rs_off + blockRow + tid;
+        float v = alpha * rsum;
+        if (beta != 0.0f) v += beta * rs[idx];
+        rs[idx] = v;
     }
 }
 

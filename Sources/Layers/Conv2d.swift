@@ -19,6 +19,7 @@ public final class Conv2d: Layer, EpilogueFusable {
     /// Whether the layer has a bias.
     public let hasBias: Bool
     var epilogue: Activation = .identity
+    var epilogueDerivativeApplied = false
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
@@ -108,7 +109,7 @@ public final class Conv2d: Layer, EpilogueFusable {
         guard let p = prepared, let x = input else { preconditionFailure("Conv2d: forward before backward") }
         let d = p.device
         // dpre [N, out, Ho, Wo] = dy · act′(y)
-        let dpre = d.epilogueBackward(dy, output: p.output.whole, activation: epilogue, workspace: p.dpre.whole)
+        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // dw [out, in, kh, kw] += Σ_n dpre ⋆ x
         d.conv2dBackwardWeight(x, dpre, into: p.dweight, geometry: p.geometry, accumulate: true)
         // db [out] += Σ_{n,i,j} dpre

@@ -23,6 +23,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
     /// Whether the layer has a bias.
     public let hasBias: Bool
     var epilogue: Activation = .identity
+    var epilogueDerivativeApplied = false
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
@@ -139,7 +140,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
         guard let p = prepared, let x = input else { preconditionFailure("ConvTranspose2d: forward before backward") }
         let d = p.device
         // dpre [N, out, Ho, Wo] = dy · act′(y)
-        let dpre = d.epilogueBackward(dy, output: p.output.whole, activation: epilogue, workspace: p.dpre.whole)
+        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // L = ⟨dpre, convᵀ(x)⟩ = ⟨conv(dpre), x⟩, so dw is the mirrored convolution's weight gradient with
         // dpre as its input and x as its output gradient.
         d.conv2dBackwardWeight(dpre, x, into: p.dweight, geometry: p.mirrored, accumulate: true)

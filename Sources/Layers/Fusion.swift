@@ -5,18 +5,25 @@ import Compute
 protocol EpilogueFusable: Layer {
     /// The activation applied to the product's output (`.identity` when nothing is fused).
     var epilogue: Activation { get set }
+    /// Set by ``Sequential`` when the layer consuming this output multiplies its input gradient by act′ of
+    /// ``epilogue`` itself (see ``DerivativeFusable``): the gradient reaching ``Layer/backward`` is then
+    /// already dpre = dy·act′.
+    var epilogueDerivativeApplied: Bool { get set }
 }
 
-extension Activation {
-    /// Whether act′ can be computed from the output alone, which a fused epilogue requires because the
-    /// pre-activation is never stored: ReLU, LeakyReLU with slope ≥ 0 (sign y = sign x), sigmoid
-    /// (y(1−y)), tanh (1−y²), exp (y). Softplus needs its input and is not fused.
-    var derivativeFromOutput: Bool {
-        switch self {
-        case .identity, .relu, .sigmoid, .tanh, .exp: return true
-        case .leakyRelu(let slope): return slope >= 0
-        case .softplus: return false
-        }
+/// A layer whose input gradient can carry the factor act′ of the activation that produced its input, so that
+/// ``Sequential`` folds an upstream product's `dy·act′` pass into this layer's input-gradient product.
+protocol DerivativeFusable: Layer {
+    /// The activation whose output is this layer's input (`.identity` when nothing is fused): the input
+    /// gradient is multiplied by its act′, formed from the input.
+    var inputActivation: Activation { get set }
+}
+
+extension EpilogueFusable {
+    /// dpre = dy·act′ of the epilogue: `dy` itself when the consumer applied act′ already (or there is none),
+    /// otherwise formed in `workspace`.
+    func epilogueGradient(_ dy: BufferSlice, device: any Device, output: BufferSlice, workspace: BufferSlice) -> BufferSlice {
+        epilogueDerivativeApplied ? dy : device.epilogueBackward(dy, output: output, activation: epilogue, workspace: workspace)
     }
 }
 

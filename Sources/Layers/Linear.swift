@@ -4,7 +4,7 @@ import Compute
 ///
 /// Parameters: `weight` [out, in] and `bias` [out], both U(−1/√in, 1/√in). The input's last dimension
 /// must be `in`; leading dimensions are treated as extra rows, as in PyTorch.
-public final class Linear: Layer, EpilogueFusable {
+public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
     /// Input features.
     public let inFeatures: Int
     /// Output features.
@@ -12,6 +12,10 @@ public final class Linear: Layer, EpilogueFusable {
     /// Whether the layer has a bias.
     public let hasBias: Bool
     var epilogue: Activation = .identity
+    var epilogueDerivativeApplied = false
+    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
+    /// epilogue: the input gradient is then multiplied by its act′ in the same product (`.identity`: no factor).
+    public internal(set) var inputActivation: Activation = .identity
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
@@ -78,18 +82,17 @@ public final class Linear: Layer, EpilogueFusable {
         guard let p = prepared, let x = input else { preconditionFailure("Linear: forward before backward") }
         let d = p.device
         // dpre [rows, out] = dy · act′(y)
-        let dpre = d.epilogueBackward(dy, output: p.output.whole, activation: epilogue, workspace: p.dpre.whole)
-        // dW [out, in] += dpreᵀ [out, rows] · x [rows, in]
+        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
+        // dW [out, in] += dpreᵀ [out, rows] · x [rows, in], and db [out] += Σ_rows dpre: the row sums of dpreᵀ
         d.gemm(dpre, transposeA: true, x, transposeB: false, into: p.dweight, m: outFeatures, n: inFeatures,
-               k: p.rows, alpha: 1, beta: 1, bias: nil, activation: .identity)
-        // db [out] += Σ_rows dpre
-        if let dbias = p.dbias {
-            d.reduce(dpre, rows: p.rows, cols: outFeatures, axis: .rows, op: .sum, scale: 1, into: dbias, accumulate: true)
-        }
+               k: p.rows, alpha: 1, beta: 1, bias: nil, activation: .identity, derivative: nil, rowSums: p.dbias)
         guard needInputGradient else { return nil }
-        // dx [rows, in] = dpre [rows, out] · W [out, in]
+        // dx [rows, in] = dpre [rows, out] · W [out, in], times g′(x) when x came out of activation g
         let dx = p.dinput.whole
-        d.gemm(dpre, p.weight, into: dx, m: p.rows, n: inFeatures, k: outFeatures)
+        d.gemm(dpre, transposeA: false, p.weight, transposeB: false, into: dx, m: p.rows, n: inFeatures,
+               k: outFeatures, alpha: 1, beta: 0, bias: nil, activation: .identity,
+               derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x),
+               rowSums: nil)
         return dx
     }
 }

@@ -6,7 +6,9 @@ import Compute
 /// parameter-free layers take an index too). When `fuse` is on, a Linear, Conv2d or ConvTranspose2d
 /// followed by an activation whose derivative is a function of its output (ReLU, LeakyReLU with slope ≥ 0,
 /// Sigmoid, Tanh) applies it in its epilogue and the activation layer passes through; the backward pass
-/// stays exact (dpre = dy·act′ from the fused output).
+/// stays exact (dpre = dy·act′ from the fused output). When the next layer with parameters after such a product
+/// (past the fused activation and any reshapes) is a Linear, that layer multiplies its input gradient by act′ in
+/// its product, and the upstream product skips its own `dy·act′` pass.
 public final class Sequential: Layer {
     /// The children in order.
     public let layers: [any Layer]
@@ -22,6 +24,19 @@ public final class Sequential: Layer {
             product.epilogue = activation.activation
             activation.isFused = true
         }
+        for (i, layer) in layers.enumerated() {
+            guard let product = layer as? any EpilogueFusable, product.epilogue != .identity,
+                  let consumer = layers[(i + 1)...].first(where: { !Self.passesThrough($0) }) as? any DerivativeFusable,
+                  consumer.inputActivation == .identity else { continue }
+            consumer.inputActivation = product.epilogue
+            product.epilogueDerivativeApplied = true
+        }
+    }
+
+    /// Whether `layer` hands its input on as its output and its output gradient back unchanged.
+    private static func passesThrough(_ layer: any Layer) -> Bool {
+        if let activation = layer as? ActivationLayer { return activation.isFused }
+        return layer is Reshape
     }
 
     /// Chains the layers given in order.

@@ -120,7 +120,7 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
                 let forced = if case .blocked(let splits, _) = plan { GEMMPlan.split(k: k, into: splits, tileK: tiling.tileK) } else { plan }
                 let failure = try product.failure(on: device) { a, b, bias, c in
                     device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                                alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1), plan: forced)
+                                alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1), derivative: nil, rowSums: nil, plan: forced)
                 }
                 #expect(failure == nil, "\(tilingName) \(forced) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
             }

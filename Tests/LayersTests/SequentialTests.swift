@@ -50,6 +50,13 @@ import TestSupport
             let first = fused.layers.compactMap { $0 as? ActivationLayer }
             #expect(first.filter(\.isFused).count == first.count - (name == "mlp" ? 1 : 0), "softplus is not fused")
             #expect(plain.layers.compactMap { $0 as? ActivationLayer }.allSatisfy { !$0.isFused })
+            // Each Linear after a fused product (past reshapes) takes that product's act′ into its input gradient:
+            // Tanh, ReLU, Sigmoid, LeakyReLU in the mlp; the transposed convolution's Tanh across Flatten.
+            let linears = fused.layers.compactMap { $0 as? Linear }
+            let expected: [Activation] = name == "mlp" ? [.identity, .tanh, .relu, .sigmoid, .leakyRelu(slope: 0.1)]
+                                                       : [.tanh]
+            #expect(linears.map(\.inputActivation) == expected, "\(name)")
+            #expect(plain.layers.compactMap { $0 as? Linear }.allSatisfy { $0.inputActivation == .identity })
             let a = try LayerHarness(fused, device: device, inputShape: shape, batch: 3)
             let b = try LayerHarness(plain, device: device, inputShape: shape, batch: 3)
             var rng = TestRandom(seed: 17)

@@ -48,4 +48,16 @@ enum ActivationMath {
             }
         }
     }
+
+    /// r[j] ·= act′ formed from the activation's output y[j], for j in `columns` of one row
+    /// (``Activation/derivativeFromOutput`` holds: y stands in for the input too).
+    @inline(__always)
+    static func multiplyByDerivative(_ r: UnsafeMutablePointer<Float>, output y: UnsafePointer<Float>,
+                                     columns: Range<Int>, _ activation: Activation) {
+        switch activation {
+        case .identity: return
+        case .relu: for j in columns { r[j] *= y[j] > 0 ? 1 : 0 }
+        default: for j in columns { r[j] *= derivative(y[j], y[j], activation) }
+        }
+    }
 }

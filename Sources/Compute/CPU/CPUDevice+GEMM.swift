@@ -2,26 +2,51 @@ import CBLAS
 
 extension CPUDevice: GEMMPrimitives {
     public func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
-                     m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation) {
+                     m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
+                     derivative: ActivationDerivative?, rowSums: BufferSlice?) {
         check(a, count: m * k)
         check(b, count: k * n)
         check(c, count: m * n)
-        guard m > 0, n > 0 else { return }
         if let bias { check(bias, count: n) }
+        if let derivative { check(derivative.output, count: m * n) }
+        if let rowSums { check(rowSums, count: m) }
+        guard m > 0 else { return }
+        if let rowSums { sumRows(a, transposed: transposeA, m: m, k: k, alpha: alpha, beta: beta, into: rowSums) }
+        guard n > 0 else { return }
         let y = c.floats, bv = bias.map { UnsafePointer($0.floats) }
+        let gradient = derivative.map { (activation: $0.activation, output: UnsafePointer($0.output.floats)) }
+        // The epilogue of rows × columns of C: bias and activation, then the derivative's factor.
+        func epilogue(_ rows: Range<Int>, _ columns: Range<Int>) {
+            if bv != nil || activation != .identity {
+                for row in rows { ActivationMath.epilogue(y + row * n, columns: columns, bias: bv, activation) }
+            }
+            if let gradient {
+                for row in rows {
+                    ActivationMath.multiplyByDerivative(y + row * n, output: gradient.output + row * n, columns: columns,
+                                                        gradient.activation)
+                }
+            }
+        }
         if k == 0 {
             axpbyScalar(beta: beta, c)
-            Parallel.forEach(m, costPerItem: n) { row in
-                ActivationMath.epilogue(y + row * n, columns: 0..<n, bias: bv, activation)
-            }
+            Parallel.forEach(m, costPerItem: n) { row in epilogue(row..<row + 1, 0..<n) }
         } else {
             // The epilogue runs on each block of C right after its product, while the block is in cache.
             Self.sgemm(a.floats, transposeA: transposeA, b.floats, transposeB: transposeB, into: y,
-                       m: m, n: n, k: k, alpha: alpha, beta: beta) { rows, columns in
-                guard bv != nil || activation != .identity else { return }
-                for row in rows { ActivationMath.epilogue(y + row * n, columns: columns, bias: bv, activation) }
-            }
+                       m: m, n: n, k: k, alpha: alpha, beta: beta, epilogue: epilogue)
         }
+    }
+
+    /// rowSums[i] = α·Σₖ op(A)[i, k] + β·rowSums[i] for A stored M×K (or K×M when `transposed`).
+    private func sumRows(_ a: BufferSlice, transposed: Bool, m: Int, k: Int, alpha: Float, beta: Float,
+                         into rowSums: BufferSlice) {
+        if beta != 0 && beta != 1 {
+            let r = rowSums.floats
+            for i in 0..<m { r[i] *= beta }
+        }
+        // A stored K×M sums over its rows, A stored M×K over its columns
+        reduce(a, rows: transposed ? k : m, cols: transposed ? m : k, axis: transposed ? .rows : .columns, op: .sum,
+               scale: alpha, into: rowSums, accumulate: beta != 0)
     }
 
     /// C = α·op(A)·op(B) + β·C for dense row-major operands, with OpenBLAS (one thread per call) on blocks

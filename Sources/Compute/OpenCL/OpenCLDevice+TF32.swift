@@ -139,15 +139,17 @@ extension OpenCLDevice: PrecisionPrimitives {
 
     /// Runs one product on the TF32 kernel (built by ``enableTF32(emulated:)``), whatever the dispatch rule.
     func gemmTF32(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
-                  m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation) {
+                  m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
+                  derivative: ActivationDerivative? = nil, rowSums: BufferSlice? = nil) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n, "gemm operand sizes")
         if let bias { precondition(bias.count == n, "gemm bias size") }
         // 256 work items (8 warps) per 128×128 block of C
         launch("gemm_tf32", global: [(n + 127) / 128 * 256, (m + 127) / 128], local: [256, 1], [
             .buffer(a), .buffer(b), .buffer(c), optional(bias),
             .int(m), .int(n), .int(k), .int(transposeA ? 1 : 0), .int(transposeB ? 1 : 0),
-            .float(alpha), .float(beta), .int(bias == nil ? 0 : 1), .int(Int(activation.code)), .float(activation.parameter),
-        ])
+            .float(alpha), .float(beta),
+        ] + biasAndActivation(bias, activation) + derivativeArguments(derivative)
+          + [optional(rowSums), .int(rowSums == nil ? 0 : 1)])
     }
 
     /// True when a product of this size goes to the TF32 kernel (TF32 on, m·n·k ≥ ``tf32MinimumWork``).

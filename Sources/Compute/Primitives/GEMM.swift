@@ -30,13 +30,46 @@ public enum Activation: Equatable, Sendable {
     }
 }
 
+extension Activation {
+    /// Whether act′ can be computed from the activation's output y alone (the pre-activation need not be kept):
+    /// ReLU, LeakyReLU with slope ≥ 0 (sign y = sign x), sigmoid (y(1−y)), tanh (1−y²), exp (y). Softplus needs
+    /// its input.
+    public var derivativeFromOutput: Bool {
+        switch self {
+        case .identity, .relu, .sigmoid, .tanh, .exp: return true
+        case .leakyRelu(let slope): return slope >= 0
+        case .softplus: return false
+        }
+    }
+}
+
+/// act′ of an activation whose output y = act(x) is kept, as a product's epilogue applies it: the input gradient
+/// of a layer whose input came out of `activation` (``Activation/derivativeFromOutput`` must hold).
+public struct ActivationDerivative {
+    /// The activation that produced `output`.
+    public let activation: Activation
+    /// y = act(x), shaped like the product's output C.
+    public let output: BufferSlice
+
+    /// act′ evaluated from `output`, the result of `activation`.
+    public init(_ activation: Activation, output: BufferSlice) {
+        precondition(activation.derivativeFromOutput, "\(activation)′ cannot be formed from its output")
+        self.activation = activation
+        self.output = output
+    }
+}
+
 /// Matrix products. All matrices are dense, row-major and contiguous.
 public protocol GEMMPrimitives {
-    /// C = act(α·op(A)·op(B) + β·C + bias).
+    /// C = act(α·op(A)·op(B) + β·C + bias) ⊙ g′(Y), and optionally the row sums of op(A).
     ///
     /// - op(A) is M×K: A is stored M×K, or K×M when `transposeA`.
     /// - op(B) is K×N: B is stored K×N, or N×K when `transposeB` (a Linear layer's `x·Wᵀ`).
     /// - `bias`, when given, has N elements and is added to every row.
+    /// - `derivative` = (g, Y), when given, multiplies each element of C by g′ formed from Y (M×N) after the
+    ///   activation: a layer's input gradient dx = (dy·W) ⊙ g′(x) when its input x is the output of g.
+    /// - `rowSums`, when given, has M elements: rowSums[i] = α·Σₖ op(A)[i, k] + β·rowSums[i] (with β = 0 the old
+    ///   contents are ignored): a Linear layer's bias gradient Σ_rows dy alongside its weight gradient dyᵀ·x.
     /// - C is M×N. With β = 0 its old contents are ignored (NaN included).
     func gemm(
         _ a: BufferSlice, transposeA: Bool,
@@ -44,11 +77,19 @@ public protocol GEMMPrimitives {
         into c: BufferSlice,
         m: Int, n: Int, k: Int,
         alpha: Float, beta: Float,
-        bias: BufferSlice?, activation: Activation
+        bias: BufferSlice?, activation: Activation,
+        derivative: ActivationDerivative?, rowSums: BufferSlice?
     )
 }
 
 extension GEMMPrimitives {
+    /// C = act(α·op(A)·op(B) + β·C + bias): the product with neither a derivative nor row sums.
+    public func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
+                     m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation) {
+        gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha, beta: beta,
+             bias: bias, activation: activation, derivative: nil, rowSums: nil)
+    }
+
     /// C = op(A)·op(B), overwriting C.
     public func gemm(_ a: BufferSlice, transposeA: Bool = false, _ b: BufferSlice, transposeB: Bool = false,
                      into c: BufferSlice, m: Int, n: Int, k: Int) {

@@ -22,12 +22,15 @@ struct KernelsCommand: ParsableCommand {
     var large = false
     @Option(name: .long, help: "fp32, or tf32: also time every product at TF32 on each OpenCL device that has it.")
     var precision: MatmulPrecision = .fp32
+    @Option(name: .long, help: "Only the kernels whose name starts with this (gemm, conv, ...).")
+    var only: String?
     @Flag(name: .long, help: "One JSON object per line instead of a markdown table.")
     var json = false
 
     func run() throws {
         let devices = try openDevices(device)
-        let records = try runKernelBenchmarks(devices: devices, large: large, precision: precision) { record in
+        let records = try runKernelBenchmarks(devices: devices, large: large, precision: precision,
+                                              only: only) { record in
             if json { print(record.jsonLine) }
         }
         if !json { printTable(records, columns: kernelColumns) }

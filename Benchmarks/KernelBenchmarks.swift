@@ -159,14 +159,15 @@ let tf32Tolerance = 5e-3
 /// Runs the kernel suite on `devices`: each result is checked against the CPU backend's, then timed.
 /// Returns one record per (kernel, device). With `precision` TF32, each device that grants it
 /// (``PrecisionPrimitives/enableTF32()``) then runs the products again at TF32 (rows `gemm tf32 …`);
-/// a device that does not is named on standard error with the reason.
-func runKernelBenchmarks(devices: [any Device], large: Bool, precision: MatmulPrecision = .fp32,
+/// a device that does not is named on standard error with the reason. `only` keeps the kernels whose name
+/// starts with it.
+func runKernelBenchmarks(devices: [any Device], large: Bool, precision: MatmulPrecision = .fp32, only: String? = nil,
                          progress: (BenchRecord) -> Void) throws -> [BenchRecord] {
     let reference = devices.first { $0.info.kind == .cpu } ?? CPUDevice()
-    var records = try runKernelCases(KernelCase.suite, devices: devices, reference: reference, large: large,
-                                     progress: progress)
+    let suite = KernelCase.suite.filter { only.map($0.name.hasPrefix) ?? true }
+    var records = try runKernelCases(suite, devices: devices, reference: reference, large: large, progress: progress)
     guard precision == .tf32 else { return records }
-    let products = KernelCase.suite.filter { $0.name.hasPrefix("gemm ") }
+    let products = suite.filter { $0.name.hasPrefix("gemm ") }
         .map { $0.renamed("gemm tf32 " + $0.name.dropFirst("gemm ".count)) }
     for device in devices where device.info.kind != .cpu {
         if case .unavailable(let reason) = device.enableTF32() {

@@ -4,13 +4,18 @@
 # Here, with the Swift toolchain:   ../shared/device/prepare.sh autoencoder-bench autoencoder
 # Then on the GPU machine, from the project root with .devcarry/ beside it:
 #                                   bash Benchmarks/gpu_session.sh "$OUT"
-# Writes devices.txt, kernels.jsonl (FP32, then TF32 rows), epochs.jsonl and train.txt into the folder given, and
-# prints them. Each command has a time limit, so one slow or failing step cannot take the others' time.
+# Writes devices.txt, kernels.jsonl (FP32, then TF32 rows), epochs.jsonl, train.txt and plans.jsonl into the folder
+# given, and prints them. Each command has a time limit, so one slow or failing step cannot take the others' time,
+# and none starts after BUDGET seconds (default 500), so the script ends inside one device call.
 set -u
 out="${1:?usage: gpu_session.sh OUTPUT_FOLDER}"
 mkdir -p "$out"
 device="${DEVICE:-opencl:0}"
-bench() { timeout "$1" bash .devcarry/run.sh autoencoder-bench "${@:2}"; }
+budget="${BUDGET:-500}"
+bench() {
+    if (( SECONDS > budget )); then echo "skipped (budget spent): $*" >&2; return 0; fi
+    timeout "$1" bash .devcarry/run.sh autoencoder-bench "${@:2}"
+}
 
 timeout 60 bash .devcarry/run.sh autoencoder devices > "$out/devices.txt" 2>&1
 cat "$out/devices.txt"
@@ -33,5 +38,24 @@ done
 timeout 90 bash .devcarry/run.sh autoencoder train --device "$device" --epochs 20 --out "$out/run" --json \
     > "$out/train.txt" 2>&1
 
-cat "$out/kernels.jsonl" "$out/epochs.jsonl" "$out/train.txt"
-tail -5 "$out/kernels.err" "$out/epochs.err"
+# Data to tune the product plans (GEMMPlan) and tiles (GEMMTiling) from: every plan with two tilings at the
+# reference shapes, then the batch-128 and batch-1024 MLP epochs under the plans a small product could take.
+: > "$out/plans.jsonl"
+for tiling in nvidia gpu; do
+    for plan in simple blocked split:2 split:4 split:8 split:16; do
+        AUTOENCODERKIT_GEMM_TILING=$tiling AUTOENCODERKIT_GEMM_PLAN=$plan bench 40 kernels --device "$device" --only gemm \
+            --json 2>> "$out/plans.err" | sed "s/^{/{\"tiling\": \"$tiling\", \"plan\": \"$plan\", /" >> "$out/plans.jsonl"
+    done
+done
+for tiling in nvidia gpu; do
+    for plan in simple split:4; do
+        for batch in 128 1024; do
+            AUTOENCODERKIT_GEMM_TILING=$tiling AUTOENCODERKIT_GEMM_PLAN=$plan bench 40 epoch --workload mlp-vae \
+                --batch-size $batch --device "$device" --epochs 2 --json 2>> "$out/plans.err" | tail -1 \
+                | sed "s/^{/{\"tiling\": \"$tiling\", \"plan\": \"$plan\", /" >> "$out/plans.jsonl"
+        done
+    done
+done
+
+cat "$out/kernels.jsonl" "$out/epochs.jsonl" "$out/train.txt" "$out/plans.jsonl"
+tail -n 5 "$out/kernels.err" "$out/epochs.err" "$out/plans.err"

@@ -144,4 +144,19 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
         #expect(GEMMPlan.split(k: 1000, into: 3, tileK: 16) == .blocked(splits: 3, kChunk: 336))
         #expect(GEMMPlan.split(k: 1, into: 3, tileK: 16) == .blocked(splits: 1, kChunk: 16))
     }
+
+    @Test func environmentForcesAPlan() {
+        let variable = "AUTOENCODERKIT_GEMM_PLAN"
+        #expect(GEMMPlan.forced(environment: [:]) == nil)
+        #expect(GEMMPlan.forced(environment: [variable: "Simple"]) == .simple)
+        #expect(GEMMPlan.forced(environment: [variable: "blocked"]) == .splits(1))
+        #expect(GEMMPlan.forced(environment: [variable: "split:4"]) == .splits(4))
+        for invalid in ["split:0", "split:17", "split:x", "fast"] {
+            #expect(GEMMPlan.forced(environment: [variable: invalid]) == nil, "\(invalid)")
+        }
+        let nvidia = GEMMTiling.nvidia
+        #expect(GEMMPlan.Forced.splits(4).plan(k: 1000, tiling: nvidia) == .blocked(splits: 4, kChunk: 256))
+        #expect(GEMMPlan.Forced.splits(1).plan(k: 0, tiling: nvidia) == .blocked(splits: 1, kChunk: 16))
+        #expect(GEMMPlan.Forced.simple.plan(k: 1000, tiling: nvidia) == .simple)
+    }
 }

@@ -51,6 +51,35 @@ enum GEMMPlan: Equatable {
         self = splits >= 2 ? Self.split(k: k, into: splits, tileK: tiling.tileK) : .simple
     }
 
+    /// The plan `AUTOENCODERKIT_GEMM_PLAN` forces on every product of a device, for tuning (each plan gives the
+    /// same result): `simple`, `blocked` (one K range) or `split:S` (K in at most S ranges); nil when the variable
+    /// is absent or names no plan, and the rule above decides.
+    static func forced(environment: [String: String] = ProcessInfo.processInfo.environment) -> Forced? {
+        guard let value = environment["AUTOENCODERKIT_GEMM_PLAN"]?.lowercased() else { return nil }
+        switch value {
+        case "simple": return .simple
+        case "blocked": return .splits(1)
+        default:
+            guard value.hasPrefix("split:"), let splits = Int(value.dropFirst("split:".count)),
+                  (1...maximumSplits).contains(splits) else { return nil }
+            return .splits(splits)
+        }
+    }
+
+    /// A plan forced by ``forced(environment:)``: the simple kernel, or the blocked one over at most this many K ranges.
+    enum Forced: Equatable {
+        case simple
+        case splits(Int)
+
+        /// The forced plan of one product.
+        func plan(k: Int, tiling: GEMMTiling) -> GEMMPlan {
+            switch self {
+            case .simple: return .simple
+            case .splits(let splits): return GEMMPlan.split(k: max(k, 1), into: splits, tileK: tiling.tileK)
+            }
+        }
+    }
+
     /// K cut into at most `splits` ranges, each a whole number of `tileK` slices deep.
     static func split(k: Int, into splits: Int, tileK: Int) -> GEMMPlan {
         let chunk = ((k + splits - 1) / splits + tileK - 1) / tileK * tileK

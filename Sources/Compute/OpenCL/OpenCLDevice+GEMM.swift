@@ -15,7 +15,8 @@ extension OpenCLDevice: GEMMPrimitives {
                             alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
                             rowSums: rowSums)
         }
-        let plan = GEMMPlan(m: m, n: n, k: k, tiling: gemmTiling, computeUnits: info.computeUnits)
+        let plan = forcedGEMMPlan?.plan(k: k, tiling: gemmTiling)
+            ?? GEMMPlan(m: m, n: n, k: k, tiling: gemmTiling, computeUnits: info.computeUnits)
         gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
              alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums,
              plan: plan)

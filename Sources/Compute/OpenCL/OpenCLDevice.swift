@@ -30,6 +30,8 @@ public final class OpenCLDevice: DeviceCore {
     let tf32 = TF32Switch()
     /// Tile sizes of the register-blocked GEMM kernel, compiled into the `gemm` family.
     let gemmTiling: GEMMTiling
+    /// The plan `AUTOENCODERKIT_GEMM_PLAN` forces on every product, read once at start (see ``GEMMPlan/forced(environment:)``).
+    let forcedGEMMPlan = GEMMPlan.forced()
     /// The split-K partial products of ``gemm(_:transposeA:_:transposeB:into:m:n:k:alpha:beta:bias:activation:)``.
     let gemmWorkspace = ScratchBuffer()
     /// Tile sizes of the register-blocked convolution kernels, compiled into the `conv` family.

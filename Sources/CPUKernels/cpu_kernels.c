@@ -99,11 +99,12 @@ void aek_bce_with_logits(const float *restrict x, const float *restrict t, float
 }
 
 AEK_CLONES
-void aek_adam(float *restrict parameters, const float *restrict gradients, float *restrict m, float *restrict v,
+void aek_adam(float *restrict parameters, float *restrict gradients, float *restrict m, float *restrict v,
               long count, aek_adam_constants c) {
     for (long i = 0; i < count; i++) {
         const float p = parameters[i];
         const float g = gradients[i] * c.gradient_scale + c.l2 * p;
+        gradients[i] = 0;
         const float mi = c.beta1 * m[i] + c.one_minus_beta1 * g;
         const float vi = c.beta2 * v[i] + c.one_minus_beta2 * g * g;
         m[i] = mi;

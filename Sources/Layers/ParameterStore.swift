@@ -126,7 +126,8 @@ public final class ParameterStore {
         }
     }
 
-    /// Zeroes the gradient buffer (once per step, before the backward pass).
+    /// Zeroes the gradient buffer: before the first backward pass, and after one whose update was not applied
+    /// (an ``Optimizer`` step clears the gradients itself).
     public func zeroGradients() {
         if gradients.count > 0 { device.fill(gradients, with: 0) }
     }

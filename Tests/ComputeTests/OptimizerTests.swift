@@ -68,6 +68,10 @@ func referenceSGD(parameters: [Float], gradients: [[Float]], learningRate: Doubl
         #expect(mismatch(device.read(v), expected.v, rtol: 1e-5, atol: 1e-6) == nil, "\(selector) v")
         let untouched = device.read(store.whole)
         #expect(untouched[..<offset].allSatisfy { $0 == 7 } && untouched.last == 7)
+        // the update consumed the gradients, and only them
+        device.write([Float](repeating: 9, count: 2), to: grads.slice(0, 2))
+        device.adamUpdate(parameters: p, gradients: g, m: m, v: v, step: 5, hyper: hyper, gradientScale: nil)
+        #expect(device.read(grads.whole) == [9, 9] + [Float](repeating: 0, count: count), "\(selector) ∇ cleared")
     }
 
     @Test(arguments: TestDevices.selectors, [(Float(0), Float(0), true), (0.9, 0, true), (0.9, 0.05, true),
@@ -91,6 +95,7 @@ func referenceSGD(parameters: [Float], gradients: [[Float]], learningRate: Doubl
         let expected = referenceSGD(parameters: initial, gradients: gradients, learningRate: Double(Float(0.1)),
                                     momentum: momentum, weightDecay: Double(setting.weightDecay))
         #expect(mismatch(device.read(p.whole), expected.parameters, rtol: 1e-5, atol: 1e-6) == nil, "\(selector) \(setting)")
+        #expect(device.read(g.whole).allSatisfy { $0 == 0 }, "\(selector) \(setting): ∇ cleared")
         if momentum != 0 {
             #expect(mismatch(device.read(velocity.whole), expected.velocity, rtol: 1e-5, atol: 1e-6) == nil)
         } else {

@@ -60,6 +60,9 @@ public final class Trainer {
     let dictionary: (maintenance: SparseDictionary, totalDeviation: Double)?
     /// Under `--on-nan skip`, the epoch sums before the current step, restored on the device if it goes non-finite.
     private let sumsBeforeStep: Buffer?
+    /// Whether the gradient buffer holds zeros: after each applied update (the optimizer clears it), not before
+    /// the first step or after a skipped one.
+    private var gradientsAreZero = false
     private var stopRequested = false
     private var collapseReported = false
     /// Read the running sums back every this many steps for progress events.
@@ -207,13 +210,14 @@ public final class Trainer {
         return metrics
     }
 
-    /// One optimizer step on a gathered batch, as an epoch runs it: zero the gradients, forward and backward
+    /// One optimizer step on a gathered batch, as an epoch runs it: zero the gradients unless the last update did, forward and backward
     /// (``Autoencoder/trainStep(_:context:kl:)``), the update at the scheduled learning rate, and the SAE decoder
     /// normalization. Returns false when `--on-nan skip` dropped the batch for a non-finite loss; the step
     /// counter advances either way.
     func trainStep(on batch: DeviceDataset.Batch) -> Bool {
         defer { step += 1 }
-        model.store.zeroGradients()
+        if !gradientsAreZero { model.store.zeroGradients() }
+        gradientsAreZero = false
         if let sumsBeforeStep { model.saveEpochSums(into: sumsBeforeStep.whole) }
         model.trainStep(batch.x, context: StepContext(training: true, seed: config.seed, step: step), kl: klTerm(step: step))
         // whether to apply this batch's update is a host decision: the one read-back of a step under --on-nan skip
@@ -224,6 +228,7 @@ public final class Trainer {
         optimizer.learningRate = Float(config.learningRateSchedule.rate(
             base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
         optimizer.step(store: model.store)
+        gradientsAreZero = true
         dictionary?.maintenance.normalizeDecoder()
         return true
     }

@@ -28,8 +28,8 @@ typedef struct {
 } aek_adam_constants;
 
 /// One Adam step over `count` parameters: g' = s·g + λθ; m ← β₁m + (1 − β₁)g'; v ← β₂v + (1 − β₂)g'²;
-/// θ ← decay·θ − step·m / (√v / √(1 − β₂ᵗ) + ε).
-void aek_adam(float *parameters, const float *gradients, float *m, float *v, long count, aek_adam_constants c);
+/// θ ← decay·θ − step·m / (√v / √(1 − β₂ᵗ) + ε); then g ← 0.
+void aek_adam(float *parameters, float *gradients, float *m, float *v, long count, aek_adam_constants c);
 
 /// Standard normal draws of a Philox4x32-10 stream (key `seed`, counter words 2–3 `stream`), as
 /// `Kernels/common.cl` makes them: block b gives the Box–Muller pair

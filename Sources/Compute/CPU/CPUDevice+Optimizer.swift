@@ -35,11 +35,15 @@ extension CPUDevice: OptimizerPrimitives {
                     let b = momentum * buf[i] + (g[i] * scale + weightDecay * p[i])
                     buf[i] = b
                     p[i] -= learningRate * b
+                    g[i] = 0
                 }
             }
         } else {
             Parallel.chunks(count) { range in
-                for i in range { p[i] -= learningRate * (g[i] * scale + weightDecay * p[i]) }
+                for i in range {
+                    p[i] -= learningRate * (g[i] * scale + weightDecay * p[i])
+                    g[i] = 0
+                }
             }
         }
     }

@@ -30,7 +30,8 @@ public struct AdamParameters: Equatable, Sendable {
 /// Fused optimizer updates over one flat parameter buffer, as PyTorch's `torch.optim` computes them.
 ///
 /// `gradientScale`, when given, is a one-element view whose value multiplies every gradient first
-/// (see ``clipScale(squaredNorm:maxNorm:into:)``), so clipping needs no read-back.
+/// (see ``clipScale(squaredNorm:maxNorm:into:)``), so clipping needs no read-back. An update consumes the
+/// gradients: it leaves them 0, so the next backward pass accumulates from zero without a clearing pass.
 public protocol OptimizerPrimitives {
     /// One Adam/AdamW step; `step` counts from 1 (bias correction). With g = s·∇ (s the gradient scale, 1
     /// when absent), as `torch.optim.Adam` / `AdamW`:
@@ -39,6 +40,7 @@ public protocol OptimizerPrimitives {
     ///     m ← β₁·m + (1 − β₁)·g
     ///     v ← β₂·v + (1 − β₂)·g²
     ///     θ ← θ − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε)
+    ///     ∇ ← 0
     ///
     /// `m` and `v` start as zeros; all four views hold the same number of elements.
     func adamUpdate(parameters: BufferSlice, gradients: BufferSlice, m: BufferSlice, v: BufferSlice,
@@ -48,6 +50,7 @@ public protocol OptimizerPrimitives {
     ///     g ← s·∇ + λ·θ
     ///     buf ← μ·buf + g;  θ ← θ − lr·buf     (velocity given and μ ≠ 0)
     ///     θ ← θ − lr·g                          (otherwise; velocity is left untouched)
+    ///     ∇ ← 0
     ///
     /// PyTorch sets the buffer to g on the first step; here the buffer must start as zeros, which gives
     /// exactly buf = μ·0 + g = g on the first step, so every step equals PyTorch's (dampening 0, no Nesterov).

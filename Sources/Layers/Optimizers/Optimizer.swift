@@ -2,12 +2,13 @@ import Compute
 
 /// Updates every parameter of a ``ParameterStore`` from its gradient buffer, in one fused pass.
 ///
-/// A step reads the store's ``ParameterStore/gradients`` (summed by the backward pass) and writes its
-/// ``ParameterStore/values``; it allocates nothing and reads nothing back to the host.
+/// A step reads the store's ``ParameterStore/gradients`` (summed by the backward pass), writes its
+/// ``ParameterStore/values`` and leaves the gradients 0 for the next backward pass (no separate clearing); it
+/// allocates nothing and reads nothing back to the host.
 public protocol Optimizer: AnyObject {
     /// The learning rate of the next step; set it before each step to follow a schedule.
     var learningRate: Float { get set }
-    /// Applies one update.
+    /// Applies one update and clears the gradients.
     func step(store: ParameterStore)
 }
 

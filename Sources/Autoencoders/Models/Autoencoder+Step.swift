@@ -22,15 +22,15 @@ extension Autoencoder {
         let b = batchSize, scale = 1 / Float(b)
         let encoderInput = prepareEncoderInput(x, context: context)
         let h = encoder.forward(encoderInput, context: context)
-        let z = latent(h, context: context)
-        let logits = decoder.forward(z, context: context)
+        let latent = latent(h, context: context)
+        let logits = decoder.forward(latent.code, context: context)
         // reconstruction: per-sample sums, gradient of their batch mean
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
                                   perRow: reconstructionPerSample.whole, gradient: work.dlogits.whole, gradientScale: scale)
         accumulate(reconstructionPerSample.whole, slot: EpochSums.reconstruction, weight: 1)
         accumulate(reconstructionPerSample.whole, slot: EpochSums.objective, weight: 1)
         guard let dz = decoder.backward(work.dlogits.whole, context: context, needInputGradient: true) else { return }
-        let dh = latentBackward(dz, h: h, context: context, kl: kl)
+        let dh = latentBackward(dz, h: h, latent: latent, context: context, kl: kl)
         _ = encoder.backward(dh, context: context, needInputGradient: false)
     }
 
@@ -40,8 +40,7 @@ extension Autoencoder {
         var evaluation = context
         evaluation.training = false
         let h = encoder.forward(encoderInputForEvaluation(x), context: evaluation)
-        let z = latent(h, context: evaluation)
-        let logits = decoder.forward(z, context: evaluation)
+        let logits = decoder.forward(latent(h, context: evaluation).code, context: evaluation)
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: batchSize,
                                   cols: inputDimension, perRow: reconstructionPerSample.whole, gradient: nil,
                                   gradientScale: 0)
@@ -54,7 +53,7 @@ extension Autoencoder {
         let context = StepContext(training: false)
         let h = encoder.forward(encoderInputForEvaluation(x), context: context)
         if let fcMu { return fcMu.forward(h, context: context) }
-        return latent(h, context: context)
+        return latent(h, context: context).code
     }
 
     /// The code indices of the last ``encode(_:)`` (VQ-VAE only): batchSize·latentDim/codeDim int32 values.
@@ -108,8 +107,22 @@ extension Autoencoder {
 
     // MARK: Latent forward
 
+    /// What the latent forward pass hands to the backward pass.
+    struct LatentOutput {
+        /// The decoder input (batchSize × latentDim).
+        var code: BufferSlice
+        /// The VAE heads' outputs μ and log σ² (batchSize × latentDim each), still in the heads' output buffers;
+        /// nil for other kinds.
+        var gaussian: (mu: BufferSlice, logvar: BufferSlice)?
+
+        init(_ code: BufferSlice, gaussian: (mu: BufferSlice, logvar: BufferSlice)? = nil) {
+            self.code = code
+            self.gaussian = gaussian
+        }
+    }
+
     /// From the encoder output to the decoder input, recording the latent loss terms.
-    private func latent(_ h: BufferSlice, context: StepContext) -> BufferSlice {
+    private func latent(_ h: BufferSlice, context: StepContext) -> LatentOutput {
         let b = batchSize, l = latentDim
         switch config.kind {
         case .vae, .betaVAE:
@@ -119,19 +132,19 @@ extension Autoencoder {
                                 perDimension: work.klDimension.whole)
             device.reparameterize(mu: mu, logvar: logvar, eps: work.eps.whole, into: work.z.whole,
                                   random: context.randomStream(purpose: latentPurpose))
-            return work.z.whole
+            return LatentOutput(work.z.whole, gaussian: (mu, logvar))
         case .vqVAE:
-            return quantize(h)
+            return LatentOutput(quantize(h))
         case .sparse:
             if case .topK(let k) = config.sparsity {
                 device.topK(h, into: work.z.whole, rows: b, cols: l, k: k)
-                return work.z.whole
+                return LatentOutput(work.z.whole)
             }
-            return h
+            return LatentOutput(h)
         case .contractive where !config.contractiveIsExact:
-            return h.slice(0, b * l)
+            return LatentOutput(h.slice(0, b * l))
         default:
-            return h
+            return LatentOutput(h)
         }
     }
 
@@ -155,13 +168,13 @@ extension Autoencoder {
     // MARK: Latent backward
 
     /// From ∂L/∂(decoder input) to ∂L/∂(encoder output), adding the latent loss terms and their gradients.
-    private func latentBackward(_ dz: BufferSlice, h: BufferSlice, context: StepContext, kl: KLTerm) -> BufferSlice {
+    /// `latent` is what ``latent(_:context:)`` returned for `h` in this step.
+    private func latentBackward(_ dz: BufferSlice, h: BufferSlice, latent: LatentOutput, context: StepContext,
+                                kl: KLTerm) -> BufferSlice {
         let b = batchSize, l = latentDim, scale = 1 / Float(b)
         switch config.kind {
         case .vae, .betaVAE:
-            guard let fcMu, let fcLogvar else { preconditionFailure("VAE heads missing") }
-            let mu = fcMu.forward(h, context: context)
-            let logvar = fcLogvar.forward(h, context: context)
+            guard let fcMu, let fcLogvar, let (mu, logvar) = latent.gaussian else { preconditionFailure("VAE heads missing") }
             device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
                                           dlogvar: work.dlogvar.whole, accumulate: false)
             var mask: BufferSlice?

@@ -128,10 +128,11 @@ extension Autoencoder {
         case .vae, .betaVAE:
             guard let fcMu, let fcLogvar else { preconditionFailure("VAE heads missing") }
             let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
-            device.klDivergence(mu: mu, logvar: logvar, batch: b, dim: l, perSample: klPerSample.whole,
-                                perDimension: work.klDimension.whole)
-            device.reparameterize(mu: mu, logvar: logvar, eps: work.eps.whole, into: work.z.whole,
-                                  random: context.randomStream(purpose: latentPurpose))
+            // a training step also adds the batch's KL per dimension to the epoch's sums
+            device.gaussianLatent(mu: mu, logvar: logvar, batch: b, dim: l, eps: work.eps.whole, into: work.z.whole,
+                                  random: context.randomStream(purpose: latentPurpose), klPerSample: klPerSample.whole,
+                                  klPerDimension: work.klDimension.whole,
+                                  klDimensionSums: context.training ? klDimensionSums.whole : nil)
             return LatentOutput(work.z.whole, gaussian: (mu, logvar))
         case .vqVAE:
             return LatentOutput(quantize(h))
@@ -175,8 +176,6 @@ extension Autoencoder {
         switch config.kind {
         case .vae, .betaVAE:
             guard let fcMu, let fcLogvar, let (mu, logvar) = latent.gaussian else { preconditionFailure("VAE heads missing") }
-            device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
-                                          dlogvar: work.dlogvar.whole, accumulate: false)
             var mask: BufferSlice?
             if let freeBits = config.freeBits, freeBits > 0 {
                 device.thresholdMask(work.klDimension.whole, threshold: Float(freeBits), into: work.mask.whole)
@@ -186,6 +185,8 @@ extension Autoencoder {
                 // γ·|KL − C| with the sign of KL − C kept on the device (nothing read back): its gradient is
                 // formed for +γ/B, then scaled by the sign
                 let sign = capacityTerm(target: capacity.target, gamma: capacity.gamma)
+                device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
+                                              dlogvar: work.dlogvar.whole, accumulate: false)
                 let dmuKL = work.scratch.slice(0, b * l), dlogvarKL = work.scratch2.whole
                 device.fill(dmuKL, with: 0)
                 device.fill(dlogvarKL, with: 0)
@@ -197,11 +198,11 @@ extension Autoencoder {
                                  accumulate: true)
             } else {
                 accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))
-                device.klBackward(mu: mu, logvar: logvar, batch: b, dim: l, weight: Float(kl.weight) * scale,
-                                  dimensionMask: mask, dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
+                device.gaussianLatentBackward(dz, mu: mu, logvar: logvar, eps: work.eps.whole, batch: b, dim: l,
+                                              klWeight: Float(kl.weight) * scale, dimensionMask: mask,
+                                              dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
             }
             accumulate(klPerSample.whole, slot: EpochSums.kl, weight: 1)
-            device.axpby(alpha: 1, work.klDimension.whole, beta: 1, klDimensionSums.whole)
             guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true),
                   let dh2 = fcLogvar.backward(work.dlogvar.whole, context: context, needInputGradient: true)
             else { preconditionFailure("VAE heads returned no input gradient") }

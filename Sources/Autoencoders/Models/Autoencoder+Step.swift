@@ -26,12 +26,11 @@ extension Autoencoder {
         let logits = decoder.forward(latent.code, context: context)
         // reconstruction: per-sample sums, gradient of their batch mean
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
-                                  perRow: reconstructionPerSample.whole, gradient: work.dlogits.whole, gradientScale: scale)
-        accumulate(reconstructionPerSample.whole, slot: EpochSums.reconstruction, weight: 1)
-        accumulate(reconstructionPerSample.whole, slot: EpochSums.objective, weight: 1)
+                                  perRow: reconstructionPerSample, gradient: work.dlogits.whole, gradientScale: scale)
         guard let dz = decoder.backward(work.dlogits.whole, context: context, needInputGradient: true) else { return }
         let dh = latentBackward(dz, h: h, latent: latent, context: context, kl: kl)
         _ = encoder.backward(dh, context: context, needInputGradient: false)
+        accumulateEpochSums(kl: kl)
     }
 
     /// Forward pass of an evaluation batch: per-sample loss terms land in ``reconstructionPerSample``,
@@ -42,7 +41,7 @@ extension Autoencoder {
         let h = encoder.forward(encoderInputForEvaluation(x), context: evaluation)
         let logits = decoder.forward(latent(h, context: evaluation).code, context: evaluation)
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: batchSize,
-                                  cols: inputDimension, perRow: reconstructionPerSample.whole, gradient: nil,
+                                  cols: inputDimension, perRow: reconstructionPerSample, gradient: nil,
                                   gradientScale: 0)
         if config.kind == .contractive { contractivePenalty(h: h, x: x, context: evaluation, gradientScale: nil) }
     }
@@ -130,7 +129,7 @@ extension Autoencoder {
             let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
             // a training step also adds the batch's KL per dimension to the epoch's sums
             device.gaussianLatent(mu: mu, logvar: logvar, batch: b, dim: l, eps: work.eps.whole, into: work.z.whole,
-                                  random: context.randomStream(purpose: latentPurpose), klPerSample: klPerSample.whole,
+                                  random: context.randomStream(purpose: latentPurpose), klPerSample: klPerSample,
                                   klPerDimension: work.klDimension.whole,
                                   klDimensionSums: context.training ? klDimensionSums.whole : nil)
             return LatentOutput(work.z.whole, gaussian: (mu, logvar))
@@ -162,7 +161,7 @@ extension Autoencoder {
         device.axpby(alpha: -1, work.z.whole, beta: 1, work.scratch2.whole)
         let weight = Float(config.vq.commitment) + (config.vq.ema ? 0 : 1)
         device.reduce(work.scratch2.whole, rows: batchSize, cols: latentDim, axis: .columns, op: .sumOfSquares,
-                      scale: weight, into: penaltyPerSample.whole, accumulate: false)
+                      scale: weight, into: penaltyPerSample, accumulate: false)
         return work.z.whole
     }
 
@@ -197,12 +196,10 @@ extension Autoencoder {
                 device.scaleRows(dlogvarKL, by: sign, rows: 1, cols: b * l, divide: false, into: work.dlogvar.whole,
                                  accumulate: true)
             } else {
-                accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))
                 device.gaussianLatentBackward(dz, mu: mu, logvar: logvar, eps: work.eps.whole, batch: b, dim: l,
                                               klWeight: Float(kl.weight) * scale, dimensionMask: mask,
                                               dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
             }
-            accumulate(klPerSample.whole, slot: EpochSums.kl, weight: 1)
             guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true),
                   let dh2 = fcLogvar.backward(work.dlogvar.whole, context: context, needInputGradient: true)
             else { preconditionFailure("VAE heads returned no input gradient") }
@@ -215,9 +212,8 @@ extension Autoencoder {
             switch config.sparsity {
             case .l1(let lambda):
                 device.copy(dz, to: work.dz.slice(0, b * l))
-                device.l1Penalty(h, rows: b, cols: l, lambda: Float(lambda), perRow: penaltyPerSample.whole,
+                device.l1Penalty(h, rows: b, cols: l, lambda: Float(lambda), perRow: penaltyPerSample,
                                  gradient: work.dz.slice(0, b * l), gradientScale: scale)
-                accumulatePenalty()
                 return work.dz.slice(0, b * l)
             case .topK:
                 device.maskedGradient(dz, mask: work.z.whole, into: work.dz.slice(0, b * l))
@@ -236,7 +232,7 @@ extension Autoencoder {
     private func capacityTerm(target: Double, gamma: Double) -> BufferSlice {
         let b = batchSize
         let meanKL = work.capacity.slice(0, 1), excess = work.capacity.slice(1, 1), sign = work.capacity.slice(2, 1)
-        device.reduce(klPerSample.whole, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
+        device.reduce(klPerSample, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
                       accumulate: false)
         device.thresholdMask(meanKL, threshold: Float(target), into: sign)   // 1 where k̄ ≥ C, else 0
         device.affine(sign, scale: 2, shift: -1, into: sign)                  // ±1
@@ -266,7 +262,6 @@ extension Autoencoder {
         guard let codebookID else { preconditionFailure("codebook missing") }
         let b = batchSize, scale = 1 / Float(b)
         let k = config.vq.codebookSize, d = config.vq.codeDim, vectors = b * latentDim / d
-        accumulatePenalty()
         // usage counts and, for the loss form, Σ over each code's vectors of (z_e − z_q)
         device.scatterAddRows(work.scratch2.whole, indices: work.codes.whole, n: vectors, cols: d,
                               into: work.codebookScratch.whole, rows: k, counts: work.counts.whole, accumulate: false)
@@ -319,10 +314,9 @@ extension Autoencoder {
             let a = work.scratch.slice(0, b * l), a2 = work.scratch2.whole
             device.activationBackward(work.ones.whole, input: h, output: h, into: a, activation: .sigmoid, accumulate: false)
             device.multiply(a, a, into: a2)
-            device.gemm(a2, transposeA: false, work.columnScale.whole, transposeB: false, into: penaltyPerSample.whole,
+            device.gemm(a2, transposeA: false, work.columnScale.whole, transposeB: false, into: penaltyPerSample,
                         m: b, n: 1, k: l, alpha: lambda, beta: 0, bias: nil, activation: .identity)
             guard let gradientScale, let dz else { return h }
-            accumulatePenalty()
             // direct term: ∂/∂W_ji = 2λ·(Σ_b a_bj²)·W_ji / B
             device.reduce(a2, rows: b, cols: l, axis: .rows, op: .sum, scale: 2 * lambda * gradientScale,
                           into: work.klDimension.whole, accumulate: false)
@@ -346,9 +340,8 @@ extension Autoencoder {
         device.copy(perturbed, to: delta)
         device.axpby(alpha: -1, clean, beta: 1, delta)
         device.reduce(delta, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: lambda / sigma2,
-                      into: penaltyPerSample.whole, accumulate: false)
+                      into: penaltyPerSample, accumulate: false)
         guard let gradientScale, let dz else { return h }
-        accumulatePenalty()
         let dh = work.dz.whole
         let g = 2 * lambda / sigma2 * gradientScale
         device.copy(dz, to: dh.slice(0, b * l))
@@ -359,14 +352,12 @@ extension Autoencoder {
 
     // MARK: Epoch sums
 
-    /// sums[slot] += weight·Σ values.
-    private func accumulate(_ values: BufferSlice, slot: Int, weight: Float) {
-        device.reduce(values, rows: 1, cols: values.count, axis: .all, op: .sum, scale: weight,
-                      into: sums.slice(slot, 1), accumulate: true)
-    }
-
-    private func accumulatePenalty() {
-        accumulate(penaltyPerSample.whole, slot: EpochSums.penalty, weight: 1)
-        accumulate(penaltyPerSample.whole, slot: EpochSums.objective, weight: 1)
+    /// Adds the step's per-sample terms to their epoch sums and the objective (reconstruction + β·KL + penalty;
+    /// a capacity schedule adds its own term to the objective in ``capacityTerm(target:gamma:)``): one reduction.
+    private func accumulateEpochSums(kl: KLTerm) {
+        let klWeight = config.kind.isVariational && kl.capacity == nil ? Float(kl.weight) : 0
+        device.accumulateRowSums(termsPerSample.whole, rows: EpochSums.terms, cols: batchSize, weights: [1, klWeight, 1],
+                                 into: sums.slice(EpochSums.reconstruction, EpochSums.terms),
+                                 total: sums.slice(EpochSums.objective, 1))
     }
 }

@@ -92,16 +92,18 @@ extension KernelCase {
         ]
     }
 
-    /// z = μ + exp(½·logvar)·ε with ε drawn, then the KL per sample and per dimension.
+    /// The fused latent forward pass: z = μ + exp(½·logvar)·ε with ε drawn, the KL per sample and per dimension,
+    /// the latter added to running sums.
     static func reparameterizeKL(batch: Int, dim: Int) -> KernelCase {
         let n = batch * dim
         // reads μ, logvar twice; writes ε, z; per-sample and per-dimension sums are small
         return KernelCase(name: "reparameterize + KL", shape: "\(batch)×\(dim)", work: .bytes(Double(6 * n * 4)),
                           operands: [(n, .uniform(low: -1, high: 1)), (n, .uniform(low: -2, high: 1)), (n, .zero), (n, .zero),
-                                     (batch, .zero), (dim, .zero)],
+                                     (batch, .zero), (dim, .zero), (dim, .zero)],
                           outputs: [3, 4, 5]) { device, x in
-            device.reparameterize(mu: x[0], logvar: x[1], eps: x[2], into: x[3], random: RandomStream(seed: 7, stream: 1))
-            device.klDivergence(mu: x[0], logvar: x[1], batch: batch, dim: dim, perSample: x[4], perDimension: x[5])
+            device.gaussianLatent(mu: x[0], logvar: x[1], batch: batch, dim: dim, eps: x[2], into: x[3],
+                                  random: RandomStream(seed: 7, stream: 1), klPerSample: x[4], klPerDimension: x[5],
+                                  klDimensionSums: x[6])
         }
     }
 

@@ -103,6 +103,25 @@ __kernel void reduce_all_final(__global const float* x, const int x_off, __globa
     if (get_local_id(0) == 0) red_store(y + y_off, 0, r, op, scale, accumulate);
 }
 
+// A training step's epoch sums: y[r] += sum_j x[r, j] for rows r < rows (at most 4) and total[0] += sum_r w_r *
+// sum_j x[r, j], with the weights w0..w3. One work group: global = local = (RED_GROUP).
+__kernel void accumulate_row_sums(__global const float* x, const int x_off, __global float* y, const int y_off,
+                                  __global float* total, const int total_off, const int rows, const int cols,
+                                  const float w0, const float w1, const float w2, const float w3) {
+    __local float scratch[RED_GROUP];
+    const float w[4] = {w0, w1, w2, w3};
+    float weighted = 0.0f;
+    for (int r = 0; r < rows; r++) {
+        const float s = red_group(scratch, red_strided(x + x_off + r * cols, get_local_id(0), cols, RED_GROUP, OP_SUM), OP_SUM);
+        if (get_local_id(0) == 0) {
+            y[y_off + r] += s;
+            weighted += w[r] * s;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (get_local_id(0) == 0) total[total_off] += weighted;
+}
+
 // y[i, :] = x[indices[i], :] for a source of src_rows rows; a row whose index is out of range is zeroed.
 // One work item per output element: global = (out_rows * cols).
 __kernel void gather_rows(__global const float* x, const int x_off, __global const int* indices, const int indices_off,

@@ -50,7 +50,7 @@ import TestSupport
         let expected = try Self.finiteDifferenceJacobianNorms(model, x).map { 0.5 * $0 }
         let buffer = try model.device.makeBuffer(x)
         model.evaluateBatch(buffer.whole, context: StepContext(training: false))
-        let penalty = model.device.read(model.penaltyPerSample.whole)
+        let penalty = model.device.read(model.penaltyPerSample)
         #expect(mismatch(penalty, expected, rtol: 2e-3, atol: 1e-6) == nil, "\(penalty) vs \(expected)")
     }
 
@@ -67,7 +67,7 @@ import TestSupport
         for step in 0..<draws {
             model.store.zeroGradients()
             model.trainStep(buffer.whole, context: StepContext(training: true, seed: 1, step: step), kl: .init(weight: 0))
-            let penalty = model.device.read(model.penaltyPerSample.whole)
+            let penalty = model.device.read(model.penaltyPerSample)
             for b in 0..<Self.batch { mean[b] += Double(penalty[b]) / Double(draws) }
         }
         for b in 0..<Self.batch {
@@ -85,7 +85,7 @@ import TestSupport
         let x = try device.makeBuffer(rng.array(Self.batch * Self.inputs, -1, 1))
         func loss() -> Double {
             model.evaluateBatch(x.whole, context: StepContext(training: false))
-            let rec = device.read(model.reconstructionPerSample.whole), pen = device.read(model.penaltyPerSample.whole)
+            let rec = device.read(model.reconstructionPerSample), pen = device.read(model.penaltyPerSample)
             return zip(rec, pen).map { Double($0) + Double($1) }.reduce(0, +) / Double(Self.batch)
         }
         model.store.zeroGradients()

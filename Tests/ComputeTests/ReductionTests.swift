@@ -119,4 +119,26 @@ let allReductionOps: [ReductionOp] = [.sum, .sumOfSquares, .sumOfAbs, .max]
         #expect(device.read(y.whole) == [3, 4, 0, 0, 0, 0, 1, 2])
         try device.checkHealth()
     }
+
+    @Test(arguments: TestDevices.selectors)
+    func accumulateRowSumsAddsRowsAndWeightedTotal(selector: String) throws {
+        let device = try TestDevices.device(selector)
+        var rng = TestRandom(seed: 31)
+        for (rows, cols) in [(1, 1), (2, 17), (3, 128), (4, 1000), (3, 257)] {
+            let x = rng.array(rows * cols, -2, 1), weights = rng.array(rows, -1, 2)
+            let y0 = rng.array(rows), total0 = rng.array(1)
+            let (_, dx) = try paddedBuffer(device, x, offset: 5)
+            // y and total share one buffer, beside NaN guards
+            let out = try device.makeBuffer([.nan] + y0 + [.nan] + total0 + [.nan])
+            device.accumulateRowSums(dx, rows: rows, cols: cols, weights: weights, into: out.slice(1, rows),
+                                     total: out.slice(rows + 2, 1))
+            let result = device.read(out.whole)
+            #expect(result[0].isNaN && result[rows + 1].isNaN && result[rows + 3].isNaN, "\(selector) writes outside")
+            let sums = referenceReduce(x, rows: rows, cols: cols, axis: .columns, op: .sum, scale: 1, y0: nil)
+            #expect(mismatch(Array(result[1...rows]), zip(y0, sums).map { Double($0) + $1 }) == nil,
+                    "\(selector) row sums \(rows)x\(cols)")
+            let weighted = zip(weights, sums).reduce(Double(total0[0])) { $0 + Double($1.0) * $1.1 }
+            #expect(mismatch([result[rows + 2]], [weighted]) == nil, "\(selector) total \(rows)x\(cols)")
+        }
+    }
 }

@@ -16,14 +16,14 @@ extension Autoencoder {
                               random: context.randomStream(purpose: latentPurpose))
         let logits = decoder.forward(work.z.whole, context: context)
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
-                                  perRow: reconstructionPerSample.whole, gradient: nil, gradientScale: 0)
+                                  perRow: reconstructionPerSample, gradient: nil, gradientScale: 0)
         let rows = work.rowScratch.whole
         device.reduce(work.z.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: -0.5, into: rows,
                       accumulate: false)
         device.reduce(work.eps.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: 0.5, into: rows,
                       accumulate: true)
         device.reduce(logvar, rows: b, cols: l, axis: .columns, op: .sum, scale: 0.5, into: rows, accumulate: true)
-        let prior = device.read(rows), reconstruction = device.read(reconstructionPerSample.whole)
+        let prior = device.read(rows), reconstruction = device.read(reconstructionPerSample)
         let gaussian = config.likelihood == .gaussian
         let constant = gaussian ? -0.5 * Double(inputDimension) * log(2 * Double.pi) : 0
         return (0..<b).map { i in

@@ -22,16 +22,15 @@ extension Autoencoder {
         let b = batchSize, scale = 1 / Float(b)
         let encoderInput = prepareEncoderInput(x, context: context)
         let h = encoder.forward(encoderInput, context: context)
-        let z = latent(h, context: context)
-        let logits = decoder.forward(z, context: context)
+        let latent = latent(h, context: context)
+        let logits = decoder.forward(latent.code, context: context)
         // reconstruction: per-sample sums, gradient of their batch mean
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
-                                  perRow: reconstructionPerSample.whole, gradient: work.dlogits.whole, gradientScale: scale)
-        accumulate(reconstructionPerSample.whole, slot: EpochSums.reconstruction, weight: 1)
-        accumulate(reconstructionPerSample.whole, slot: EpochSums.objective, weight: 1)
+                                  perRow: reconstructionPerSample, gradient: work.dlogits.whole, gradientScale: scale)
         guard let dz = decoder.backward(work.dlogits.whole, context: context, needInputGradient: true) else { return }
-        let dh = latentBackward(dz, h: h, context: context, kl: kl)
+        let dh = latentBackward(dz, h: h, latent: latent, context: context, kl: kl)
         _ = encoder.backward(dh, context: context, needInputGradient: false)
+        accumulateEpochSums(kl: kl)
     }
 
     /// Forward pass of an evaluation batch: per-sample loss terms land in ``reconstructionPerSample``,
@@ -40,10 +39,9 @@ extension Autoencoder {
         var evaluation = context
         evaluation.training = false
         let h = encoder.forward(encoderInputForEvaluation(x), context: evaluation)
-        let z = latent(h, context: evaluation)
-        let logits = decoder.forward(z, context: evaluation)
+        let logits = decoder.forward(latent(h, context: evaluation).code, context: evaluation)
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: batchSize,
-                                  cols: inputDimension, perRow: reconstructionPerSample.whole, gradient: nil,
+                                  cols: inputDimension, perRow: reconstructionPerSample, gradient: nil,
                                   gradientScale: 0)
         if config.kind == .contractive { contractivePenalty(h: h, x: x, context: evaluation, gradientScale: nil) }
     }
@@ -54,7 +52,7 @@ extension Autoencoder {
         let context = StepContext(training: false)
         let h = encoder.forward(encoderInputForEvaluation(x), context: context)
         if let fcMu { return fcMu.forward(h, context: context) }
-        return latent(h, context: context)
+        return latent(h, context: context).code
     }
 
     /// The code indices of the last ``encode(_:)`` (VQ-VAE only): batchSize·latentDim/codeDim int32 values.
@@ -108,30 +106,45 @@ extension Autoencoder {
 
     // MARK: Latent forward
 
+    /// What the latent forward pass hands to the backward pass.
+    struct LatentOutput {
+        /// The decoder input (batchSize × latentDim).
+        var code: BufferSlice
+        /// The VAE heads' outputs μ and log σ² (batchSize × latentDim each), still in the heads' output buffers;
+        /// nil for other kinds.
+        var gaussian: (mu: BufferSlice, logvar: BufferSlice)?
+
+        init(_ code: BufferSlice, gaussian: (mu: BufferSlice, logvar: BufferSlice)? = nil) {
+            self.code = code
+            self.gaussian = gaussian
+        }
+    }
+
     /// From the encoder output to the decoder input, recording the latent loss terms.
-    private func latent(_ h: BufferSlice, context: StepContext) -> BufferSlice {
+    private func latent(_ h: BufferSlice, context: StepContext) -> LatentOutput {
         let b = batchSize, l = latentDim
         switch config.kind {
         case .vae, .betaVAE:
             guard let fcMu, let fcLogvar else { preconditionFailure("VAE heads missing") }
             let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
-            device.klDivergence(mu: mu, logvar: logvar, batch: b, dim: l, perSample: klPerSample.whole,
-                                perDimension: work.klDimension.whole)
-            device.reparameterize(mu: mu, logvar: logvar, eps: work.eps.whole, into: work.z.whole,
-                                  random: context.randomStream(purpose: latentPurpose))
-            return work.z.whole
+            // a training step also adds the batch's KL per dimension to the epoch's sums
+            device.gaussianLatent(mu: mu, logvar: logvar, batch: b, dim: l, eps: work.eps.whole, into: work.z.whole,
+                                  random: context.randomStream(purpose: latentPurpose), klPerSample: klPerSample,
+                                  klPerDimension: work.klDimension.whole,
+                                  klDimensionSums: context.training ? klDimensionSums.whole : nil)
+            return LatentOutput(work.z.whole, gaussian: (mu, logvar))
         case .vqVAE:
-            return quantize(h)
+            return LatentOutput(quantize(h))
         case .sparse:
             if case .topK(let k) = config.sparsity {
                 device.topK(h, into: work.z.whole, rows: b, cols: l, k: k)
-                return work.z.whole
+                return LatentOutput(work.z.whole)
             }
-            return h
+            return LatentOutput(h)
         case .contractive where !config.contractiveIsExact:
-            return h.slice(0, b * l)
+            return LatentOutput(h.slice(0, b * l))
         default:
-            return h
+            return LatentOutput(h)
         }
     }
 
@@ -148,22 +161,20 @@ extension Autoencoder {
         device.axpby(alpha: -1, work.z.whole, beta: 1, work.scratch2.whole)
         let weight = Float(config.vq.commitment) + (config.vq.ema ? 0 : 1)
         device.reduce(work.scratch2.whole, rows: batchSize, cols: latentDim, axis: .columns, op: .sumOfSquares,
-                      scale: weight, into: penaltyPerSample.whole, accumulate: false)
+                      scale: weight, into: penaltyPerSample, accumulate: false)
         return work.z.whole
     }
 
     // MARK: Latent backward
 
     /// From ∂L/∂(decoder input) to ∂L/∂(encoder output), adding the latent loss terms and their gradients.
-    private func latentBackward(_ dz: BufferSlice, h: BufferSlice, context: StepContext, kl: KLTerm) -> BufferSlice {
+    /// `latent` is what ``latent(_:context:)`` returned for `h` in this step.
+    private func latentBackward(_ dz: BufferSlice, h: BufferSlice, latent: LatentOutput, context: StepContext,
+                                kl: KLTerm) -> BufferSlice {
         let b = batchSize, l = latentDim, scale = 1 / Float(b)
         switch config.kind {
         case .vae, .betaVAE:
-            guard let fcMu, let fcLogvar else { preconditionFailure("VAE heads missing") }
-            let mu = fcMu.forward(h, context: context)
-            let logvar = fcLogvar.forward(h, context: context)
-            device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
-                                          dlogvar: work.dlogvar.whole, accumulate: false)
+            guard let fcMu, let fcLogvar, let (mu, logvar) = latent.gaussian else { preconditionFailure("VAE heads missing") }
             var mask: BufferSlice?
             if let freeBits = config.freeBits, freeBits > 0 {
                 device.thresholdMask(work.klDimension.whole, threshold: Float(freeBits), into: work.mask.whole)
@@ -173,6 +184,8 @@ extension Autoencoder {
                 // γ·|KL − C| with the sign of KL − C kept on the device (nothing read back): its gradient is
                 // formed for +γ/B, then scaled by the sign
                 let sign = capacityTerm(target: capacity.target, gamma: capacity.gamma)
+                device.reparameterizeBackward(dz, logvar: logvar, eps: work.eps.whole, dmu: work.dmu.whole,
+                                              dlogvar: work.dlogvar.whole, accumulate: false)
                 let dmuKL = work.scratch.slice(0, b * l), dlogvarKL = work.scratch2.whole
                 device.fill(dmuKL, with: 0)
                 device.fill(dlogvarKL, with: 0)
@@ -183,12 +196,10 @@ extension Autoencoder {
                 device.scaleRows(dlogvarKL, by: sign, rows: 1, cols: b * l, divide: false, into: work.dlogvar.whole,
                                  accumulate: true)
             } else {
-                accumulate(klPerSample.whole, slot: EpochSums.objective, weight: Float(kl.weight))
-                device.klBackward(mu: mu, logvar: logvar, batch: b, dim: l, weight: Float(kl.weight) * scale,
-                                  dimensionMask: mask, dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
+                device.gaussianLatentBackward(dz, mu: mu, logvar: logvar, eps: work.eps.whole, batch: b, dim: l,
+                                              klWeight: Float(kl.weight) * scale, dimensionMask: mask,
+                                              dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
             }
-            accumulate(klPerSample.whole, slot: EpochSums.kl, weight: 1)
-            device.axpby(alpha: 1, work.klDimension.whole, beta: 1, klDimensionSums.whole)
             guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true),
                   let dh2 = fcLogvar.backward(work.dlogvar.whole, context: context, needInputGradient: true)
             else { preconditionFailure("VAE heads returned no input gradient") }
@@ -201,9 +212,8 @@ extension Autoencoder {
             switch config.sparsity {
             case .l1(let lambda):
                 device.copy(dz, to: work.dz.slice(0, b * l))
-                device.l1Penalty(h, rows: b, cols: l, lambda: Float(lambda), perRow: penaltyPerSample.whole,
+                device.l1Penalty(h, rows: b, cols: l, lambda: Float(lambda), perRow: penaltyPerSample,
                                  gradient: work.dz.slice(0, b * l), gradientScale: scale)
-                accumulatePenalty()
                 return work.dz.slice(0, b * l)
             case .topK:
                 device.maskedGradient(dz, mask: work.z.whole, into: work.dz.slice(0, b * l))
@@ -222,7 +232,7 @@ extension Autoencoder {
     private func capacityTerm(target: Double, gamma: Double) -> BufferSlice {
         let b = batchSize
         let meanKL = work.capacity.slice(0, 1), excess = work.capacity.slice(1, 1), sign = work.capacity.slice(2, 1)
-        device.reduce(klPerSample.whole, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
+        device.reduce(klPerSample, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
                       accumulate: false)
         device.thresholdMask(meanKL, threshold: Float(target), into: sign)   // 1 where k̄ ≥ C, else 0
         device.affine(sign, scale: 2, shift: -1, into: sign)                  // ±1
@@ -252,7 +262,6 @@ extension Autoencoder {
         guard let codebookID else { preconditionFailure("codebook missing") }
         let b = batchSize, scale = 1 / Float(b)
         let k = config.vq.codebookSize, d = config.vq.codeDim, vectors = b * latentDim / d
-        accumulatePenalty()
         // usage counts and, for the loss form, Σ over each code's vectors of (z_e − z_q)
         device.scatterAddRows(work.scratch2.whole, indices: work.codes.whole, n: vectors, cols: d,
                               into: work.codebookScratch.whole, rows: k, counts: work.counts.whole, accumulate: false)
@@ -305,10 +314,9 @@ extension Autoencoder {
             let a = work.scratch.slice(0, b * l), a2 = work.scratch2.whole
             device.activationBackward(work.ones.whole, input: h, output: h, into: a, activation: .sigmoid, accumulate: false)
             device.multiply(a, a, into: a2)
-            device.gemm(a2, transposeA: false, work.columnScale.whole, transposeB: false, into: penaltyPerSample.whole,
+            device.gemm(a2, transposeA: false, work.columnScale.whole, transposeB: false, into: penaltyPerSample,
                         m: b, n: 1, k: l, alpha: lambda, beta: 0, bias: nil, activation: .identity)
             guard let gradientScale, let dz else { return h }
-            accumulatePenalty()
             // direct term: ∂/∂W_ji = 2λ·(Σ_b a_bj²)·W_ji / B
             device.reduce(a2, rows: b, cols: l, axis: .rows, op: .sum, scale: 2 * lambda * gradientScale,
                           into: work.klDimension.whole, accumulate: false)
@@ -332,9 +340,8 @@ extension Autoencoder {
         device.copy(perturbed, to: delta)
         device.axpby(alpha: -1, clean, beta: 1, delta)
         device.reduce(delta, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: lambda / sigma2,
-                      into: penaltyPerSample.whole, accumulate: false)
+                      into: penaltyPerSample, accumulate: false)
         guard let gradientScale, let dz else { return h }
-        accumulatePenalty()
         let dh = work.dz.whole
         let g = 2 * lambda / sigma2 * gradientScale
         device.copy(dz, to: dh.slice(0, b * l))
@@ -345,14 +352,12 @@ extension Autoencoder {
 
     // MARK: Epoch sums
 
-    /// sums[slot] += weight·Σ values.
-    private func accumulate(_ values: BufferSlice, slot: Int, weight: Float) {
-        device.reduce(values, rows: 1, cols: values.count, axis: .all, op: .sum, scale: weight,
-                      into: sums.slice(slot, 1), accumulate: true)
-    }
-
-    private func accumulatePenalty() {
-        accumulate(penaltyPerSample.whole, slot: EpochSums.penalty, weight: 1)
-        accumulate(penaltyPerSample.whole, slot: EpochSums.objective, weight: 1)
+    /// Adds the step's per-sample terms to their epoch sums and the objective (reconstruction + β·KL + penalty;
+    /// a capacity schedule adds its own term to the objective in ``capacityTerm(target:gamma:)``): one reduction.
+    private func accumulateEpochSums(kl: KLTerm) {
+        let klWeight = config.kind.isVariational && kl.capacity == nil ? Float(kl.weight) : 0
+        device.accumulateRowSums(termsPerSample.whole, rows: EpochSums.terms, cols: batchSize, weights: [1, klWeight, 1],
+                                 into: sums.slice(EpochSums.reconstruction, EpochSums.terms),
+                                 total: sums.slice(EpochSums.objective, 1))
     }
 }

@@ -47,10 +47,14 @@ public final class Autoencoder {
     /// T = Σ_k N_k of the EMA codebook (known on the host: each step adds (1 − γ)·vectors); saved in checkpoints.
     public internal(set) var emaTotal: Double = 0
 
-    /// Per-sample loss terms of the last batch (batch elements each).
-    public let reconstructionPerSample: Buffer
-    public let klPerSample: Buffer
-    public let penaltyPerSample: Buffer
+    /// Per-sample loss terms of the last batch (batch elements each): adjacent rows of ``termsPerSample``.
+    public let reconstructionPerSample: BufferSlice
+    public let klPerSample: BufferSlice
+    public let penaltyPerSample: BufferSlice
+    /// [reconstruction; KL; penalty] per sample (3 × batch), in the order of their ``EpochSums`` slots, so that
+    /// one ``ReductionPrimitives/accumulateRowSums(_:rows:cols:weights:into:total:)`` adds a step's terms to the
+    /// epoch sums. Terms a kind never computes stay zero.
+    let termsPerSample: Buffer
     /// Decoder outputs of the last forward pass, as probabilities (Bernoulli) or values (Gaussian).
     let output: Buffer
     /// Device-side sums over an epoch: see ``EpochSums``.
@@ -113,9 +117,10 @@ public final class Autoencoder {
         try fcLogvar?.prepare(device: device, store: store, inputShape: [encoderWidth], batch: b)
         try decoder.prepare(device: device, store: store, inputShape: [l], batch: b)
 
-        reconstructionPerSample = try device.makeBuffer(count: b, dtype: .float32)
-        klPerSample = try device.makeBuffer(count: b, dtype: .float32)
-        penaltyPerSample = try device.makeBuffer(count: b, dtype: .float32)
+        termsPerSample = try device.makeBuffer(count: EpochSums.terms * b, dtype: .float32)
+        reconstructionPerSample = termsPerSample.slice(0, b)
+        klPerSample = termsPerSample.slice(b, b)
+        penaltyPerSample = termsPerSample.slice(2 * b, b)
         output = try device.makeBuffer(count: b * n, dtype: .float32)
         sums = try device.makeBuffer(count: EpochSums.slots, dtype: .float32)
         klDimensionSums = try device.makeBuffer(count: l, dtype: .float32)
@@ -177,8 +182,11 @@ struct Workspaces {
     }
 }
 
-/// Slots of the device-side epoch sums.
+/// Slots of the device-side epoch sums. The per-sample terms' slots (reconstruction, KL, penalty) are adjacent,
+/// in the order of the rows of ``Autoencoder/termsPerSample``.
 public enum EpochSums {
     static let objective = 0, reconstruction = 1, kl = 2, penalty = 3, nonzero = 4
     static let slots = 5
+    /// Per-sample terms, from slot ``reconstruction`` on.
+    static let terms = 3
 }

@@ -25,6 +25,22 @@ extension CPUDevice: ReductionPrimitives {
         }
     }
 
+    public func accumulateRowSums(_ x: BufferSlice, rows: Int, cols: Int, weights: [Float], into y: BufferSlice,
+                                  total: BufferSlice) {
+        precondition(rows <= maxWeightedRows && weights.count == rows, "accumulateRowSums takes one weight per row, at most 4")
+        check(x, count: rows * cols)
+        check(y, count: rows)
+        check(total, count: 1)
+        let xv = x.floats, yv = y.floats
+        var weighted: Float = 0
+        for r in 0..<rows {
+            let sum = Float(ReductionMath.all(xv + r * cols, count: cols, op: .sum))
+            yv[r] += sum
+            weighted += weights[r] * sum
+        }
+        total.floats.pointee += weighted
+    }
+
     public func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice) {
         precondition(indices.buffer.dtype == .int32, "gatherRows indices must be an int32 view")
         precondition(cols > 0 ? x.count % cols == 0 : x.count == 0, "gatherRows source is not a whole number of rows")

@@ -40,27 +40,50 @@ extension CPUDevice: VAEPrimitives {
         }
     }
 
-    public func klDivergence(mu: BufferSlice, logvar: BufferSlice, batch: Int, dim: Int,
-                             perSample: BufferSlice, perDimension: BufferSlice) {
-        check(mu, count: batch * dim)
-        check(logvar, count: batch * dim)
-        check(perSample, count: batch)
-        check(perDimension, count: dim)
-        let m = mu.floats, lv = logvar.floats, rows = perSample.floats, cols = perDimension.floats
+    public func gaussianLatent(mu: BufferSlice, logvar: BufferSlice, batch: Int, dim: Int, eps: BufferSlice,
+                               into z: BufferSlice, random: RandomStream, klPerSample: BufferSlice,
+                               klPerDimension: BufferSlice, klDimensionSums: BufferSlice?) {
+        precondition(batch > 0 && dim > 0, "gaussianLatent needs a positive batch and dimension")
+        check(klPerSample, count: batch)
+        check(klPerDimension, count: dim)
+        if let klDimensionSums { check(klDimensionSums, count: dim) }
+        reparameterize(mu: mu, logvar: logvar, eps: eps, into: z, random: random)
+        let m = mu.floats, lv = logvar.floats, rows = klPerSample.floats, cols = klPerDimension.floats
+        let sums = klDimensionSums?.floats
         Parallel.forEach(batch, costPerItem: dim * 8) { b in
             var sum: Float = 0
             for j in b * dim..<(b + 1) * dim { sum += Self.kl(m[j], lv[j]) }
             rows[b] = sum
         }
         // Column sums in row order, a chunk of dimensions per core: deterministic for any core count.
-        let inverseBatch = batch > 0 ? 1 / Float(batch) : 0
-        Parallel.chunks(dim, grain: max(1, 16_384 / max(batch * 8, 1))) { range in
+        let inverseBatch = 1 / Float(batch)
+        Parallel.chunks(dim, grain: max(1, 16_384 / (batch * 8))) { range in
             for j in range { cols[j] = 0 }
             for b in 0..<batch {
                 let row = b * dim
                 for j in range { cols[j] += Self.kl(m[row + j], lv[row + j]) }
             }
             for j in range { cols[j] *= inverseBatch }
+            if let sums { for j in range { sums[j] += cols[j] } }
+        }
+    }
+
+    public func gaussianLatentBackward(_ dz: BufferSlice, mu: BufferSlice, logvar: BufferSlice, eps: BufferSlice,
+                                       batch: Int, dim: Int, klWeight: Float, dimensionMask: BufferSlice?,
+                                       dmu: BufferSlice, dlogvar: BufferSlice) {
+        let n = batch * dim
+        for operand in [dz, mu, logvar, eps, dmu, dlogvar] { check(operand, count: n) }
+        if let dimensionMask { check(dimensionMask, count: dim) }
+        let g = dz.floats, m = mu.floats, lv = logvar.floats, e = eps.floats, gm = dmu.floats, gl = dlogvar.floats
+        let mask = dimensionMask?.floats
+        Parallel.forEach(batch, costPerItem: dim * 8) { b in
+            let row = b * dim
+            for j in 0..<dim {
+                let w = mask.map { klWeight * $0[j] } ?? klWeight
+                let i = row + j
+                gm[i] = g[i] + w * m[i]
+                gl[i] = g[i] * e[i] * 0.5 * expf(0.5 * lv[i]) + w * 0.5 * expm1f(lv[i])
+            }
         }
     }
 

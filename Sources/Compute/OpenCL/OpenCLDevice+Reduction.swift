@@ -29,6 +29,15 @@ extension OpenCLDevice: ReductionPrimitives {
         }
     }
 
+    public func accumulateRowSums(_ x: BufferSlice, rows: Int, cols: Int, weights: [Float], into y: BufferSlice,
+                                  total: BufferSlice) {
+        precondition(rows <= maxWeightedRows && weights.count == rows, "accumulateRowSums takes one weight per row, at most 4")
+        precondition(x.count == rows * cols && y.count == rows && total.count == 1, "accumulateRowSums operand sizes")
+        let padded = weights + [Float](repeating: 0, count: maxWeightedRows - rows)
+        launch("accumulate_row_sums", global: [Self.reductionGroup], local: [Self.reductionGroup],
+               [.buffer(x), .buffer(y), .buffer(total), .int(rows), .int(cols)] + padded.map { .float($0) })
+    }
+
     /// Whole-buffer reduction: one work group for short inputs, else per-group partials (grid-strided,
     /// at most ``maxReductionGroups``) reduced by a second single-group pass.
     private func reduceAll(_ x: BufferSlice, op: ReductionOp, scale: Float, into y: BufferSlice, accumulate: Bool) {

@@ -38,6 +38,8 @@ public final class OpenCLDevice: DeviceCore {
     let convTiling: ConvTiling
     /// The partial weight gradients of a split ``conv2dBackwardWeight(_:_:into:geometry:accumulate:)``.
     let convWorkspace = ScratchBuffer()
+    /// The per-work-group KL column sums of a several-group ``gaussianLatent(mu:logvar:batch:dim:eps:into:random:klPerSample:klPerDimension:klDimensionSums:)``.
+    let latentWorkspace = ScratchBuffer()
 
     /// Opens OpenCL device number `index` (the `N` of `opencl:N`) and builds every kernel family.
     public convenience init(index: Int) throws {
@@ -85,6 +87,7 @@ public final class OpenCLDevice: DeviceCore {
         reductionPartials = nil
         gemmWorkspace.release()
         convWorkspace.release()
+        latentWorkspace.release()
         for kernel in kernels.values { _ = aek_clReleaseKernel(kernel) }
         for program in programs { _ = aek_clReleaseProgram(program) }
         _ = aek_clReleaseCommandQueue(queue)

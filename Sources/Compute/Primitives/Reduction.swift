@@ -30,8 +30,20 @@ public protocol ReductionPrimitives {
     /// operations depends only on the shape: every call with the same input gives the same bits.
     func reduce(_ x: BufferSlice, rows: Int, cols: Int, axis: ReductionAxis, op: ReductionOp,
                 scale: Float, into y: BufferSlice, accumulate: Bool)
+    /// A training step's epoch-sum bookkeeping in one primitive. For the rows×cols matrix x (one loss term per
+    /// row, one column per sample) adds each row's sum to y and their weighted total to `total` (one element):
+    /// y[r] += Σ_j x[r, j] and total += Σ_r weights[r]·Σ_j x[r, j]. At most ``maxWeightedRows`` rows.
+    /// Row sums are blocked as in ``reduce(_:rows:cols:axis:op:scale:into:accumulate:)``; deterministic.
+    func accumulateRowSums(_ x: BufferSlice, rows: Int, cols: Int, weights: [Float], into y: BufferSlice,
+                           total: BufferSlice)
     /// y[i, :] = x[indices[i], :] for a source with `cols` columns: how a batch is drawn from a
     /// device-resident data set. `indices` is an `int32` view; an index outside the source's rows gives a
     /// row of zeros.
     func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice)
+}
+
+extension ReductionPrimitives {
+    /// The most rows ``accumulateRowSums(_:rows:cols:weights:into:total:)`` takes (its weights travel as kernel
+    /// arguments on OpenCL).
+    public var maxWeightedRows: Int { 4 }
 }

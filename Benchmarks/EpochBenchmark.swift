@@ -104,8 +104,8 @@ struct EpochBenchmark {
     }
 
     /// On an asynchronous device, the host time of issuing one training step: the same calls as the trainer's
-    /// step (zero gradients, forward and backward, Adam) for ``hostSteps`` steps, timed before the final
-    /// synchronize. `nil` on the CPU backend, where issuing a step is running it.
+    /// step (forward and backward, then Adam, which clears the gradients for the next) for ``hostSteps`` steps,
+    /// timed before the final synchronize. `nil` on the CPU backend, where issuing a step is running it.
     private func hostIssueTime(model: Autoencoder, data: Dataset, device: any Device) throws -> Double? {
         guard device.info.kind != .cpu else { return nil }
         let rows = try DeviceDataset(device: device, features: data.features, dimension: data.dimension, batchSize: batchSize)
@@ -113,11 +113,11 @@ struct EpochBenchmark {
         let order = DeviceDataset.permutation(count: data.count, seed: 1, epoch: 0)
         let optimizer = try Adam(store: model.store)
         var batches = rows.batches(order: Array(order.prefix(steps * batchSize)), dropLast: true)
+        model.store.zeroGradients()
         device.synchronize()
         let start = Timing.now()
         var step = 0
         while let batch = batches.next() {
-            model.store.zeroGradients()
             model.trainStep(batch.x, context: StepContext(training: true, seed: 1, step: step), kl: .init(weight: 1))
             optimizer.step(store: model.store)
             step += 1

@@ -33,6 +33,21 @@ public final class Sequential: Layer {
         }
     }
 
+    /// Lets `consumers`, the layers reading this chain's output, multiply their input gradients by act′ of the
+    /// activation fused into the chain's last product, which then skips its own `dy·act′` pass: the gradient
+    /// handed to ``backward(_:context:needInputGradient:)`` must be the sum of the consumers' input gradients
+    /// (act′ distributes over it). Returns false, changing nothing, when the chain does not end in a product
+    /// with a fused activation (past reshapes) or a consumer already takes a factor.
+    @discardableResult
+    public func fuseOutputDerivative(into consumers: [Linear]) -> Bool {
+        guard let product = layers.last(where: { !Self.passesThrough($0) }) as? any EpilogueFusable,
+              product.epilogue != .identity, !product.epilogueDerivativeApplied, !consumers.isEmpty,
+              consumers.allSatisfy({ $0.inputActivation == .identity }) else { return false }
+        for consumer in consumers { consumer.inputActivation = product.epilogue }
+        product.epilogueDerivativeApplied = true
+        return true
+    }
+
     /// Whether `layer` hands its input on as its output and its output gradient back unchanged.
     private static func passesThrough(_ layer: any Layer) -> Bool {
         if let activation = layer as? ActivationLayer { return activation.isFused }

@@ -78,3 +78,75 @@ import TestSupport
                            inputShape: [1, 4, 4], batch: 2)
     }
 }
+
+/// A chain read by two Linear heads whose outputs are added, as a VAE's encoder feeds μ and log σ²: with
+/// `fuse`, the heads take the chain's last act′ into their input gradients (``Sequential/fuseOutputDerivative(into:)``).
+private final class TwoHeads: Layer {
+    let trunk: Sequential
+    let first = Linear(6, 3), second = Linear(6, 3)
+    private var device: (any Device)?
+    private var sum: Buffer?, gradient: Buffer?
+
+    init(fuse: Bool) {
+        trunk = Sequential(Linear(5, 6), Tanh(), Linear(6, 6), ReLU())
+        if fuse { #expect(trunk.fuseOutputDerivative(into: [first, second])) }
+    }
+
+    func outputShape(for inputShape: [Int]) throws -> [Int] { [3] }
+
+    func declareParameters(in layout: inout ParameterLayout, prefix: String) {
+        trunk.declareParameters(in: &layout, prefix: prefix + "trunk.")
+        first.declareParameters(in: &layout, prefix: prefix + "first.")
+        second.declareParameters(in: &layout, prefix: prefix + "second.")
+    }
+
+    func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+        try trunk.prepare(device: device, store: store, inputShape: inputShape, batch: batch)
+        try first.prepare(device: device, store: store, inputShape: [6], batch: batch)
+        try second.prepare(device: device, store: store, inputShape: [6], batch: batch)
+        self.device = device
+        sum = try device.makeBuffer(count: 3 * batch, dtype: .float32)
+        gradient = try device.makeBuffer(count: 6 * batch, dtype: .float32)
+    }
+
+    func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
+        guard let device, let sum else { preconditionFailure("prepare first") }
+        let h = trunk.forward(x, context: context)
+        device.copy(first.forward(h, context: context), to: sum.whole)
+        device.axpby(alpha: 1, second.forward(h, context: context), beta: 1, sum.whole)
+        return sum.whole
+    }
+
+    func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
+        guard let device, let gradient,
+              let a = first.backward(dy, context: context, needInputGradient: true),
+              let b = second.backward(dy, context: context, needInputGradient: true) else { preconditionFailure("heads") }
+        device.copy(a, to: gradient.whole)
+        device.axpby(alpha: 1, b, beta: 1, gradient.whole)
+        return trunk.backward(gradient.whole, context: context, needInputGradient: needInputGradient)
+    }
+}
+
+@Suite struct OutputDerivativeFusionTests {
+    @Test(arguments: TestDevices.selectors)
+    func headsTakingTheTrunksDerivativeMatchUnfused(selector: String) throws {
+        let device = try TestDevices.device(selector)
+        let fused = try LayerHarness(TwoHeads(fuse: true), device: device, inputShape: [5], batch: 4)
+        let plain = try LayerHarness(TwoHeads(fuse: false), device: device, inputShape: [5], batch: 4)
+        var rng = TestRandom(seed: 23)
+        let x = rng.array(fused.input.count), g = rng.array(fused.outputCount)
+        let a = fused.gradients(x, g), b = plain.gradients(x, g)
+        #expect(mismatch(a.dx, doubles(b.dx), rtol: 1e-4, atol: 1e-6) == nil, "\(selector) dx")
+        #expect(mismatch(a.dparameters, doubles(b.dparameters), rtol: 1e-4, atol: 1e-6) == nil, "\(selector) dθ")
+        try checkGradients(selector: selector, make: { TwoHeads(fuse: true) }, inputShape: [5], batch: 4)
+    }
+
+    @Test func onlyAChainEndingInAFusedProductFuses() {
+        #expect(!Sequential(Linear(4, 4)).fuseOutputDerivative(into: [Linear(4, 2)]))
+        #expect(!Sequential(Linear(4, 4), ReLU(), Dropout(0.5)).fuseOutputDerivative(into: [Linear(4, 2)]))
+        let taken = Linear(4, 2)
+        #expect(Sequential(Linear(4, 4), Sigmoid(), Flatten()).fuseOutputDerivative(into: [taken]))
+        #expect(taken.inputActivation == .sigmoid)
+        #expect(!Sequential(Linear(4, 4), ReLU()).fuseOutputDerivative(into: [taken]), "already takes a factor")
+    }
+}

@@ -82,6 +82,8 @@ public final class Autoencoder {
             let mu = Linear(encoderWidth, config.latentDim), logvar = Linear(encoderWidth, config.latentDim)
             mu.declareParameters(in: &layout, prefix: "fc_mu.")
             logvar.declareParameters(in: &layout, prefix: "fc_logvar.")
+            // the heads' input gradients carry the encoder's last act′; their sum is what the encoder receives
+            encoder.fuseOutputDerivative(into: [mu, logvar])
             (fcMu, fcLogvar) = (mu, logvar)
         } else {
             (fcMu, fcLogvar) = (nil, nil)

@@ -79,6 +79,24 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
     }
 
     public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
+        guard let p = prepared else { preconditionFailure("Linear: prepare before backward") }
+        let inputGradient: (target: BufferSlice, beta: Float)? = needInputGradient ? (p.dinput.whole, 0) : nil
+        return backward(dy, inputGradient: inputGradient)
+    }
+
+    /// The backward pass with the input gradient added to `target` instead of written to the layer's own buffer, for
+    /// a layer sharing its input with others whose input gradients `target` already holds: dx = target + dpre·W, and
+    /// when the layer takes an input act′ (``inputActivation``) it multiplies that whole sum, so `target` must then
+    /// hold the others' gradients without it. Returns `target`.
+    @discardableResult
+    public func backward(_ dy: BufferSlice, context: StepContext, addingInputGradientTo target: BufferSlice) -> BufferSlice {
+        guard let p = prepared else { preconditionFailure("Linear: prepare before backward") }
+        precondition(target.count == p.rows * inFeatures, "Linear: input gradient target of \(target.count) elements")
+        return backward(dy, inputGradient: (target, beta: 1))!
+    }
+
+    /// Parameter gradients, then, when `inputGradient` is given, dx = β·dx + dpre·W (times g′(x)) into it.
+    private func backward(_ dy: BufferSlice, inputGradient: (target: BufferSlice, beta: Float)?) -> BufferSlice? {
         guard let p = prepared, let x = input else { preconditionFailure("Linear: forward before backward") }
         let d = p.device
         // dpre [rows, out] = dy · act′(y)
@@ -86,11 +104,11 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         // dW [out, in] += dpreᵀ [out, rows] · x [rows, in], and db [out] += Σ_rows dpre: the row sums of dpreᵀ
         d.gemm(dpre, transposeA: true, x, transposeB: false, into: p.dweight, m: outFeatures, n: inFeatures,
                k: p.rows, alpha: 1, beta: 1, bias: nil, activation: .identity, derivative: nil, rowSums: p.dbias)
-        guard needInputGradient else { return nil }
-        // dx [rows, in] = dpre [rows, out] · W [out, in], times g′(x) when x came out of activation g
-        let dx = p.dinput.whole
+        guard let (dx, beta) = inputGradient.map({ ($0.target, $0.beta) }) else { return nil }
+        // dx [rows, in] = β·dx + dpre [rows, out] · W [out, in], times g′(x) when x came out of activation g
+        // (g′ multiplies the whole sum, which holds as every part of dx takes the same factor)
         d.gemm(dpre, transposeA: false, p.weight, transposeB: false, into: dx, m: p.rows, n: inFeatures,
-               k: outFeatures, alpha: 1, beta: 0, bias: nil, activation: .identity,
+               k: outFeatures, alpha: 1, beta: beta, bias: nil, activation: .identity,
                derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x),
                rowSums: nil)
         return dx

@@ -33,11 +33,13 @@ public final class Sequential: Layer {
         }
     }
 
-    /// Lets `consumers`, the layers reading this chain's output, multiply their input gradients by act′ of the
-    /// activation fused into the chain's last product, which then skips its own `dy·act′` pass: the gradient
-    /// handed to ``backward(_:context:needInputGradient:)`` must be the sum of the consumers' input gradients
-    /// (act′ distributes over it). Returns false, changing nothing, when the chain does not end in a product
-    /// with a fused activation (past reshapes) or a consumer already takes a factor.
+    /// Lets `consumers` multiply their input gradients by act′ of the activation fused into the chain's last
+    /// product, which then skips its own `dy·act′` pass. The gradient handed to
+    /// ``backward(_:context:needInputGradient:)`` must then be (Σ of every reader's input gradient) ⊙ act′: either
+    /// every reader of the output is a consumer (act′ distributes over the sum), or one consumer adds its gradient to
+    /// the others' plain ones and multiplies the total (``Linear/backward(_:context:addingInputGradientTo:)``).
+    /// Returns false, changing nothing, when the chain does not end in a product with a fused activation (past
+    /// reshapes) or a consumer already takes a factor.
     @discardableResult
     public func fuseOutputDerivative(into consumers: [Linear]) -> Bool {
         guard let product = layers.last(where: { !Self.passesThrough($0) }) as? any EpilogueFusable,

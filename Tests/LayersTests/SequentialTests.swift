@@ -79,17 +79,26 @@ import TestSupport
     }
 }
 
-/// A chain read by two Linear heads whose outputs are added, as a VAE's encoder feeds μ and log σ²: with
-/// `fuse`, the heads take the chain's last act′ into their input gradients (``Sequential/fuseOutputDerivative(into:)``).
+/// A chain read by two Linear heads whose outputs are added, as a VAE's encoder feeds μ and log σ². How the
+/// heads' input gradients reach the chain:
+/// - `plain`: each head's own, summed, no fusion;
+/// - `both`: both heads take the chain's last act′ (``Sequential/fuseOutputDerivative(into:)``), then are summed;
+/// - `accumulating`: only the second takes it, adding its gradient to the first's plain one and multiplying the sum.
 private final class TwoHeads: Layer {
-    let trunk: Sequential
+    enum Mode { case plain, both, accumulating }
+    let mode: Mode
+    let trunk = Sequential(Linear(5, 6), ReLU(), Linear(6, 6), Tanh())
     let first = Linear(6, 3), second = Linear(6, 3)
     private var device: (any Device)?
     private var sum: Buffer?, gradient: Buffer?
 
-    init(fuse: Bool) {
-        trunk = Sequential(Linear(5, 6), Tanh(), Linear(6, 6), ReLU())
-        if fuse { #expect(trunk.fuseOutputDerivative(into: [first, second])) }
+    init(_ mode: Mode) {
+        self.mode = mode
+        switch mode {
+        case .plain: break
+        case .both: #expect(trunk.fuseOutputDerivative(into: [first, second]))
+        case .accumulating: #expect(trunk.fuseOutputDerivative(into: [second]))
+        }
     }
 
     func outputShape(for inputShape: [Int]) throws -> [Int] { [3] }
@@ -119,10 +128,14 @@ private final class TwoHeads: Layer {
 
     func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
         guard let device, let gradient,
-              let a = first.backward(dy, context: context, needInputGradient: true),
-              let b = second.backward(dy, context: context, needInputGradient: true) else { preconditionFailure("heads") }
+              let a = first.backward(dy, context: context, needInputGradient: true) else { preconditionFailure("head") }
         device.copy(a, to: gradient.whole)
-        device.axpby(alpha: 1, b, beta: 1, gradient.whole)
+        if mode == .accumulating {
+            second.backward(dy, context: context, addingInputGradientTo: gradient.whole)
+        } else {
+            guard let b = second.backward(dy, context: context, needInputGradient: true) else { preconditionFailure("head") }
+            device.axpby(alpha: 1, b, beta: 1, gradient.whole)
+        }
         return trunk.backward(gradient.whole, context: context, needInputGradient: needInputGradient)
     }
 }
@@ -131,14 +144,17 @@ private final class TwoHeads: Layer {
     @Test(arguments: TestDevices.selectors)
     func headsTakingTheTrunksDerivativeMatchUnfused(selector: String) throws {
         let device = try TestDevices.device(selector)
-        let fused = try LayerHarness(TwoHeads(fuse: true), device: device, inputShape: [5], batch: 4)
-        let plain = try LayerHarness(TwoHeads(fuse: false), device: device, inputShape: [5], batch: 4)
+        let plain = try LayerHarness(TwoHeads(.plain), device: device, inputShape: [5], batch: 4)
         var rng = TestRandom(seed: 23)
-        let x = rng.array(fused.input.count), g = rng.array(fused.outputCount)
-        let a = fused.gradients(x, g), b = plain.gradients(x, g)
-        #expect(mismatch(a.dx, doubles(b.dx), rtol: 1e-4, atol: 1e-6) == nil, "\(selector) dx")
-        #expect(mismatch(a.dparameters, doubles(b.dparameters), rtol: 1e-4, atol: 1e-6) == nil, "\(selector) dθ")
-        try checkGradients(selector: selector, make: { TwoHeads(fuse: true) }, inputShape: [5], batch: 4)
+        let x = rng.array(plain.input.count), g = rng.array(plain.outputCount)
+        let expected = plain.gradients(x, g)
+        for mode in [TwoHeads.Mode.both, .accumulating] {
+            let fused = try LayerHarness(TwoHeads(mode), device: device, inputShape: [5], batch: 4).gradients(x, g)
+            #expect(mismatch(fused.dx, doubles(expected.dx), rtol: 1e-4, atol: 1e-6) == nil, "\(selector) \(mode) dx")
+            #expect(mismatch(fused.dparameters, doubles(expected.dparameters), rtol: 1e-4, atol: 1e-6) == nil,
+                    "\(selector) \(mode) dθ")
+            try checkGradients(selector: selector, make: { TwoHeads(mode) }, inputShape: [5], batch: 4)
+        }
     }
 
     @Test func onlyAChainEndingInAFusedProductFuses() {

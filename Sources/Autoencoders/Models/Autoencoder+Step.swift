@@ -200,11 +200,10 @@ extension Autoencoder {
                                               klWeight: Float(kl.weight) * scale, dimensionMask: mask,
                                               dmu: work.dmu.whole, dlogvar: work.dlogvar.whole)
             }
-            guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true),
-                  let dh2 = fcLogvar.backward(work.dlogvar.whole, context: context, needInputGradient: true)
-            else { preconditionFailure("VAE heads returned no input gradient") }
-            device.axpby(alpha: 1, dh2, beta: 1, dh)
-            return dh
+            guard let dh = fcMu.backward(work.dmu.whole, context: context, needInputGradient: true)
+            else { preconditionFailure("fc_mu returned no input gradient") }
+            // dh = (dh + dlogvar·W_logvar), times the encoder's last act′ when fc_logvar takes it
+            return fcLogvar.backward(work.dlogvar.whole, context: context, addingInputGradientTo: dh)
         case .vqVAE:
             return vqBackward(dz, ze: h)
         case .sparse:

@@ -82,8 +82,8 @@ public final class Autoencoder {
             let mu = Linear(encoderWidth, config.latentDim), logvar = Linear(encoderWidth, config.latentDim)
             mu.declareParameters(in: &layout, prefix: "fc_mu.")
             logvar.declareParameters(in: &layout, prefix: "fc_logvar.")
-            // the heads' input gradients carry the encoder's last act′; their sum is what the encoder receives
-            encoder.fuseOutputDerivative(into: [mu, logvar])
+            // fc_logvar adds its input gradient to fc_mu's and multiplies the sum by the encoder's last act′
+            encoder.fuseOutputDerivative(into: [logvar])
             (fcMu, fcLogvar) = (mu, logvar)
         } else {
             (fcMu, fcLogvar) = (nil, nil)

@@ -143,6 +143,21 @@ import TestSupport
         #expect(activity.allocations == 0 && activity.writes == 0 && activity.synchronizations == 0, "\(activity)")
     }
 
+    /// The launch budget of an MLP VAE step on OpenCL, with L Linear layers (heads included): L forward products,
+    /// 2L − 1 backward ones (each weight gradient carries its bias gradient, each input gradient the act′ of the layer
+    /// before; the first layer needs none), and six more kernels: gather the batch, the latent forward and backward
+    /// (reparameterization and KL), the loss, the epoch sums, Adam (which also clears the gradients). The test
+    /// shapes are small enough that no product splits K.
+    @Test(arguments: TestDevices.selectors.filter { $0 != "cpu" })
+    func vaeStepLaunchesFusedKernels(selector: String) throws {
+        let device = try Self.openDevice(selector)
+        let trainer = try Self.trainer(Self.cases[1], device: device, samples: 32 * 25)
+        _ = Self.steps(trainer, count: 3, epoch: 0)
+        let (activity, _) = Self.steps(trainer, count: 20, epoch: 1)
+        let linears = 1 + 2 + 2   // encoder 64→32, heads 32→16 twice, decoder 16→32→64
+        #expect(activity.launches == 20 * (3 * linears - 1 + 6), "\(activity)")
+    }
+
     /// Capacity training keeps the sign of KL − C on the device: the same weights as γ·|KL − C| computed on the
     /// host, checked by running one step with C far below and far above the batch KL (sign +1 and −1) against a
     /// plain β·KL step of weight ±γ.

@@ -71,21 +71,15 @@ import TestSupport
     /// Every kernel (split-K included) with every tiling preset on the first OpenCL device.
     @Test(arguments: ["nvidia", "gpu", "cpu"], transposes)
     func everyKernelAndTilingMatchesReference(tilingName: String, transposes: (Bool, Bool)) throws {
-        guard TestDevices.selectors.contains("opencl:0"), let tiling = GEMMTiling.presets[tilingName] else { return }
-        let device = try OpenCLDevice(index: 0, gemmTiling: tiling)
-        for (m, n, k) in GEMMKernelPathTests.shapes {
+        try GEMMKernelPathTests.forEveryPlan(tilingName: tilingName) { device, m, n, k, plan in
             let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
-            for plan in GEMMKernelPathTests.plans {
-                let forced = if case .blocked(let splits, _) = plan { GEMMPlan.split(k: k, into: splits, tileK: tiling.tileK) } else { plan }
-                let failure = try product.failure(on: device) { a, b, g, c, sums in
-                    device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                                alpha: 0.75, beta: product.beta, bias: nil, activation: .identity, derivative: g,
-                                rowSums: sums, plan: forced)
-                }
-                #expect(failure == nil, "\(tilingName) \(forced) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
+            let failure = try product.failure(on: device) { a, b, g, c, sums in
+                device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
+                            alpha: 0.75, beta: product.beta, bias: nil, activation: .identity, derivative: g,
+                            rowSums: sums, plan: plan)
             }
+            #expect(failure == nil, "\(tilingName) \(plan) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
         }
-        try device.checkHealth()
     }
 
     /// The TF32 kernel (emulated warp product): the row sums, like the product, see A rounded to TF32.

@@ -112,17 +112,27 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
     /// checked even where no NVIDIA GPU is.
     @Test(arguments: ["nvidia", "gpu", "cpu"], [(false, false), (true, false), (false, true), (true, true)])
     func everyKernelAndTilingMatchesReference(tilingName: String, transposes: (Bool, Bool)) throws {
+        try Self.forEveryPlan(tilingName: tilingName) { device, m, n, k, plan in
+            let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
+            let failure = try product.failure(on: device) { a, b, bias, c in
+                device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
+                            alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1),
+                            derivative: nil, rowSums: nil, plan: plan)
+            }
+            #expect(failure == nil, "\(tilingName) \(plan) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
+        }
+    }
+
+    /// Runs `check(device, m, n, k, plan)` for every shape and every plan (split-K ranges cut for the tiling) on the
+    /// first OpenCL device opened with the tiling preset named; nothing where there is no OpenCL device.
+    static func forEveryPlan(tilingName: String,
+                             _ check: (OpenCLDevice, Int, Int, Int, GEMMPlan) throws -> Void) throws {
         guard TestDevices.selectors.contains("opencl:0"), let tiling = GEMMTiling.presets[tilingName] else { return }
         let device = try OpenCLDevice(index: 0, gemmTiling: tiling)
-        for (m, n, k) in Self.shapes {
-            let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
-            for plan in Self.plans {
+        for (m, n, k) in shapes {
+            for plan in plans {
                 let forced = if case .blocked(let splits, _) = plan { GEMMPlan.split(k: k, into: splits, tileK: tiling.tileK) } else { plan }
-                let failure = try product.failure(on: device) { a, b, bias, c in
-                    device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                                alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1), derivative: nil, rowSums: nil, plan: forced)
-                }
-                #expect(failure == nil, "\(tilingName) \(forced) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
+                try check(device, m, n, k, forced)
             }
         }
         try device.checkHealth()

@@ -317,8 +317,8 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
 // O x N*HO*WO by N*HO*WO x K. Work group z sums r in [z * rChunk, min(N*HO*WO, (z + 1) * rChunk)) and writes
 // out[z * O * K + o * K + k], added to what is there when `accumulate`: with one range, out is dw itself;
 // with several, a workspace that conv2d_backward_weight_reduce sums into dw. When hasRowSums, the bias gradient
-// sum over r of dy[n, o, i, j] is formed alongside by the work items with tn = 0 of the groups of the first column
-// of tiles, from the dy slices staged in As, and written (likewise accumulated) to rs[rs_off + z * O + o].
+// sum over r of dy[n, o, i, j] is formed alongside by the groups of the first column of tiles, from the dy slices
+// staged in As, and written (likewise accumulated) by their work items with tn = 0 to rs[rs_off + z * O + o].
 // Work item tid loads slice row tid % TK (one position r per slice, decomposed once), for A the channels
 // o = tid / TK + l * THREADS / TK, for B the LB consecutive columns from (tid / TK) * LB, stepped.
 // global = (ceil(K / TN) * RN, ceil(O / TM) * RM, ranges); local = (RN, RM, 1).
@@ -352,8 +352,10 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
     const int K = C * KH * KW;
     const int rBegin = get_group_id(2) * rChunk, rEnd = min(N * HO * WO, rBegin + rChunk);
     const int rl = tid % CONV_TK, kl = (tid / CONV_TK) * CONV_LB;
-    // the bias gradient: one work item per row of the tile, in the groups holding the first columns
-    const int sumRows = hasRowSums && get_group_id(0) == 0 && tn == 0;
+    // the bias gradient, in the groups holding the first columns: every work item of such a group sums its rows
+    // (the same branch for the whole group: no divergence, and PoCL keeps its work-item loops vectorized), and
+    // those with tn = 0 store them
+    const int sumRows = hasRowSums && get_group_id(0) == 0;
     float rsum[CONV_WM];
 #pragma unroll
     for (int i = 0; i < CONV_WM; i++) rsum[i] = 0.0f;
@@ -389,7 +391,7 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
             const int at = base + o * K + k;
             out[at] = (accumulate ? out[at] : 0.0f) + acc[i][j];
         }
-        if (sumRows) {
+        if (sumRows && tn == 0) {
             const int at = rs_off + get_group_id(2) * O + o;
             rs[at] = (accumulate ? rs[at] : 0.0f) + rsum[i];
         }

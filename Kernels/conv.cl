@@ -6,7 +6,9 @@
 // output size HO, WO. OpenCLDevice+Convolution.swift chooses the kernels (ConvPlan in ConvTiling.swift):
 // - the three passes as register-blocked implicit GEMMs (conv2d_*_blocked): a TM x TN output tile per work
 //   group, a WM x WN register block per work item, TK-deep slices of both operands gathered from the tensors
-//   into local memory (the next slice fetched into registers while the current one is multiplied);
+//   into local memory (the next slice fetched into registers while the current one is multiplied); the kernels
+//   writing y or dx end with conv_epilogue (bias, activation, a factor g'(Y)), the weight gradient also forms
+//   the bias gradient from the dy slices it stages;
 // - for products with very few rows (O or C of 1 to 4), the forward pass as a 16 x 16 tile with one output per
 //   work item (conv2d_forward_tiled) and the input gradient as a gather (conv2d_backward_input_gather).
 
@@ -77,6 +79,28 @@ inline void conv_multiply(__local const float4* As, __local const float4* Bs, co
     }
 }
 
+// The epilogue of every kernel that writes y or dx: act(v + b) * g'(Y[at]), the factor present when hasGrad
+// (g' formed from the activation g's output Y, shaped like the result).
+inline float conv_epilogue(const float v, const float b, const int act, const float slope,
+                           __global const float* gy, const int at, const int hasGrad, const int gact, const float gslope) {
+    const float r = act_apply(v + b, act, slope);
+    if (!hasGrad) return r;
+    const float y = gy[at];
+    return r * act_grad(y, y, gact, gslope);
+}
+
+// rsum[i] += the TK entries of slice row i of work item tm's register block (As stored [k][m], as
+// conv_multiply reads it): the row sums of the A operand, a weight gradient's bias gradient.
+inline void conv_sum_rows(__local const float4* As, const int tm, float rsum[CONV_WM]) {
+#pragma unroll
+    for (int k = 0; k < CONV_TK; k++)
+#pragma unroll
+        for (int v = 0; v < CONV_WM / 4; v++) {
+            const float4 x = As[k * (CONV_SA / 4) + v * CONV_RM + tm];
+            rsum[4 * v] += x.x; rsum[4 * v + 1] += x.y; rsum[4 * v + 2] += x.z; rsum[4 * v + 3] += x.w;
+        }
+}
+
 inline void conv_zero(float acc[CONV_WM][CONV_WN]) {
 #pragma unroll
     for (int i = 0; i < CONV_WM; i++)
@@ -92,7 +116,7 @@ inline void conv_store_column(__local float* tile, const int stride, const int m
 }
 
 // Forward pass: C[o, (n,i,j)] = sum_k w[o, k] * col[k, (n,i,j)], k = (c,u,v), stored to y as
-// act(C + bias[o]) in NCHW.
+// act(C + bias[o]) * g'(Y) in NCHW (conv_epilogue).
 // - A (the weight, O x K, K contiguous): element e = tid + l * THREADS of a slice is (e / TK, e % TK), so a
 //   warp reads runs of TK consecutive weights.
 // - B (the patches): work item tid gathers column tid % TN of the slice, rows (tid / TN) * LB + l; the column's
@@ -139,7 +163,9 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
                                      __global float* y, const int y_off,
                                      const int N, const int C, const int H, const int W, const int O,
                                      const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                     const int HO, const int WO, const int hasBias, const int act, const float slope) {
+                                     const int HO, const int WO, const int hasBias, const int act, const float slope,
+                                     __global const float* gy, const int gy_off, const int hasGrad, const int gact,
+                                     const float gslope) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1), tid = tm * CONV_RN + tn;
@@ -176,14 +202,16 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
         for (int i = 0; i < CONV_WM; i++) {
             const int o = m0 + CONV_ROW(i, tm);
             if (o >= O) continue;
-            const float v = acc[i][j] + (hasBias ? bias[bias_off + o] : 0.0f);
-            y[y_off + (n2 * O + o) * P + q2] = act_apply(v, act, slope);
+            const int at = (n2 * O + o) * P + q2;
+            y[y_off + at] = conv_epilogue(acc[i][j], hasBias ? bias[bias_off + o] : 0.0f, act, slope,
+                                          gy, gy_off + at, hasGrad, gact, gslope);
         }
     }
 }
 
 // Input gradient: dx[n, c, h, w] = sum over o and the taps (u, v) with h + PH - u = i*SH, w + PW - v = j*SW,
-// 0 <= i < HO, 0 <= j < WO, of w[o, c, u, v] * dy[n, o, i, j]; added to dx when `accumulate`.
+// 0 <= i < HO, 0 <= j < WO, of w[o, c, u, v] * dy[n, o, i, j]; added to dx when `accumulate`, then
+// dx = act(dx + bias[c]) * g'(Y) (conv_epilogue).
 // An implicit GEMM per stride phase (ph, pw) = group id z = ph * SW + pw: the pixels with (h + PH) % SH == ph
 // and (w + PW) % SW == pw are exactly those reached by the taps u = ph + a*SH, v = pw + b*SW, so
 // dx[c, (n,h,w)] = sum_k A[c, k] * B[k, (n,h,w)] with k = (o, a, b) over O * ceil((KH - ph) / SH) *
@@ -226,7 +254,11 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
                                             __global float* dx, const int dx_off,
                                             const int N, const int C, const int H, const int W, const int O,
                                             const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                            const int HO, const int WO, const int accumulate) {
+                                            const int HO, const int WO, const int accumulate,
+                                            __global const float* bias, const int bias_off, const int hasBias,
+                                            const int act, const float slope,
+                                            __global const float* gy, const int gy_off, const int hasGrad,
+                                            const int gact, const float gslope) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1), tid = tm * CONV_RN + tn;
@@ -273,8 +305,10 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
         for (int i = 0; i < CONV_WM; i++) {
             const int ch = m0 + CONV_ROW(i, tm);
             if (ch >= C) continue;
-            const int at = dx_off + (n2 * C + ch) * H * W + pixel;
-            dx[at] = (accumulate ? dx[at] : 0.0f) + acc[i][j];
+            const int at = (n2 * C + ch) * H * W + pixel;
+            const float v = acc[i][j] + (accumulate ? dx[dx_off + at] : 0.0f);
+            dx[dx_off + at] = conv_epilogue(v, hasBias ? bias[bias_off + ch] : 0.0f, act, slope, gy, gy_off + at,
+                                            hasGrad, gact, gslope);
         }
     }
 }
@@ -282,7 +316,9 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
 // Weight gradient: dw[o, k] = sum over r = (n,i,j) of dy[n, o, i, j] * col[k, r], k = (c,u,v); a GEMM of
 // O x N*HO*WO by N*HO*WO x K. Work group z sums r in [z * rChunk, min(N*HO*WO, (z + 1) * rChunk)) and writes
 // out[z * O * K + o * K + k], added to what is there when `accumulate`: with one range, out is dw itself;
-// with several, a workspace that conv2d_backward_weight_reduce sums into dw.
+// with several, a workspace that conv2d_backward_weight_reduce sums into dw. When hasRowSums, the bias gradient
+// sum over r of dy[n, o, i, j] is formed alongside by the groups of the first column of tiles, from the dy slices
+// staged in As, and written (likewise accumulated) by their work items with tn = 0 to rs[rs_off + z * O + o].
 // Work item tid loads slice row tid % TK (one position r per slice, decomposed once), for A the channels
 // o = tid / TK + l * THREADS / TK, for B the LB consecutive columns from (tid / TK) * LB, stepped.
 // global = (ceil(K / TN) * RN, ceil(O / TM) * RM, ranges); local = (RN, RM, 1).
@@ -307,7 +343,8 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
                                              __global float* out, const int out_off,
                                              const int N, const int C, const int H, const int W, const int O,
                                              const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                             const int HO, const int WO, const int accumulate, const int rChunk) {
+                                             const int HO, const int WO, const int accumulate, const int rChunk,
+                                             __global float* rs, const int rs_off, const int hasRowSums) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1), tid = tm * CONV_RN + tn;
@@ -315,6 +352,13 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
     const int K = C * KH * KW;
     const int rBegin = get_group_id(2) * rChunk, rEnd = min(N * HO * WO, rBegin + rChunk);
     const int rl = tid % CONV_TK, kl = (tid / CONV_TK) * CONV_LB;
+    // the bias gradient, in the groups holding the first columns: every work item of such a group sums its rows
+    // (the same branch for the whole group: no divergence, and PoCL keeps its work-item loops vectorized), and
+    // those with tn = 0 store them
+    const int sumRows = hasRowSums && get_group_id(0) == 0;
+    float rsum[CONV_WM];
+#pragma unroll
+    for (int i = 0; i < CONV_WM; i++) rsum[i] = 0.0f;
 
     float acc[CONV_WM][CONV_WN];
     conv_zero(acc);
@@ -331,6 +375,7 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
         conv_weight_load(x, x_off, dy, dy_off, C, H, W, O, KH, KW, SH, SW, PH, PW, HO, WO, K, m0, n0 + kl,
                          t + CONV_TK + rl, rEnd, tid, ra, rb);
         conv_multiply(As, Bs, tm, tn, acc);
+        if (sumRows) conv_sum_rows(As, tm, rsum);
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
@@ -346,20 +391,33 @@ __kernel void conv2d_backward_weight_blocked(__global const float* x, const int 
             const int at = base + o * K + k;
             out[at] = (accumulate ? out[at] : 0.0f) + acc[i][j];
         }
+        if (sumRows && tn == 0) {
+            const int at = rs_off + get_group_id(2) * O + o;
+            rs[at] = (accumulate ? rs[at] : 0.0f) + rsum[i];
+        }
     }
 }
 
-// Sums the `ranges` partial weight gradients (consecutive blocks of `count` in ws) into dw, added to dw when
-// `accumulate`. global = count.
+// Sums the `ranges` partial weight gradients (consecutive blocks of `count` in ws) into dw and, when hasRowSums,
+// the `ranges` partial bias gradients (consecutive blocks of O after them) into db; each added to what is there
+// when `accumulate`. global = max(count, O).
 __kernel void conv2d_backward_weight_reduce(__global const float* ws, const int ws_off,
                                             __global float* dw, const int dw_off,
-                                            const int count, const int ranges, const int accumulate) {
+                                            const int count, const int ranges, const int accumulate,
+                                            __global float* db, const int db_off, const int hasRowSums, const int O) {
     const int e = get_global_id(0);
-    if (e >= count) return;
-    float s = 0.0f;
-    for (int z = 0; z < ranges; z++) s += ws[ws_off + z * count + e];
-    const int at = dw_off + e;
-    dw[at] = (accumulate ? dw[at] : 0.0f) + s;
+    if (e < count) {
+        float s = 0.0f;
+        for (int z = 0; z < ranges; z++) s += ws[ws_off + z * count + e];
+        const int at = dw_off + e;
+        dw[at] = (accumulate ? dw[at] : 0.0f) + s;
+    }
+    if (hasRowSums && e < O) {
+        float s = 0.0f;
+        for (int z = 0; z < ranges; z++) s += ws[ws_off + ranges * count + z * O + e];
+        const int at = db_off + e;
+        db[at] = (accumulate ? db[at] : 0.0f) + s;
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -378,7 +436,9 @@ __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
                              __global float* y, const int y_off,
                              const int N, const int C, const int H, const int W, const int O,
                              const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                             const int HO, const int WO, const int hasBias, const int act, const float slope) {
+                             const int HO, const int WO, const int hasBias, const int act, const float slope,
+                             __global const float* gy, const int gy_off, const int hasGrad, const int gact,
+                             const float gslope) {
     __local float Ws[CONV_TILE][CONV_TILE];
     __local float Xs[CONV_TILE][CONV_TILE + 1];
     const int col = get_global_id(0), o = get_global_id(1);
@@ -403,8 +463,9 @@ __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (o < O && col < columns) {
-        const float v = acc + (hasBias ? bias[bias_off + o] : 0.0f);
-        y[y_off + (n * O + o) * P + q] = act_apply(v, act, slope);
+        const int at = (n * O + o) * P + q;
+        y[y_off + at] = conv_epilogue(acc, hasBias ? bias[bias_off + o] : 0.0f, act, slope, gy, gy_off + at, hasGrad,
+                                      gact, gslope);
     }
 }
 
@@ -419,14 +480,18 @@ inline int conv_first_tap(const int p, const int S, const int OUT) {
 
 // Input gradient in gather form (no atomics): each dx element sums the dy elements whose patches held it,
 // dx[n, c, h, w] = sum over o and the taps (u, v) with h = i*SH - PH + u, w = j*SW - PW + v, 0 <= i < HO,
-// 0 <= j < WO, of w[o, c, u, v] * dy[n, o, i, j]; added to dx when `accumulate`.
+// 0 <= j < WO, of w[o, c, u, v] * dy[n, o, i, j]; added to dx when `accumulate`, then dx = act(dx + bias[c]) * g'(Y).
 // One work item per dx element; global = N*C*H*W.
 __kernel void conv2d_backward_input_gather(__global const float* dy, const int dy_off,
                                     __global const float* w, const int w_off,
                                     __global float* dx, const int dx_off,
                                     const int N, const int C, const int H, const int W, const int O,
                                     const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                    const int HO, const int WO, const int accumulate) {
+                                    const int HO, const int WO, const int accumulate,
+                                    __global const float* bias, const int bias_off, const int hasBias,
+                                    const int act, const float slope,
+                                    __global const float* gy, const int gy_off, const int hasGrad,
+                                    const int gact, const float gslope) {
     const int index = get_global_id(0);
     if (index >= N * C * H * W) return;
     const int wq = index % W, hq = (index / W) % H, c = (index / (W * H)) % C, n = index / (W * H * C);
@@ -442,8 +507,9 @@ __kernel void conv2d_backward_input_gather(__global const float* dy, const int d
             for (int o = 0; o < O; o++) acc += wt[o * C * taps] * g[o * P];
         }
     }
-    const int at = dx_off + index;
-    dx[at] = (accumulate ? dx[at] : 0.0f) + acc;
+    const float v = acc + (accumulate ? dx[dx_off + index] : 0.0f);
+    dx[dx_off + index] = conv_epilogue(v, hasBias ? bias[bias_off + c] : 0.0f, act, slope, gy, gy_off + index, hasGrad,
+                                       gact, gslope);
 }
 
 // Bias gradient: dbias[o] = sum over n, i, j of dy[n, o, i, j]; added when `accumulate`. One work group of 256

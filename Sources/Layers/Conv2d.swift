@@ -5,7 +5,7 @@ import Compute
 ///
 /// Parameters: `weight` [out, in, kh, kw] and `bias` [out], both U(±1/√(in·kh·kw)).
 /// Per-sample shapes: [in, H, W] → [out, ⌊(H+2p−kh)/s⌋+1, ⌊(W+2p−kw)/s⌋+1].
-public final class Conv2d: Layer, EpilogueFusable {
+public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
     /// Input channels.
     public let inChannels: Int
     /// Output channels.
@@ -20,6 +20,9 @@ public final class Conv2d: Layer, EpilogueFusable {
     public let hasBias: Bool
     var epilogue: Activation = .identity
     var epilogueDerivativeApplied = false
+    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
+    /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
+    public internal(set) var inputActivation: Activation = .identity
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
@@ -110,14 +113,14 @@ public final class Conv2d: Layer, EpilogueFusable {
         let d = p.device
         // dpre [N, out, Ho, Wo] = dy · act′(y)
         let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
-        // dw [out, in, kh, kw] += Σ_n dpre ⋆ x
-        d.conv2dBackwardWeight(x, dpre, into: p.dweight, geometry: p.geometry, accumulate: true)
-        // db [out] += Σ_{n,i,j} dpre
-        if let dbias = p.dbias { d.conv2dBackwardBias(dpre, into: dbias, geometry: p.geometry, accumulate: true) }
+        // dw [out, in, kh, kw] += Σ_n dpre ⋆ x, and db [out] += Σ_{n,i,j} dpre in the same pass
+        d.conv2dBackwardWeight(x, dpre, into: p.dweight, biasGradient: p.dbias, geometry: p.geometry, accumulate: true)
         guard needInputGradient else { return nil }
-        // dx [N, in, H, W] = dpre ⋆ᵀ w
+        // dx [N, in, H, W] = dpre ⋆ᵀ w, times g′(x) when x came out of activation g
         let dx = p.dinput.whole
-        d.conv2dBackwardInput(dpre, weight: p.weight, into: dx, geometry: p.geometry, accumulate: false)
+        d.conv2dBackwardInput(dpre, weight: p.weight, into: dx, geometry: p.geometry, accumulate: false, bias: nil,
+                              activation: .identity,
+                              derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
         return dx
     }
 }

@@ -7,7 +7,7 @@ import Compute
 /// mirrored convolution from `out` to `in` channels) and `bias` [out], both U(±1/√(out·kh·kw)) because
 /// PyTorch computes fan_in from the weight's dimension 1.
 /// Per-sample shapes: [in, H, W] → [out, (H−1)·s − 2p + kh + op, (W−1)·s − 2p + kw + op].
-public final class ConvTranspose2d: Layer, EpilogueFusable {
+public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
     /// Input channels.
     public let inChannels: Int
     /// Output channels.
@@ -24,6 +24,9 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
     public let hasBias: Bool
     var epilogue: Activation = .identity
     var epilogueDerivativeApplied = false
+    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
+    /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
+    public internal(set) var inputActivation: Activation = .identity
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
@@ -41,8 +44,6 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
         let output: Buffer           // y [N, out, Ho, Wo]
         let dpre: Buffer             // dy·act′ [N, out, Ho, Wo]
         let dinput: Buffer           // dx [N, in, H, W]
-        let expandedBias: Buffer     // b[o] repeated over Ho·Wo: [out·Ho·Wo]
-        let ones: Buffer             // [max(N, Ho·Wo)] ones for the rank-1 bias products
     }
 
     /// A transposed convolution with rectangular kernels, strides and paddings.
@@ -102,37 +103,23 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
         precondition(mirrored.outHeight == inputShape[1] && mirrored.outWidth == inputShape[2], "mirrored geometry")
         let outputGeometry = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
                                           outChannels: outChannels, kernel: (1, 1))
-        let spatial = out[1] * out[2]
-        let ones = try device.makeBuffer(count: max(batch, spatial), dtype: .float32)
-        device.fill(ones.whole, with: 1)
         prepared = Prepared(
             device: device, mirrored: mirrored, outputGeometry: outputGeometry,
             weight: store.value(weightID), dweight: store.gradient(weightID),
             bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
             output: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
             dpre: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
-            dinput: try device.makeBuffer(count: mirrored.outputCount, dtype: .float32),
-            expandedBias: try device.makeBuffer(count: outChannels * spatial, dtype: .float32),
-            ones: ones)
+            dinput: try device.makeBuffer(count: mirrored.outputCount, dtype: .float32))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
         guard let p = prepared else { preconditionFailure("ConvTranspose2d: prepare before forward") }
         input = x
-        let d = p.device, g = p.mirrored
         let y = p.output.whole
-        let spatial = g.inHeight * g.inWidth, features = outChannels * spatial
-        // y [N, out, Ho, Wo] = (x [N, in, H, W] ⋆ᵀ w): the input gradient of the mirrored convolution
-        d.conv2dBackwardInput(x, weight: p.weight, into: y, geometry: g, accumulate: false)
-        if let bias = p.bias {
-            // B [out, Ho·Wo] = b [out, 1] · 1ᵀ [1, Ho·Wo]
-            d.gemm(bias, p.ones.slice(0, spatial), into: p.expandedBias.whole, m: outChannels, n: spatial, k: 1)
-            // y [N, out·Ho·Wo] = act(1 [N, 1] · B [1, out·Ho·Wo] + y)
-            d.gemm(p.ones.slice(0, g.batch), transposeA: false, p.expandedBias.whole, transposeB: false, into: y,
-                   m: g.batch, n: features, k: 1, alpha: 1, beta: 1, bias: nil, activation: epilogue)
-        } else if epilogue != .identity {
-            d.activate(y, into: y, activation: epilogue)
-        }
+        // y [N, out, Ho, Wo] = act(x [N, in, H, W] ⋆ᵀ w + b): the input gradient of the mirrored convolution, with
+        // the bias and activation in its epilogue
+        p.device.conv2dBackwardInput(x, weight: p.weight, into: y, geometry: p.mirrored, accumulate: false, bias: p.bias,
+                                     activation: epilogue, derivative: nil)
         return y
     }
 
@@ -147,9 +134,11 @@ public final class ConvTranspose2d: Layer, EpilogueFusable {
         // db [out] += Σ_{n,i,j} dpre
         if let dbias = p.dbias { d.conv2dBackwardBias(dpre, into: dbias, geometry: p.outputGeometry, accumulate: true) }
         guard needInputGradient else { return nil }
-        // dx [N, in, H, W] = dpre ⋆ w: the mirrored convolution's forward pass
+        // dx [N, in, H, W] = dpre ⋆ w: the mirrored convolution's forward pass, times g′(x) when x came out of
+        // activation g
         let dx = p.dinput.whole
-        d.conv2dForward(dpre, weight: p.weight, bias: nil, into: dx, geometry: p.mirrored, activation: .identity)
+        d.conv2dForward(dpre, weight: p.weight, bias: nil, into: dx, geometry: p.mirrored, activation: .identity,
+                        derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
         return dx
     }
 }

@@ -7,8 +7,8 @@ import Compute
 /// followed by an activation whose derivative is a function of its output (ReLU, LeakyReLU with slope ≥ 0,
 /// Sigmoid, Tanh) applies it in its epilogue and the activation layer passes through; the backward pass
 /// stays exact (dpre = dy·act′ from the fused output). When the next layer with parameters after such a product
-/// (past the fused activation and any reshapes) is a Linear, that layer multiplies its input gradient by act′ in
-/// its product, and the upstream product skips its own `dy·act′` pass.
+/// (past the fused activation and any reshapes) is a Linear, Conv2d or ConvTranspose2d, that layer multiplies its input
+/// gradient by act′ in its product's epilogue, and the upstream product skips its own `dy·act′` pass.
 public final class Sequential: Layer {
     /// The children in order.
     public let layers: [any Layer]

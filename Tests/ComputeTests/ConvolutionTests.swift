@@ -331,17 +331,18 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
             let dwRef = zip(dw0, referenceConvBackwardWeight(doubles(x), doubles(dy), g)).map { Double($0) + $1 }
             for plan in [ConvPlan.simple, .blocked] {
                 let y = try uploadPadded(device, [Float](repeating: .nan, count: g.outputCount))
-                device.conv2dForward(bx, weight: bw, bias: bb, into: y, geometry: g, activation: .leakyRelu(slope: 0.1), plan: plan)
+                device.conv2dForward(bx, weight: bw, bias: bb, into: y, geometry: g, activation: .leakyRelu(slope: 0.1), derivative: nil, plan: plan)
                 #expect(mismatch(device.read(y), yRef, atol: 1e-4) == nil, "\(tilingName) \(plan) forward \(testCase)")
                 let dx = try uploadPadded(device, dx0)
-                device.conv2dBackwardInput(bdy, weight: bw, into: dx, geometry: g, accumulate: true, plan: plan)
+                device.conv2dBackwardInput(bdy, weight: bw, into: dx, geometry: g, accumulate: true, bias: nil,
+                                           activation: .identity, derivative: nil, plan: plan)
                 #expect(mismatch(device.read(dx), dxRef, atol: 1e-4) == nil, "\(tilingName) \(plan) dx \(testCase)")
                 #expect(paddingIntact(device, y) && paddingIntact(device, dx), "\(tilingName) \(plan) \(testCase) wrote outside")
             }
             let positions = g.batch * plane
             for plan in [ConvPlan.blocked] + [2, 3].map({ ConvPlan.split(positions: positions, into: $0, tileK: tiling.tileK) }) {
                 let dw = try uploadPadded(device, dw0)
-                device.conv2dBackwardWeight(bx, bdy, into: dw, geometry: g, accumulate: true, plan: plan)
+                device.conv2dBackwardWeight(bx, bdy, into: dw, biasGradient: nil, geometry: g, accumulate: true, plan: plan)
                 #expect(mismatch(device.read(dw), dwRef, atol: 2e-4) == nil, "\(tilingName) \(plan) dw \(testCase)")
                 #expect(paddingIntact(device, dw), "\(tilingName) \(plan) \(testCase) wrote outside dw")
             }

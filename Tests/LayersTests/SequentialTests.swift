@@ -44,19 +44,32 @@ import TestSupport
             ("conv", [2, 6, 6], { Sequential(fuse: $0, Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1), ReLU(),
                                              ConvTranspose2d(3, 2, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1), Tanh(),
                                              Flatten(), Linear(72, 3), Sigmoid()) }),
+            ("conv chain", [2, 6, 6], { Sequential(fuse: $0, Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1), ReLU(),
+                                                   Conv2d(3, 4, kernelSize: 3, padding: 1), Sigmoid(),
+                                                   ConvTranspose2d(4, 2, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1),
+                                                   LeakyReLU(negativeSlope: 0.1), Conv2d(2, 2, kernelSize: 1)) }),
         ]
+        /// The activation each product multiplies its input gradient by (its `inputActivation`).
+        func inputActivations(_ model: Sequential) -> [Activation] {
+            model.layers.compactMap {
+                ($0 as? Linear)?.inputActivation ?? ($0 as? Conv2d)?.inputActivation ?? ($0 as? ConvTranspose2d)?.inputActivation
+            }
+        }
         for (name, shape, build) in builders {
             let fused = build(true), plain = build(false)
             let first = fused.layers.compactMap { $0 as? ActivationLayer }
             #expect(first.filter(\.isFused).count == first.count - (name == "mlp" ? 1 : 0), "softplus is not fused")
             #expect(plain.layers.compactMap { $0 as? ActivationLayer }.allSatisfy { !$0.isFused })
-            // Each Linear after a fused product (past reshapes) takes that product's act′ into its input gradient:
-            // Tanh, ReLU, Sigmoid, LeakyReLU in the mlp; the transposed convolution's Tanh across Flatten.
-            let linears = fused.layers.compactMap { $0 as? Linear }
-            let expected: [Activation] = name == "mlp" ? [.identity, .tanh, .relu, .sigmoid, .leakyRelu(slope: 0.1)]
-                                                       : [.tanh]
-            #expect(linears.map(\.inputActivation) == expected, "\(name)")
-            #expect(plain.layers.compactMap { $0 as? Linear }.allSatisfy { $0.inputActivation == .identity })
+            // Each product after a fused product (past reshapes) takes that product's act′ into its input gradient:
+            // Tanh, ReLU, Sigmoid, LeakyReLU in the mlp; the convolution's ReLU in the transposed convolution and
+            // the transposed convolution's Tanh across Flatten; ReLU, Sigmoid and LeakyReLU along the conv chain.
+            let expected: [Activation] = switch name {
+            case "mlp": [.identity, .tanh, .relu, .sigmoid, .leakyRelu(slope: 0.1)]
+            case "conv": [.identity, .relu, .tanh]
+            default: [.identity, .relu, .sigmoid, .leakyRelu(slope: 0.1)]
+            }
+            #expect(inputActivations(fused) == expected, "\(name)")
+            #expect(inputActivations(plain).allSatisfy { $0 == .identity })
             let a = try LayerHarness(fused, device: device, inputShape: shape, batch: 3)
             let b = try LayerHarness(plain, device: device, inputShape: shape, batch: 3)
             var rng = TestRandom(seed: 17)
@@ -76,6 +89,12 @@ import TestSupport
                            make: { Sequential(Conv2d(1, 2, kernelSize: 3, padding: 1), BatchNorm2d(2), LeakyReLU(negativeSlope: 0.3),
                                               Flatten(), Linear(32, 5), Reshape([5, 1, 1])) },
                            inputShape: [1, 4, 4], batch: 2)
+        // conv → ReLU → conv → ReLU → ConvT, fused: each product's input gradient carries the upstream ReLU′
+        try checkGradients(selector: selector,
+                           make: { Sequential(Conv2d(2, 3, kernelSize: 3, stride: 2, padding: 1), ReLU(),
+                                              Conv2d(3, 4, kernelSize: 3, padding: 1), ReLU(),
+                                              ConvTranspose2d(4, 2, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1)) },
+                           inputShape: [2, 6, 6], batch: 2)
     }
 }
 

@@ -10,7 +10,10 @@ import CBLAS
 ///
 /// - forward: Y_group = W·rows_groupᵀ (W seen as O×K), copied to the NCHW outputs by the bias + activation epilogue;
 /// - input gradient: drows_group = dY_groupᵀ·W, each sample's rows added back onto dx_n (the adjoint copy);
-/// - weight gradient: dW = Σ_groups dY_group·rows_group.
+/// - weight gradient: dW = Σ_groups dY_group·rows_group, and the bias gradient Σ dY_group's rows beside it.
+///
+/// The forward pass and the input gradient finish each sample (bias, activation, derivative factor) right after
+/// its product or its patch rows are added back, while it is in cache.
 ///
 /// G is chosen so that G·P reaches about ``ConvShape/targetColumns`` (one sample when P alone does). The batch
 /// is spread over the cores in contiguous blocks, one per worker (OpenBLAS runs one thread per call: see
@@ -21,14 +24,16 @@ import CBLAS
 /// image, C×P, is the transposed patch matrix itself).
 extension CPUDevice: ConvolutionPrimitives {
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                              geometry g: ConvGeometry, activation: Activation) {
+                              geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?) {
         check(x, count: g.inputCount)
         check(weight, count: g.weightCount)
         check(y, count: g.outputCount)
         if let bias { check(bias, count: g.outChannels) }
+        if let derivative { check(derivative.output, count: g.outputCount) }
         let shape = ConvShape(g)
         guard g.outputCount > 0 else { return }
         let xp = x.floats, wp = weight.floats, yp = y.floats, bp = bias?.floats
+        let gradient = derivative.map { (activation: $0.activation, output: UnsafePointer($0.output.floats)) }
         let (O, K, P) = (g.outChannels, shape.k, shape.p)
         eachSampleGroup(shape) { _, first, count, scratch in
             let columns = count * P
@@ -46,16 +51,18 @@ extension CPUDevice: ConvolutionPrimitives {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(columns), Int32(K),
                             1, wp, Int32(K), rows, Int32(K), 0, product, Int32(columns))
             }
-            if count == 1 && bp == nil && activation == .identity { return }
-            // product [O][count][P] → y [count][O][P], with the bias and activation
+            let copies = count > 1 || bp != nil || activation != .identity
+            guard copies || gradient != nil else { return }
+            // product [O][count][P] → y [count][O][P], with the bias and activation, then the derivative's factor
             for s in 0..<count {
                 for o in 0..<O {
-                    let source = product + (o * count + s) * P, target = yn + s * shape.outputPerSample + o * P
-                    let b = bp?[o] ?? 0
-                    switch activation {
-                    case .identity: for q in 0..<P { target[q] = source[q] + b }
-                    case .relu: for q in 0..<P { target[q] = max(source[q] + b, 0) }
-                    default: for q in 0..<P { target[q] = ActivationMath.apply(source[q] + b, activation) }
+                    let target = yn + s * shape.outputPerSample + o * P
+                    if copies {
+                        Self.biasActivation(product + (o * count + s) * P, into: target, count: P, bias: bp?[o] ?? 0, activation)
+                    }
+                    if let gradient {
+                        ActivationMath.multiplyByDerivative(target, output: gradient.output + (target - yp), columns: 0..<P,
+                                                            gradient.activation)
                     }
                 }
             }
@@ -63,54 +70,96 @@ extension CPUDevice: ConvolutionPrimitives {
     }
 
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                                    geometry g: ConvGeometry, accumulate: Bool) {
+                                    geometry g: ConvGeometry, accumulate: Bool,
+                                    bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?) {
         check(dy, count: g.outputCount)
         check(weight, count: g.weightCount)
         check(dx, count: g.inputCount)
+        if let bias { check(bias, count: g.inChannels) }
+        if let derivative { check(derivative.output, count: g.inputCount) }
         let shape = ConvShape(g)
         guard g.inputCount > 0 else { return }
-        let dyp = dy.floats, wp = weight.floats, dxp = dx.floats
+        let dyp = dy.floats, wp = weight.floats, dxp = dx.floats, bp = bias?.floats
+        let gradient = derivative.map { (activation: $0.activation, output: UnsafePointer($0.output.floats)) }
         let (O, K, P) = (g.outChannels, shape.k, shape.p)
+        let plane = g.inHeight * g.inWidth
+        // dx_n = act(dx_n + bias) ⊙ g′(Y_n) for sample n, right after its gradient is complete (still in cache).
+        func finish(_ sample: Int) {
+            let image = dxp + sample * shape.inputPerSample
+            if bp != nil || activation != .identity {
+                for c in 0..<g.inChannels {
+                    let channel = image + c * plane
+                    Self.biasActivation(channel, into: channel, count: plane, bias: bp?[c] ?? 0, activation)
+                }
+            }
+            if let gradient {
+                ActivationMath.multiplyByDerivative(image, output: gradient.output + sample * shape.inputPerSample,
+                                                    columns: 0..<shape.inputPerSample, gradient.activation)
+            }
+        }
+        let finishes = bp != nil || activation != .identity || gradient != nil
         eachSampleGroup(shape) { _, first, count, scratch in
             let dyn = dyp + first * shape.outputPerSample, dxn = dxp + first * shape.inputPerSample
             if shape.pointwise && O > 0 {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(P), Int32(O),
                             1, wp, Int32(K), dyn, Int32(P), accumulate ? 1 : 0, dxn, Int32(P))
-                return
+            } else {
+                if !accumulate { dxn.update(repeating: 0, count: count * shape.inputPerSample) }
+                if O > 0 && P > 0 {
+                    let columns = count * P, drows = scratch
+                    let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(K), Int32(O),
+                                1, gradients, Int32(columns), wp, Int32(K), 0, drows, Int32(K))
+                    for s in 0..<count {
+                        shape.addPatchRows(drows + s * P * K, into: dxn + s * shape.inputPerSample,
+                                           padded: scratch + shape.paddedOffset)
+                        if finishes { finish(first + s) }
+                    }
+                    return
+                }
             }
-            if !accumulate { dxn.update(repeating: 0, count: count * shape.inputPerSample) }
-            guard O > 0, P > 0 else { return }
-            let columns = count * P, drows = scratch
-            let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(K), Int32(O),
-                        1, gradients, Int32(columns), wp, Int32(K), 0, drows, Int32(K))
-            for s in 0..<count {
-                shape.addPatchRows(drows + s * P * K, into: dxn + s * shape.inputPerSample,
-                                   padded: scratch + shape.paddedOffset)
+            if finishes {
+                for s in 0..<count { finish(first + s) }
             }
         }
     }
 
-    public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+    public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice, biasGradient: BufferSlice?,
                                      geometry g: ConvGeometry, accumulate: Bool) {
         check(x, count: g.inputCount)
         check(dy, count: g.outputCount)
         check(dw, count: g.weightCount)
+        if let biasGradient { check(biasGradient, count: g.outChannels) }
         let shape = ConvShape(g)
-        guard g.weightCount > 0 else { return }
-        let xp = x.floats, dyp = dy.floats, dwp = dw.floats
+        let xp = x.floats, dyp = dy.floats, dwp = dw.floats, db = biasGradient?.floats
         let (O, K, P) = (g.outChannels, shape.k, shape.p)
         if g.batch == 0 || P == 0 {
-            if !accumulate { dwp.update(repeating: 0, count: g.weightCount) }
+            if !accumulate {
+                dwp.update(repeating: 0, count: g.weightCount)
+                db?.update(repeating: 0, count: O)
+            }
             return
         }
+        guard g.weightCount > 0 || db != nil else { return }
         // Worker 0 sums into dw itself; the others into partial sums (O·K floats after their scratch), added at
         // the end. A worker's first group overwrites its target (or adds to dw when accumulating), later groups add.
-        eachSampleGroup(shape, extra: O * K) { worker, first, count, scratch in
+        // Every worker sums its share of the bias gradient into the O floats after those.
+        eachSampleGroup(shape, extra: O * K + O) { worker, first, count, scratch in
             let target = worker == 0 ? dwp : scratch + shape.scratchCount
-            let beta: Float = first == shape.samples(of: worker).lowerBound && !(worker == 0 && accumulate) ? 0 : 1
+            let isFirst = first == shape.samples(of: worker).lowerBound
+            let beta: Float = isFirst && !(worker == 0 && accumulate) ? 0 : 1
             let columns = count * P
-            let gradients = shape.gather(dyp + first * shape.outputPerSample, count, into: scratch + K * shape.group * P)
+            let dyn = dyp + first * shape.outputPerSample
+            if db != nil {
+                // Σ_{i,j} dy[n, o, i, j] of the group's samples, read while they are gathered for the product
+                let sums = scratch + shape.scratchCount + O * K
+                if isFirst { sums.update(repeating: 0, count: O) }
+                for s in 0..<count {
+                    for o in 0..<O { sums[o] += Self.sum(dyn + s * shape.outputPerSample + o * P, count: P) }
+                }
+            }
+            guard K > 0 else { return }
+            let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
             if shape.pointwise {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(O), Int32(K), Int32(columns),
                             1, gradients, Int32(columns), xp + first * shape.inputPerSample, Int32(columns),
@@ -125,6 +174,13 @@ extension CPUDevice: ConvolutionPrimitives {
             for worker in 1..<scratch.count {
                 let partial = scratch[worker] + shape.scratchCount
                 for i in 0..<(O * K) { dwp[i] += partial[i] }
+            }
+            if let db {
+                for o in 0..<O {
+                    var total = accumulate ? db[o] : 0
+                    for worker in scratch.indices { total += scratch[worker][shape.scratchCount + O * K + o] }
+                    db[o] = total
+                }
             }
         }
     }
@@ -156,6 +212,17 @@ extension CPUDevice: ConvolutionPrimitives {
             i += 1
         }
         return total
+    }
+
+    /// target[q] = act(source[q] + b) for q < `count` (`source` may be `target`).
+    @inline(__always)
+    private static func biasActivation(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int,
+                                       bias b: Float, _ activation: Activation) {
+        switch activation {
+        case .identity: for q in 0..<count { target[q] = source[q] + b }
+        case .relu: for q in 0..<count { target[q] = max(source[q] + b, 0) }
+        default: for q in 0..<count { target[q] = ActivationMath.apply(source[q] + b, activation) }
+        }
     }
 
     /// Runs `body(worker, first, count, scratch)` on groups of at most ``ConvShape/group`` consecutive samples,

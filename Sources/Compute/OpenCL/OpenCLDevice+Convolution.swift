@@ -3,19 +3,21 @@
 /// register-blocked ones.
 extension OpenCLDevice: ConvolutionPrimitives {
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                              geometry g: ConvGeometry, activation: Activation) {
-        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: g, activation: activation, plan: .forward(g))
+                              geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?) {
+        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: g, activation: activation, derivative: derivative,
+                      plan: .forward(g))
     }
 
     /// The forward pass computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
     func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                       geometry g: ConvGeometry, activation: Activation, plan: ConvPlan) {
+                       geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?, plan: ConvPlan) {
         checkConvolution(g)
         precondition(x.count == g.inputCount && weight.count == g.weightCount && y.count == g.outputCount,
                      "conv2dForward operand sizes")
         if let bias { precondition(bias.count == g.outChannels, "conv2dForward bias size") }
+        if let derivative { precondition(derivative.output.count == g.outputCount, "conv2dForward derivative size") }
         let arguments = [.buffer(x), .buffer(weight), optional(bias), .buffer(y)] + geometryArguments(g)
-            + [.int(bias == nil ? 0 : 1), .int(Int(activation.code)), .float(activation.parameter)]
+            + biasAndActivation(bias, activation) + derivativeArguments(derivative)
         let columns = g.batch * g.outHeight * g.outWidth
         if plan == .simple {
             launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [16, 16], arguments)
@@ -25,19 +27,26 @@ extension OpenCLDevice: ConvolutionPrimitives {
     }
 
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                                    geometry g: ConvGeometry, accumulate: Bool) {
-        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: g, accumulate: accumulate, plan: .input(g))
+                                    geometry g: ConvGeometry, accumulate: Bool,
+                                    bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?) {
+        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: g, accumulate: accumulate, bias: bias,
+                            activation: activation, derivative: derivative, plan: .input(g))
     }
 
     /// The input gradient computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
     /// The blocked kernel runs one implicit GEMM per stride phase (work-group dimension 2), over
-    /// N·⌈H/s_h⌉·⌈W/s_w⌉ pixels at most.
+    /// N·⌈H/s_h⌉·⌈W/s_w⌉ pixels at most. Either kernel applies the bias, activation and derivative factor as it
+    /// writes dx.
     func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                             geometry g: ConvGeometry, accumulate: Bool, plan: ConvPlan) {
+                             geometry g: ConvGeometry, accumulate: Bool,
+                             bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?, plan: ConvPlan) {
         checkConvolution(g)
         precondition(dy.count == g.outputCount && weight.count == g.weightCount && dx.count == g.inputCount,
                      "conv2dBackwardInput operand sizes")
+        if let bias { precondition(bias.count == g.inChannels, "conv2dBackwardInput bias size") }
+        if let derivative { precondition(derivative.output.count == g.inputCount, "conv2dBackwardInput derivative size") }
         let arguments = [.buffer(dy), .buffer(weight), .buffer(dx)] + geometryArguments(g) + [.int(accumulate ? 1 : 0)]
+            + [optional(bias)] + biasAndActivation(bias, activation) + derivativeArguments(derivative)
         if plan == .simple {
             launch("conv2d_backward_input_gather", global: [g.inputCount], local: [64], arguments)
         } else {
@@ -47,38 +56,48 @@ extension OpenCLDevice: ConvolutionPrimitives {
         }
     }
 
-    public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+    public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice, biasGradient: BufferSlice?,
                                      geometry g: ConvGeometry, accumulate: Bool) {
-        conv2dBackwardWeight(x, dy, into: dw, geometry: g, accumulate: accumulate,
+        conv2dBackwardWeight(x, dy, into: dw, biasGradient: biasGradient, geometry: g, accumulate: accumulate,
                              plan: .weight(g, tiling: convTiling, computeUnits: info.computeUnits))
     }
 
     /// The weight gradient computed as `plan` says (``ConvPlan/blocked`` or ``ConvPlan/split(ranges:depth:)``;
-    /// tests run both).
-    func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+    /// tests run both). The bias gradient is summed by the same kernel from the dy tiles it loads (and, split, by
+    /// the same reduce kernel): no launch of its own.
+    func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice, biasGradient: BufferSlice?,
                               geometry g: ConvGeometry, accumulate: Bool, plan: ConvPlan) {
         checkConvolution(g)
         precondition(x.count == g.inputCount && dy.count == g.outputCount && dw.count == g.weightCount,
                      "conv2dBackwardWeight operand sizes")
+        if let biasGradient { precondition(biasGradient.count == g.outChannels, "conv2dBackwardWeight bias gradient size") }
         precondition(plan != .simple, "the weight gradient has no simple plan")
         let k = g.inChannels * g.kernelHeight * g.kernelWidth, positions = g.batch * g.outHeight * g.outWidth
         let operands: [Argument] = [.buffer(x), .buffer(dy)]
+        let hasBias = Argument.int(biasGradient == nil ? 0 : 1)
+        // At least one column of tiles, so that the bias gradient is formed even when K = 0.
+        let columns = max(k, 1)
         func whole() {
-            launchBlocked("conv2d_backward_weight_blocked", columns: k, rows: g.outChannels, depth: 1,
-                          operands + [.buffer(dw)] + geometryArguments(g) + [.int(accumulate ? 1 : 0), .int(max(positions, 1))])
+            launchBlocked("conv2d_backward_weight_blocked", columns: columns, rows: g.outChannels, depth: 1,
+                          operands + [.buffer(dw)] + geometryArguments(g)
+                            + [.int(accumulate ? 1 : 0), .int(max(positions, 1)), optional(biasGradient), hasBias])
         }
         guard case .split(let ranges, let depth) = plan, ranges > 1 else { return whole() }
-        // The partial gradients go to the workspace, held from the first kernel to the last.
+        // The partial gradients go to the workspace (ranges blocks of dw, then ranges blocks of the bias gradient),
+        // held from the first kernel to the last.
         convWorkspace.lock.lock()
         defer { convWorkspace.lock.unlock() }
-        guard let partials = convWorkspace.slice(count: ranges * g.weightCount, on: self) else {
+        let biasPartials = biasGradient == nil ? 0 : ranges * g.outChannels
+        guard let partials = convWorkspace.slice(count: ranges * g.weightCount + biasPartials, on: self) else {
             // No memory for the workspace: one range needs none.
             return whole()
         }
-        launchBlocked("conv2d_backward_weight_blocked", columns: k, rows: g.outChannels, depth: ranges,
-                      operands + [.buffer(partials)] + geometryArguments(g) + [.int(0), .int(depth)])
-        launch("conv2d_backward_weight_reduce", global: [g.weightCount], [
+        let rowSums = biasGradient.map { _ in partials.buffer.slice(partials.offset + ranges * g.weightCount, biasPartials) }
+        launchBlocked("conv2d_backward_weight_blocked", columns: columns, rows: g.outChannels, depth: ranges,
+                      operands + [.buffer(partials)] + geometryArguments(g) + [.int(0), .int(depth), optional(rowSums), hasBias])
+        launch("conv2d_backward_weight_reduce", global: [max(g.weightCount, biasPartials == 0 ? 0 : g.outChannels)], [
             .buffer(partials), .buffer(dw), .int(g.weightCount), .int(ranges), .int(accumulate ? 1 : 0),
+            optional(biasGradient), hasBias, .int(g.outChannels),
         ])
     }
 

@@ -6,7 +6,7 @@
 /// ``transposed(batch:inChannels:inHeight:inWidth:outChannels:kernel:stride:padding:)`` (batch N, inChannels Co,
 /// inHeight (Hi−1)·s − 2p + kh, inWidth likewise, outChannels Ci, k, s, p), whose output is Hi×Wi and whose
 /// OIHW weight is w itself. Then
-/// - y = ConvTranspose2d(x) is `conv2dBackwardInput(x, weight: w, into: y)`;
+/// - y = act(ConvTranspose2d(x) + bias) is `conv2dBackwardInput(x, weight: w, into: y, bias: bias, activation: act)`;
 /// - its input gradient dx is `conv2dForward(dy, weight: w, bias: nil, into: dx)`;
 /// - its weight gradient dw is `conv2dBackwardWeight(dy, x, into: dw)`;
 /// - its bias gradient (Co channels) is `conv2dBackwardBias` under any geometry whose batch is N, outChannels
@@ -85,15 +85,49 @@ public struct ConvGeometry: Equatable, Sendable {
 
 /// 2-D convolution and its gradients (cross-correlation, as in PyTorch).
 public protocol ConvolutionPrimitives {
-    /// y[n,o,i,j] = act(Σ_{c,u,v} w[o,c,u,v] · x[n,c, i·s−p+u, j·s−p+v] + bias[o]) (zero padding).
+    /// y[n,o,i,j] = act(Σ_{c,u,v} w[o,c,u,v] · x[n,c, i·s−p+u, j·s−p+v] + bias[o]) ⊙ g′(Y[n,o,i,j]) (zero padding).
+    ///
+    /// `derivative` = (g, Y), when given, multiplies each element by g′ formed from Y (shaped like y) after the
+    /// activation: a transposed convolution's input gradient when its input is the output of g.
     func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                       geometry: ConvGeometry, activation: Activation)
-    /// dx = ∂L/∂x given dy = ∂L/∂y; added to dx when `accumulate`.
+                       geometry: ConvGeometry, activation: Activation, derivative: ActivationDerivative?)
+    /// dx[n,c,h,w] = act(∂L/∂x[n,c,h,w] + dx_old[n,c,h,w] + bias[c]) ⊙ g′(Y[n,c,h,w]) given dy = ∂L/∂y, in that order:
+    /// the gradient Σ_{o,u,v} w[o,c,u,v] · dy[n,o,i,j] over the taps that read x[n,c,h,w], plus the old dx when
+    /// `accumulate` (otherwise its contents are ignored, NaN included), plus `bias` (C elements) when given, then
+    /// the activation, then the factor g′ formed from Y (shaped like dx) when `derivative` = (g, Y) is given.
+    ///
+    /// A convolution's input gradient uses `derivative` when its input is the output of g (dx = ∂L/∂x ⊙ g′); a
+    /// transposed convolution's forward pass (see ``ConvGeometry``) uses `bias` and `activation`.
     func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                             geometry: ConvGeometry, accumulate: Bool)
-    /// dw = ∂L/∂w; added to dw when `accumulate`.
-    func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+                             geometry: ConvGeometry, accumulate: Bool,
+                             bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?)
+    /// dw[o,c,u,v] = Σ_{n,i,j} dy[n,o,i,j] · x[n,c, i·s−p+u, j·s−p+v], and, when `biasGradient` (O elements) is
+    /// given, biasGradient[o] = Σ_{n,i,j} dy[n,o,i,j] in the same pass; each added to the old contents when
+    /// `accumulate` (otherwise those are ignored, NaN included).
+    func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice, biasGradient: BufferSlice?,
                               geometry: ConvGeometry, accumulate: Bool)
-    /// dbias[o] = Σ_{n,i,j} dy[n,o,i,j]; added when `accumulate`.
+    /// dbias[o] = Σ_{n,i,j} dy[n,o,i,j]; added when `accumulate`: the bias gradient of a transposed convolution,
+    /// whose output gradient is the input (not the output gradient) of its mirrored convolution.
     func conv2dBackwardBias(_ dy: BufferSlice, into dbias: BufferSlice, geometry: ConvGeometry, accumulate: Bool)
+}
+
+extension ConvolutionPrimitives {
+    /// y = act(conv(x, w) + bias): the forward pass without a derivative factor.
+    public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
+                              geometry: ConvGeometry, activation: Activation) {
+        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: geometry, activation: activation, derivative: nil)
+    }
+
+    /// dx = ∂L/∂x (+ dx when `accumulate`): the input gradient without bias, activation or derivative factor.
+    public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
+                                    geometry: ConvGeometry, accumulate: Bool) {
+        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: geometry, accumulate: accumulate,
+                            bias: nil, activation: .identity, derivative: nil)
+    }
+
+    /// dw = ∂L/∂w (+ dw when `accumulate`): the weight gradient without the bias gradient.
+    public func conv2dBackwardWeight(_ x: BufferSlice, _ dy: BufferSlice, into dw: BufferSlice,
+                                     geometry: ConvGeometry, accumulate: Bool) {
+        conv2dBackwardWeight(x, dy, into: dw, biasGradient: nil, geometry: geometry, accumulate: accumulate)
+    }
 }

@@ -162,9 +162,7 @@ import TestSupport
     /// gradient (2 and 3 ranges), accumulating or not.
     @Test(arguments: ["nvidia", "gpu", "cpu"])
     func everyKernelAndTilingMatchesReference(tilingName: String) throws {
-        guard TestDevices.selectors.contains("opencl:0"), let tiling = ConvTiling.presets[tilingName] else { return }
-        let device = try OpenCLDevice(index: 0, gemmTiling: nil, convTiling: tiling)
-        for testCase in ConvolutionTests.tileEdgeCases + [ConvolutionTests.cases[3], ConvolutionTests.cases[4]] {
+        try ConvolutionTests.onEveryTileCase(tilingName: tilingName) { device, tiling, testCase in
             let g = testCase.geometry
             for plan in [ConvPlan.simple, .blocked] {
                 for (index, variant) in Self.variants.enumerated() {
@@ -193,6 +191,5 @@ import TestSupport
                 }
             }
         }
-        try device.checkHealth()
     }
 }

@@ -316,9 +316,7 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
     /// input gradient simple and blocked, weight gradient whole and split into 2 and 3 ranges (accumulating).
     @Test(arguments: ["nvidia", "gpu", "cpu"])
     func everyKernelAndTilingMatchesReference(tilingName: String) throws {
-        guard TestDevices.selectors.contains("opencl:0"), let tiling = ConvTiling.presets[tilingName] else { return }
-        let device = try OpenCLDevice(index: 0, gemmTiling: nil, convTiling: tiling)
-        for testCase in Self.tileEdgeCases + [Self.cases[3], Self.cases[4]] {
+        try Self.onEveryTileCase(tilingName: tilingName) { device, tiling, testCase in
             let g = testCase.geometry
             var rng = TestRandom(seed: 31)
             let x = rng.array(g.inputCount), w = rng.array(g.weightCount, -0.5, 0.5), bias = rng.array(g.outChannels)
@@ -347,6 +345,14 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
                 #expect(paddingIntact(device, dw), "\(tilingName) \(plan) \(testCase) wrote outside dw")
             }
         }
+    }
+
+    /// Runs `check(device, tiling, testCase)` over the tile-edge cases and two larger ones on the first OpenCL device
+    /// opened with the convolution tiling preset named; nothing where there is no OpenCL device.
+    static func onEveryTileCase(tilingName: String, _ check: (OpenCLDevice, ConvTiling, ConvCase) throws -> Void) throws {
+        guard TestDevices.selectors.contains("opencl:0"), let tiling = ConvTiling.presets[tilingName] else { return }
+        let device = try OpenCLDevice(index: 0, gemmTiling: nil, convTiling: tiling)
+        for testCase in tileEdgeCases + [cases[3], cases[4]] { try check(device, tiling, testCase) }
         try device.checkHealth()
     }
 

@@ -34,6 +34,23 @@ inline float act_grad(float x, float y, int act, float slope) {
     }
 }
 
+// alpha * s + beta * old[at], the old value read only when beta != 0 (so beta = 0 ignores it, NaN included):
+// how every product kernel blends a sum into its result C and into its row sums.
+inline float product_blend(const float s, const float alpha, const float beta, __global const float* old, const int at) {
+    const float v = alpha * s;
+    return beta != 0.0f ? v + beta * old[at] : v;
+}
+
+// The epilogue of every kernel that writes a product or a convolution: act(v + b) * g'(Y[at]), the factor
+// present when hasGrad (g' formed from the activation g's output Y, shaped like the result).
+inline float product_epilogue(const float v, const float b, const int act, const float slope,
+                              __global const float* gy, const int at, const int hasGrad, const int gact, const float gslope) {
+    const float r = act_apply(v + b, act, slope);
+    if (!hasGrad) return r;
+    const float y = gy[at];
+    return r * act_grad(y, y, gact, gslope);
+}
+
 // Philox4x32-10 (Salmon et al., 2011): counter c, key k. Identical to Sources/Compute/Philox.swift.
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u

@@ -7,7 +7,7 @@
 // - the three passes as register-blocked implicit GEMMs (conv2d_*_blocked): a TM x TN output tile per work
 //   group, a WM x WN register block per work item, TK-deep slices of both operands gathered from the tensors
 //   into local memory (the next slice fetched into registers while the current one is multiplied); the kernels
-//   writing y or dx end with conv_epilogue (bias, activation, a factor g'(Y)), the weight gradient also forms
+//   writing y or dx end with product_epilogue (bias, activation, a factor g'(Y)), the weight gradient also forms
 //   the bias gradient from the dy slices it stages;
 // - for products with very few rows (O or C of 1 to 4), the forward pass as a 16 x 16 tile with one output per
 //   work item (conv2d_forward_tiled) and the input gradient as a gather (conv2d_backward_input_gather).
@@ -79,16 +79,6 @@ inline void conv_multiply(__local const float4* As, __local const float4* Bs, co
     }
 }
 
-// The epilogue of every kernel that writes y or dx: act(v + b) * g'(Y[at]), the factor present when hasGrad
-// (g' formed from the activation g's output Y, shaped like the result).
-inline float conv_epilogue(const float v, const float b, const int act, const float slope,
-                           __global const float* gy, const int at, const int hasGrad, const int gact, const float gslope) {
-    const float r = act_apply(v + b, act, slope);
-    if (!hasGrad) return r;
-    const float y = gy[at];
-    return r * act_grad(y, y, gact, gslope);
-}
-
 // rsum[i] += the TK entries of slice row i of work item tm's register block (As stored [k][m], as
 // conv_multiply reads it): the row sums of the A operand, a weight gradient's bias gradient.
 inline void conv_sum_rows(__local const float4* As, const int tm, float rsum[CONV_WM]) {
@@ -116,7 +106,7 @@ inline void conv_store_column(__local float* tile, const int stride, const int m
 }
 
 // Forward pass: C[o, (n,i,j)] = sum_k w[o, k] * col[k, (n,i,j)], k = (c,u,v), stored to y as
-// act(C + bias[o]) * g'(Y) in NCHW (conv_epilogue).
+// act(C + bias[o]) * g'(Y) in NCHW (product_epilogue).
 // - A (the weight, O x K, K contiguous): element e = tid + l * THREADS of a slice is (e / TK, e % TK), so a
 //   warp reads runs of TK consecutive weights.
 // - B (the patches): work item tid gathers column tid % TN of the slice, rows (tid / TN) * LB + l; the column's
@@ -203,7 +193,7 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
             const int o = m0 + CONV_ROW(i, tm);
             if (o >= O) continue;
             const int at = (n2 * O + o) * P + q2;
-            y[y_off + at] = conv_epilogue(acc[i][j], hasBias ? bias[bias_off + o] : 0.0f, act, slope,
+            y[y_off + at] = product_epilogue(acc[i][j], hasBias ? bias[bias_off + o] : 0.0f, act, slope,
                                           gy, gy_off + at, hasGrad, gact, gslope);
         }
     }
@@ -211,7 +201,7 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
 
 // Input gradient: dx[n, c, h, w] = sum over o and the taps (u, v) with h + PH - u = i*SH, w + PW - v = j*SW,
 // 0 <= i < HO, 0 <= j < WO, of w[o, c, u, v] * dy[n, o, i, j]; added to dx when `accumulate`, then
-// dx = act(dx + bias[c]) * g'(Y) (conv_epilogue).
+// dx = act(dx + bias[c]) * g'(Y) (product_epilogue).
 // An implicit GEMM per stride phase (ph, pw) = group id z = ph * SW + pw: the pixels with (h + PH) % SH == ph
 // and (w + PW) % SW == pw are exactly those reached by the taps u = ph + a*SH, v = pw + b*SW, so
 // dx[c, (n,h,w)] = sum_k A[c, k] * B[k, (n,h,w)] with k = (o, a, b) over O * ceil((KH - ph) / SH) *
@@ -307,7 +297,7 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
             if (ch >= C) continue;
             const int at = (n2 * C + ch) * H * W + pixel;
             const float v = acc[i][j] + (accumulate ? dx[dx_off + at] : 0.0f);
-            dx[dx_off + at] = conv_epilogue(v, hasBias ? bias[bias_off + ch] : 0.0f, act, slope, gy, gy_off + at,
+            dx[dx_off + at] = product_epilogue(v, hasBias ? bias[bias_off + ch] : 0.0f, act, slope, gy, gy_off + at,
                                             hasGrad, gact, gslope);
         }
     }
@@ -464,7 +454,7 @@ __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
     }
     if (o < O && col < columns) {
         const int at = (n * O + o) * P + q;
-        y[y_off + at] = conv_epilogue(acc, hasBias ? bias[bias_off + o] : 0.0f, act, slope, gy, gy_off + at, hasGrad,
+        y[y_off + at] = product_epilogue(acc, hasBias ? bias[bias_off + o] : 0.0f, act, slope, gy, gy_off + at, hasGrad,
                                       gact, gslope);
     }
 }
@@ -508,7 +498,7 @@ __kernel void conv2d_backward_input_gather(__global const float* dy, const int d
         }
     }
     const float v = acc + (accumulate ? dx[dx_off + index] : 0.0f);
-    dx[dx_off + index] = conv_epilogue(v, hasBias ? bias[bias_off + c] : 0.0f, act, slope, gy, gy_off + index, hasGrad,
+    dx[dx_off + index] = product_epilogue(v, hasBias ? bias[bias_off + c] : 0.0f, act, slope, gy, gy_off + index, hasGrad,
                                        gact, gslope);
 }
 

@@ -176,21 +176,12 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             const int col = n0 + ((j / 4) * GEMM_RN + tn) * 4 + j % 4;
             if (col >= N) continue;
             const int idx = cz + row * N + col;
-            float v = alpha * acc[i][j];
-            if (beta != 0.0f) v += beta * c[idx];
-            if (hasBias) v += bias[bias_off + col];
-            v = act_apply(v, act, slope);
-            if (hasGrad) {
-                const float y = gy[gy_off + row * N + col];
-                v *= act_grad(y, y, gact, gslope);
-            }
-            c[idx] = v;
+            c[idx] = product_epilogue(product_blend(acc[i][j], alpha, beta, c, idx), hasBias ? bias[bias_off + col] : 0.0f,
+                                      act, slope, gy, gy_off + row * N + col, hasGrad, gact, gslope);
         }
         if (sumRows) {
             const int idx = rs_off + get_group_id(2) * M + row;
-            float v = alpha * rsum[i];
-            if (beta != 0.0f) v += beta * rs[idx];
-            rs[idx] = v;
+            rs[idx] = product_blend(rsum[i], alpha, beta, rs, idx);
         }
     }
 }
@@ -209,21 +200,12 @@ __kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
     float s = 0.0f;
     for (int z = 0; z < splits; z++) s += w[w_off + z * M * N + i];
     const int idx = c_off + i;
-    float v = alpha * s;
-    if (beta != 0.0f) v += beta * c[idx];
-    if (hasBias) v += bias[bias_off + i % N];
-    v = act_apply(v, act, slope);
-    if (hasGrad) {
-        const float y = gy[gy_off + i];
-        v *= act_grad(y, y, gact, gslope);
-    }
-    c[idx] = v;
+    c[idx] = product_epilogue(product_blend(s, alpha, beta, c, idx), hasBias ? bias[bias_off + i % N] : 0.0f, act, slope,
+                              gy, gy_off + i, hasGrad, gact, gslope);
     if (hasRowSums && i < M) {
         float r = 0.0f;
         for (int z = 0; z < splits; z++) r += w[w_off + splits * M * N + z * M + i];
-        float u = alpha * r;
-        if (beta != 0.0f) u += beta * rs[rs_off + i];
-        rs[rs_off + i] = u;
+        rs[rs_off + i] = product_blend(r, alpha, beta, rs, rs_off + i);
     }
 }
 
@@ -265,20 +247,9 @@ __kernel void gemm_tiled(__global const float* a, const int a_off,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (row < M && col < N) {
-        int idx = c_off + row * N + col;
-        float v = alpha * acc;
-        if (beta != 0.0f) v += beta * c[idx];
-        if (hasBias) v += bias[bias_off + col];
-        v = act_apply(v, act, slope);
-        if (hasGrad) {
-            const float y = gy[gy_off + row * N + col];
-            v *= act_grad(y, y, gact, gslope);
-        }
-        c[idx] = v;
+        const int idx = c_off + row * N + col;
+        c[idx] = product_epilogue(product_blend(acc, alpha, beta, c, idx), hasBias ? bias[bias_off + col] : 0.0f, act, slope,
+                                  gy, gy_off + row * N + col, hasGrad, gact, gslope);
     }
-    if (sumRows && row < M) {
-        float v = alpha * rsum;
-        if (beta != 0.0f) v += beta * rs[rs_off + row];
-        rs[rs_off + row] = v;
-    }
+    if (sumRows && row < M) rs[rs_off + row] = product_blend(rsum, alpha, beta, rs, rs_off + row);
 }

@@ -197,24 +197,16 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
                 const int col = blockCol + warpCol + j * 8 + 2 * t + (q & 1);
                 if (row < M && col < N) {
                     const int idx = c_off + row * N + col;
-                    float v = alpha * acc[i][j][q];
-                    if (beta != 0.0f) v += beta * c[idx];
-                    if (hasBias) v += bias[bias_off + col];
-                    v = act_apply(v, act, slope);
-                    if (hasGrad) {
-                        const float y = gy[gy_off + row * N + col];
-                        v *= act_grad(y, y, gact, gslope);
-                    }
-                    c[idx] = v;
+                    c[idx] = product_epilogue(product_blend(acc[i][j][q], alpha, beta, c, idx),
+                                              hasBias ? bias[bias_off + col] : 0.0f, act, slope, gy, gy_off + row * N + col,
+                                              hasGrad, gact, gslope);
                 }
             }
         }
     }
     if (sumRows && blockRow + tid < M) {
         const int idx = rs_off + blockRow + tid;
-        float v = alpha * rsum;
-        if (beta != 0.0f) v += beta * rs[idx];
-        rs[idx] = v;
+        rs[idx] = product_blend(rsum, alpha, beta, rs, idx);
     }
 }
 

@@ -27,6 +27,14 @@ struct KernelsCommand: ParsableCommand {
     @Flag(name: .long, help: "One JSON object per line instead of a markdown table.")
     var json = false
 
+    func validate() throws {
+        if let only, !KernelCase.suite.contains(where: { $0.name.hasPrefix(only) }) {
+            let families = KernelCase.suite.compactMap { $0.name.split(separator: " ").first.map(String.init) }
+            let known = families.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            throw ValidationError("--only \(only) names no kernel (names start with \(known.joined(separator: ", ")))")
+        }
+    }
+
     func run() throws {
         let devices = try openDevices(device)
         let records = try runKernelBenchmarks(devices: devices, large: large, precision: precision,

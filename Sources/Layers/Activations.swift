@@ -14,10 +14,17 @@ public class ActivationLayer: Layer {
     private var prepared: Prepared?
     private var input: BufferSlice?
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         let output: Buffer   // y, same shape as x
         let dinput: Buffer   // dx, same shape as x
+
+        init(device: any Device, output: Buffer, dinput: Buffer) {
+            self.device = device
+            self.output = output
+            self.dinput = dinput
+        }
     }
 
     init(_ activation: Activation) {

@@ -28,7 +28,8 @@ public class BatchNorm: Layer {
     private var input: BufferSlice?
     private var trainedForward = true
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         let n: Int, spatial: Int
         let gamma: BufferSlice, dgamma: BufferSlice, beta: BufferSlice, dbeta: BufferSlice
@@ -40,6 +41,29 @@ public class BatchNorm: Layer {
         let ones: Buffer          // [C] ones
         let zeros: Buffer         // [C] zeros
         let scratch: Buffer       // [2C] saved statistics an evaluation-mode call may write
+
+        init(device: any Device, n: Int, spatial: Int, gamma: BufferSlice, dgamma: BufferSlice, beta: BufferSlice,
+             dbeta: BufferSlice, runningMean: BufferSlice, runningVar: BufferSlice, batchesTracked: BufferSlice,
+             output: Buffer, dinput: Buffer, savedMean: Buffer, savedInvStd: Buffer, ones: Buffer, zeros: Buffer,
+             scratch: Buffer) {
+            self.device = device
+            self.n = n
+            self.spatial = spatial
+            self.gamma = gamma
+            self.dgamma = dgamma
+            self.beta = beta
+            self.dbeta = dbeta
+            self.runningMean = runningMean
+            self.runningVar = runningVar
+            self.batchesTracked = batchesTracked
+            self.output = output
+            self.dinput = dinput
+            self.savedMean = savedMean
+            self.savedInvStd = savedInvStd
+            self.ones = ones
+            self.zeros = zeros
+            self.scratch = scratch
+        }
     }
 
     init(features: Int, epsilon: Float, momentum: Float, name: String, acceptedRanks: Set<Int>) {

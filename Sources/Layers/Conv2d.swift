@@ -29,7 +29,8 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
     private var prepared: Prepared?
     private var input: BufferSlice?
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         let geometry: ConvGeometry
         let weight: BufferSlice, dweight: BufferSlice
@@ -37,6 +38,19 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer     // y [N, out, Ho, Wo]
         let dpre: Buffer       // dy·act′ [N, out, Ho, Wo]
         let dinput: Buffer     // dx [N, in, H, W]
+
+        init(device: any Device, geometry: ConvGeometry, weight: BufferSlice, dweight: BufferSlice, bias: BufferSlice?,
+             dbias: BufferSlice?, output: Buffer, dpre: Buffer, dinput: Buffer) {
+            self.device = device
+            self.geometry = geometry
+            self.weight = weight
+            self.dweight = dweight
+            self.bias = bias
+            self.dbias = dbias
+            self.output = output
+            self.dpre = dpre
+            self.dinput = dinput
+        }
     }
 
     /// A convolution with square or rectangular kernels, strides and paddings.

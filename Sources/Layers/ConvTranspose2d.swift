@@ -33,7 +33,8 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
     private var prepared: Prepared?
     private var input: BufferSlice?
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         /// The convolution from this layer's output [N, out, Ho, Wo] back to its input [N, in, H, W].
         let mirrored: ConvGeometry
@@ -44,6 +45,21 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer           // y [N, out, Ho, Wo]
         let dpre: Buffer             // dy·act′ [N, out, Ho, Wo]
         let dinput: Buffer           // dx [N, in, H, W]
+
+        init(device: any Device, mirrored: ConvGeometry, outputGeometry: ConvGeometry, weight: BufferSlice,
+             dweight: BufferSlice, bias: BufferSlice?, dbias: BufferSlice?, output: Buffer, dpre: Buffer,
+             dinput: Buffer) {
+            self.device = device
+            self.mirrored = mirrored
+            self.outputGeometry = outputGeometry
+            self.weight = weight
+            self.dweight = dweight
+            self.bias = bias
+            self.dbias = dbias
+            self.output = output
+            self.dpre = dpre
+            self.dinput = dinput
+        }
     }
 
     /// A transposed convolution with rectangular kernels, strides and paddings.

@@ -13,11 +13,19 @@ public final class Dropout: Layer {
     private var prepared: Prepared?
     private var maskedForward = false
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         let mask: Buffer     // 0 or 1/(1−p), same shape as x
         let output: Buffer   // y = x·mask
         let dinput: Buffer   // dx = dy·mask
+
+        init(device: any Device, mask: Buffer, output: Buffer, dinput: Buffer) {
+            self.device = device
+            self.mask = mask
+            self.output = output
+            self.dinput = dinput
+        }
     }
 
     /// Dropout with probability `p` (PyTorch's default 0.5).

@@ -22,7 +22,8 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
     private var prepared: Prepared?
     private var input: BufferSlice?
 
-    private struct Prepared {
+    /// A class, so that reading it in every pass retains one object rather than each buffer.
+    private final class Prepared {
         let device: any Device
         let rows: Int
         let weight: BufferSlice, dweight: BufferSlice
@@ -30,6 +31,19 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer     // y [rows, out]
         let dpre: Buffer       // dy·act′ [rows, out]
         let dinput: Buffer     // dx [rows, in]
+
+        init(device: any Device, rows: Int, weight: BufferSlice, dweight: BufferSlice, bias: BufferSlice?,
+             dbias: BufferSlice?, output: Buffer, dpre: Buffer, dinput: Buffer) {
+            self.device = device
+            self.rows = rows
+            self.weight = weight
+            self.dweight = dweight
+            self.bias = bias
+            self.dbias = dbias
+            self.output = output
+            self.dpre = dpre
+            self.dinput = dinput
+        }
     }
 
     /// A layer mapping `inFeatures` to `outFeatures`.

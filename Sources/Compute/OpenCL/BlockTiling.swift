@@ -48,7 +48,7 @@ extension BlockTiling {
 
     /// Work-group size of the blocked kernels: work items along the columns, along the rows, and 1 along the
     /// third dimension (K splits, stride phases or reduction ranges).
-    var local: [Int] { [tileN / workN, tileM / workM, 1] }
+    var local: WorkSize { [tileN / workN, tileM / workM, 1] }
 
     /// The options defining the macros the family is compiled with.
     var buildOptions: String {

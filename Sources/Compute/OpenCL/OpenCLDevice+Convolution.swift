@@ -16,8 +16,9 @@ extension OpenCLDevice: ConvolutionPrimitives {
                      "conv2dForward operand sizes")
         if let bias { precondition(bias.count == g.outChannels, "conv2dForward bias size") }
         if let derivative { precondition(derivative.output.count == g.outputCount, "conv2dForward derivative size") }
-        let arguments = [.buffer(x), .buffer(weight), optional(bias), .buffer(y)] + geometryArguments(g)
-            + biasAndActivation(bias, activation) + derivativeArguments(derivative)
+        var arguments: [Argument] = [.buffer(x), .buffer(weight), optional(bias), .buffer(y)]
+        appendGeometry(g, to: &arguments)
+        appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
         let columns = g.batch * g.outHeight * g.outWidth
         if plan == .simple {
             launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [16, 16], arguments)
@@ -45,8 +46,10 @@ extension OpenCLDevice: ConvolutionPrimitives {
                      "conv2dBackwardInput operand sizes")
         if let bias { precondition(bias.count == g.inChannels, "conv2dBackwardInput bias size") }
         if let derivative { precondition(derivative.output.count == g.inputCount, "conv2dBackwardInput derivative size") }
-        let arguments = [.buffer(dy), .buffer(weight), .buffer(dx)] + geometryArguments(g) + [.int(accumulate ? 1 : 0)]
-            + [optional(bias)] + biasAndActivation(bias, activation) + derivativeArguments(derivative)
+        var arguments: [Argument] = [.buffer(dy), .buffer(weight), .buffer(dx)]
+        appendGeometry(g, to: &arguments)
+        arguments += [.int(accumulate ? 1 : 0), optional(bias)]
+        appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
         if plan == .simple {
             launch("conv2d_backward_input_gather", global: [g.inputCount], local: [64], arguments)
         } else {
@@ -73,14 +76,19 @@ extension OpenCLDevice: ConvolutionPrimitives {
         if let biasGradient { precondition(biasGradient.count == g.outChannels, "conv2dBackwardWeight bias gradient size") }
         precondition(plan != .simple, "the weight gradient has no simple plan")
         let k = g.inChannels * g.kernelHeight * g.kernelWidth, positions = g.batch * g.outHeight * g.outWidth
-        let operands: [Argument] = [.buffer(x), .buffer(dy)]
         let hasBias = Argument.int(biasGradient == nil ? 0 : 1)
+        // x, dy, target, the geometry, accumulate, positions per range, row sums, hasBias
+        func arguments(_ target: BufferSlice, accumulate: Bool, positions: Int, rowSums: BufferSlice?) -> [Argument] {
+            var list: [Argument] = [.buffer(x), .buffer(dy), .buffer(target)]
+            appendGeometry(g, to: &list)
+            list += [.int(accumulate ? 1 : 0), .int(positions), optional(rowSums), hasBias]
+            return list
+        }
         // At least one column of tiles, so that the bias gradient is formed even when K = 0.
         let columns = max(k, 1)
         func whole() {
             launchBlocked("conv2d_backward_weight_blocked", columns: columns, rows: g.outChannels, depth: 1,
-                          operands + [.buffer(dw)] + geometryArguments(g)
-                            + [.int(accumulate ? 1 : 0), .int(max(positions, 1)), optional(biasGradient), hasBias])
+                          arguments(dw, accumulate: accumulate, positions: max(positions, 1), rowSums: biasGradient))
         }
         guard case .split(let ranges, let depth) = plan, ranges > 1 else { return whole() }
         // The partial gradients go to the workspace (ranges blocks of dw, then ranges blocks of the bias gradient),
@@ -94,7 +102,7 @@ extension OpenCLDevice: ConvolutionPrimitives {
         }
         let rowSums = biasGradient.map { _ in partials.buffer.slice(partials.offset + ranges * g.weightCount, biasPartials) }
         launchBlocked("conv2d_backward_weight_blocked", columns: columns, rows: g.outChannels, depth: ranges,
-                      operands + [.buffer(partials)] + geometryArguments(g) + [.int(0), .int(depth), optional(rowSums), hasBias])
+                      arguments(partials, accumulate: false, positions: depth, rowSums: rowSums))
         launch("conv2d_backward_weight_reduce", global: [max(g.weightCount, biasPartials == 0 ? 0 : g.outChannels)], [
             .buffer(partials), .buffer(dw), .int(g.weightCount), .int(ranges), .int(accumulate ? 1 : 0),
             optional(biasGradient), hasBias, .int(g.outChannels),
@@ -114,14 +122,18 @@ extension OpenCLDevice: ConvolutionPrimitives {
     /// Enqueues a register-blocked kernel over ⌈columns/tileN⌉×⌈rows/tileM⌉×`depth` work groups.
     private func launchBlocked(_ name: String, columns: Int, rows: Int, depth: Int, _ arguments: [Argument]) {
         let local = convTiling.local
-        let groups = [(columns + convTiling.tileN - 1) / convTiling.tileN, (rows + convTiling.tileM - 1) / convTiling.tileM, depth]
-        launch(name, global: zip(groups, local).map { $0 * $1 }, local: local, arguments)
+        let groups: WorkSize = [(columns + convTiling.tileN - 1) / convTiling.tileN, (rows + convTiling.tileM - 1) / convTiling.tileM, depth]
+        launch(name, global: WorkSize(groups: groups, of: local), local: local, arguments)
     }
 
-    /// N, C, H, W, O, KH, KW, SH, SW, PH, PW, HO, WO: the geometry as every convolution kernel takes it.
-    private func geometryArguments(_ g: ConvGeometry) -> [Argument] {
-        [g.batch, g.inChannels, g.inHeight, g.inWidth, g.outChannels, g.kernelHeight, g.kernelWidth,
-         g.strideH, g.strideW, g.padH, g.padW, g.outHeight, g.outWidth].map { .int($0) }
+    /// Appends N, C, H, W, O, KH, KW, SH, SW, PH, PW, HO, WO: the geometry as every convolution kernel takes it
+    /// (with room for 16 arguments after it).
+    private func appendGeometry(_ g: ConvGeometry, to list: inout [Argument]) {
+        list.reserveCapacity(list.count + 29)
+        for value in [g.batch, g.inChannels, g.inHeight, g.inWidth, g.outChannels, g.kernelHeight, g.kernelWidth,
+                      g.strideH, g.strideW, g.padH, g.padW, g.outHeight, g.outWidth] {
+            list.append(.int(value))
+        }
     }
 
     private func checkConvolution(_ g: ConvGeometry) {

@@ -26,17 +26,16 @@ extension OpenCLDevice: GEMMPrimitives {
     func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
               m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
               derivative: ActivationDerivative?, rowSums: BufferSlice?, plan: GEMMPlan) {
-        let operands: [Argument] = [.buffer(a), .buffer(b)]
-        let shape: [Argument] = [.int(m), .int(n), .int(k), .int(transposeA ? 1 : 0), .int(transposeB ? 1 : 0)]
-        let epilogue = [.float(alpha), .float(beta)] + biasAndActivation(bias, activation)
-        let extras = derivativeArguments(derivative) + [optional(rowSums), .int(rowSums == nil ? 0 : 1)]
         switch plan {
         case .simple:
             launch("gemm_tiled", global: [n, m], local: [16, 16],
-                   operands + [.buffer(c), optional(bias)] + shape + epilogue + extras)
+                   productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+                                    alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
+                                    rowSums: rowSums))
         case .blocked(splits: 1, let kChunk):
-            launchBlocked(operands + [.buffer(c), optional(bias)] + shape + epilogue + extras, m: m, n: n, splits: 1,
-                          kChunk: kChunk)
+            launchBlocked(m: m, n: n, splits: 1, productArguments(
+                a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha,
+                beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums, kChunk: kChunk))
         case .blocked(let splits, let kChunk):
             // The partial products (then the partial row sums) go to the shared workspace, held from the first
             // kernel to the last.
@@ -45,34 +44,67 @@ extension OpenCLDevice: GEMMPrimitives {
             let sums = rowSums == nil ? 0 : splits * m
             guard let partials = gemmWorkspace.slice(count: splits * m * n + sums, on: self) else {
                 // No memory for the workspace: one K range needs none.
-                launchBlocked(operands + [.buffer(c), optional(bias)] + shape + epilogue + extras, m: m, n: n,
-                              splits: 1, kChunk: k)
+                launchBlocked(m: m, n: n, splits: 1, productArguments(
+                    a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha,
+                    beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums, kChunk: k))
                 return
             }
-            let raw = [.float(1), .float(0)] + biasAndActivation(nil, .identity) + derivativeArguments(nil)
-                + [rowSums == nil ? optional(nil) : .buffer(partials.slice(splits * m * n, sums)), .int(rowSums == nil ? 0 : 1)]
-            launchBlocked(operands + [.buffer(partials.slice(0, splits * m * n)), optional(nil)] + shape + raw, m: m, n: n,
-                          splits: splits, kChunk: kChunk)
-            launch("gemm_splitk_reduce", global: [m * n], [.buffer(partials), .buffer(c), optional(bias),
-                                                           .int(m), .int(n), .int(splits)] + epilogue + extras)
+            launchBlocked(m: m, n: n, splits: splits, productArguments(
+                a, transposeA: transposeA, b, transposeB: transposeB, into: partials.slice(0, splits * m * n),
+                m: m, n: n, k: k, alpha: 1, beta: 0, bias: nil, activation: .identity, derivative: nil,
+                rowSums: rowSums == nil ? nil : partials.slice(splits * m * n, sums), kChunk: kChunk))
+            var reduce: [Argument] = [.buffer(partials), .buffer(c), optional(bias), .int(m), .int(n), .int(splits)]
+            appendEpilogue(alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
+                           rowSums: rowSums, to: &reduce)
+            launch("gemm_splitk_reduce", global: [m * n], reduce)
         }
     }
 
-    /// hasBias, act, slope: the epilogue's bias flag and activation as every product kernel takes them.
-    func biasAndActivation(_ bias: BufferSlice?, _ activation: Activation) -> [Argument] {
-        [.int(bias == nil ? 0 : 1), .int(Int(activation.code)), .float(activation.parameter)]
+    /// The arguments of the product kernels (`gemm_tiled`, `gemm_blocked` with `kChunk`, `gemm_tf32`), in their
+    /// order: A, B, C, bias, M, N, K, transA, transB, the epilogue
+    /// (``appendEpilogue(alpha:beta:bias:activation:derivative:rowSums:to:)``), then kChunk when given.
+    func productArguments(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
+                          m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
+                          derivative: ActivationDerivative?, rowSums: BufferSlice?, kChunk: Int? = nil) -> [Argument] {
+        var list: [Argument] = [
+            .buffer(a), .buffer(b), .buffer(c), optional(bias),
+            .int(m), .int(n), .int(k), .int(transposeA ? 1 : 0), .int(transposeB ? 1 : 0),
+        ]
+        appendEpilogue(alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
+                       rowSums: rowSums, to: &list)
+        if let kChunk { list.append(.int(kChunk)) }
+        return list
     }
 
-    /// gy, hasGrad, gact, gslope: the derivative factor as every product kernel takes it.
-    func derivativeArguments(_ derivative: ActivationDerivative?) -> [Argument] {
-        [optional(derivative?.output), .int(derivative == nil ? 0 : 1),
-         .int(Int(derivative?.activation.code ?? 0)), .float(derivative?.activation.parameter ?? 0)]
+    /// Appends α, β, the activation (``appendActivation(bias:_:derivative:to:)``) and the row sums (rs, hasRowSums):
+    /// the epilogue as every product kernel takes it, the split-K reduction included.
+    func appendEpilogue(alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
+                        derivative: ActivationDerivative?, rowSums: BufferSlice?, to list: inout [Argument]) {
+        list.reserveCapacity(list.count + 12)
+        list.append(.float(alpha))
+        list.append(.float(beta))
+        appendActivation(bias: bias, activation, derivative: derivative, to: &list)
+        list.append(optional(rowSums))
+        list.append(.int(rowSums == nil ? 0 : 1))
+    }
+
+    /// Appends hasBias, act, slope and the derivative factor (gy, hasGrad, gact, gslope), as every product and
+    /// convolution kernel takes them.
+    func appendActivation(bias: BufferSlice?, _ activation: Activation, derivative: ActivationDerivative?,
+                          to list: inout [Argument]) {
+        list.append(.int(bias == nil ? 0 : 1))
+        list.append(.int(Int(activation.code)))
+        list.append(.float(activation.parameter))
+        list.append(optional(derivative?.output))
+        list.append(.int(derivative == nil ? 0 : 1))
+        list.append(.int(Int(derivative?.activation.code ?? 0)))
+        list.append(.float(derivative?.activation.parameter ?? 0))
     }
 
     /// Enqueues `gemm_blocked` over ⌈N/tileN⌉×⌈M/tileM⌉×`splits` work groups.
-    private func launchBlocked(_ arguments: [Argument], m: Int, n: Int, splits: Int, kChunk: Int) {
+    private func launchBlocked(m: Int, n: Int, splits: Int, _ arguments: [Argument]) {
         let local = gemmTiling.local
-        let groups = [(n + gemmTiling.tileN - 1) / gemmTiling.tileN, (m + gemmTiling.tileM - 1) / gemmTiling.tileM, splits]
-        launch("gemm_blocked", global: zip(groups, local).map { $0 * $1 }, local: local, arguments + [.int(kChunk)])
+        let groups: WorkSize = [(n + gemmTiling.tileN - 1) / gemmTiling.tileN, (m + gemmTiling.tileM - 1) / gemmTiling.tileM, splits]
+        launch("gemm_blocked", global: WorkSize(groups: groups, of: local), local: local, arguments)
     }
 }

@@ -144,12 +144,10 @@ extension OpenCLDevice: PrecisionPrimitives {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n, "gemm operand sizes")
         if let bias { precondition(bias.count == n, "gemm bias size") }
         // 256 work items (8 warps) per 128×128 block of C
-        launch("gemm_tf32", global: [(n + 127) / 128 * 256, (m + 127) / 128], local: [256, 1], [
-            .buffer(a), .buffer(b), .buffer(c), optional(bias),
-            .int(m), .int(n), .int(k), .int(transposeA ? 1 : 0), .int(transposeB ? 1 : 0),
-            .float(alpha), .float(beta),
-        ] + biasAndActivation(bias, activation) + derivativeArguments(derivative)
-          + [optional(rowSums), .int(rowSums == nil ? 0 : 1)])
+        launch("gemm_tf32", global: [(n + 127) / 128 * 256, (m + 127) / 128], local: [256, 1],
+               productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
+                                alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
+                                rowSums: rowSums))
     }
 
     /// True when a product of this size goes to the TF32 kernel (TF32 on, m·n·k ≥ ``tf32MinimumWork``).

@@ -260,60 +260,74 @@ public final class OpenCLDevice: DeviceCore {
 
     // MARK: Launching kernels
 
-    /// One kernel argument. A view becomes two arguments: the memory object and the element offset.
-    enum Argument {
-        case buffer(BufferSlice)
-        case int(Int)
-        case float(Float)
-        case ulong(UInt64)
+    /// One kernel argument, held as plain values (no reference to the ``Buffer``), so building and passing
+    /// argument lists costs no reference counting. A view becomes two arguments: the memory object and the
+    /// element offset.
+    struct Argument {
+        fileprivate enum Value {
+            case memory(cl_mem, offset: Int32, owner: ObjectIdentifier)
+            case int(Int32)
+            case float(Float)
+            case ulong(UInt64)
+        }
+        fileprivate let value: Value
+
+        /// A view of an OpenCL buffer.
+        static func buffer(_ slice: BufferSlice) -> Argument {
+            Argument(value: .memory(slice.mem, offset: Int32(slice.offset), owner: slice.buffer.deviceID))
+        }
+        /// A 32-bit integer (traps when `value` does not fit).
+        static func int(_ value: Int) -> Argument { Argument(value: .int(Int32(value))) }
+        static func float(_ value: Float) -> Argument { Argument(value: .float(value)) }
+        static func ulong(_ value: UInt64) -> Argument { Argument(value: .ulong(value)) }
     }
 
     /// The placeholder view for an absent optional operand.
     func optional(_ slice: BufferSlice?) -> Argument { .buffer(slice ?? placeholder.whole) }
 
     /// Enqueues kernel `name` over `global` work items (rounded up to multiples of `local` when given).
-    func launch(_ name: String, global: [Int], local: [Int]? = nil, _ arguments: [Argument]) {
-        guard global.allSatisfy({ $0 > 0 }) else { return }
+    func launch(_ name: String, global: WorkSize, local: WorkSize? = nil, _ arguments: [Argument]) {
+        var sizes = global
+        for d in 0..<sizes.count {
+            guard sizes[d] > 0 else { return }
+            if let local { sizes[d] = (sizes[d] + local[d] - 1) / local[d] * local[d] }
+        }
         launchLock.lock()
         defer { launchLock.unlock() }
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
         counter.launch()
         var index: cl_uint = 0
+        var status = CL_SUCCESS
         for argument in arguments {
-            switch argument {
-            case .buffer(let slice):
-                precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
-                var mem: cl_mem? = slice.mem
-                var offset = Int32(slice.offset)
-                record(aek_clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &mem), "clSetKernelArg(\(name))")
-                record(aek_clSetKernelArg(kernel, index + 1, 4, &offset), "clSetKernelArg(\(name))")
+            switch argument.value {
+            case .memory(let memory, var offset, let owner):
+                precondition(owner == ObjectIdentifier(self), "buffer from another device")
+                var mem: cl_mem? = memory
+                status = worst(status, aek_clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &mem))
+                status = worst(status, aek_clSetKernelArg(kernel, index + 1, 4, &offset))
                 index += 2
-            case .int(let value):
-                var v = Int32(value)
-                record(aek_clSetKernelArg(kernel, index, 4, &v), "clSetKernelArg(\(name))")
+            case .int(var v):
+                status = worst(status, aek_clSetKernelArg(kernel, index, 4, &v))
                 index += 1
-            case .float(let value):
-                var v = value
-                record(aek_clSetKernelArg(kernel, index, 4, &v), "clSetKernelArg(\(name))")
+            case .float(var v):
+                status = worst(status, aek_clSetKernelArg(kernel, index, 4, &v))
                 index += 1
-            case .ulong(let value):
-                var v = value
-                record(aek_clSetKernelArg(kernel, index, 8, &v), "clSetKernelArg(\(name))")
+            case .ulong(var v):
+                status = worst(status, aek_clSetKernelArg(kernel, index, 8, &v))
                 index += 1
             }
         }
-        var sizes = global
-        if let local {
-            for d in sizes.indices { sizes[d] = (sizes[d] + local[d] - 1) / local[d] * local[d] }
-            local.withUnsafeBufferPointer { l in
-                record(aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), sizes, l.baseAddress),
-                       "clEnqueueNDRangeKernel(\(name))")
-            }
-        } else {
-            record(aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), sizes, nil),
-                   "clEnqueueNDRangeKernel(\(name))")
+        record(status, "clSetKernelArg(\(name))")
+        let enqueued = sizes.withSizes { global in
+            guard let local else { return aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), global, nil) }
+            return local.withSizes { aek_clEnqueueNDRangeKernel(queue, kernel, cl_uint(sizes.count), global, $0) }
         }
+        record(enqueued, "clEnqueueNDRangeKernel(\(name))")
     }
+
+    /// The first failure of two statuses (`CL_SUCCESS` when both succeeded).
+    @inline(__always)
+    private func worst(_ first: cl_int, _ second: cl_int) -> cl_int { first != CL_SUCCESS ? first : second }
 
     /// Remembers the first failing call.
     private func record(_ status: cl_int, _ call: @autoclosure () -> String) {

@@ -103,20 +103,19 @@ extension CPUDevice: ConvolutionPrimitives {
             if shape.pointwise && O > 0 {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(K), Int32(P), Int32(O),
                             1, wp, Int32(K), dyn, Int32(P), accumulate ? 1 : 0, dxn, Int32(P))
-            } else {
-                if !accumulate { dxn.update(repeating: 0, count: count * shape.inputPerSample) }
-                if O > 0 && P > 0 {
-                    let columns = count * P, drows = scratch
-                    let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(K), Int32(O),
-                                1, gradients, Int32(columns), wp, Int32(K), 0, drows, Int32(K))
-                    for s in 0..<count {
-                        shape.addPatchRows(drows + s * P * K, into: dxn + s * shape.inputPerSample,
-                                           padded: scratch + shape.paddedOffset)
-                        if finishes { finish(first + s) }
-                    }
-                    return
+            } else if O > 0 && P > 0 {
+                let columns = count * P, drows = scratch
+                let gradients = shape.gather(dyn, count, into: scratch + K * shape.group * P)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(columns), Int32(K), Int32(O),
+                            1, gradients, Int32(columns), wp, Int32(K), 0, drows, Int32(K))
+                for s in 0..<count {
+                    shape.addPatchRows(drows + s * P * K, into: dxn + s * shape.inputPerSample, accumulate: accumulate,
+                                       padded: scratch + shape.paddedOffset)
+                    if finishes { finish(first + s) }
                 }
+                return
+            } else if !accumulate {
+                dxn.update(repeating: 0, count: count * shape.inputPerSample)
             }
             if finishes {
                 for s in 0..<count { finish(first + s) }
@@ -340,17 +339,23 @@ private struct ConvShape {
         return UnsafePointer(rows)
     }
 
-    /// Adds the P×K patch rows `rows` of one image back onto that image `x` (C×H×W): the adjoint of
-    /// ``patchRows(_:samples:_:into:padded:)``. `padded` holds ``paddedCount`` floats.
-    func addPatchRows(_ rows: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>) {
+    /// Adds the P×K patch rows `rows` of one image back onto that image `x` (C×H×W), or writes their sum over it
+    /// when not accumulating: the adjoint of ``patchRows(_:samples:_:into:padded:)``. `padded` holds
+    /// ``paddedCount`` floats.
+    func addPatchRows(_ rows: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, accumulate: Bool,
+                      padded: UnsafeMutablePointer<Float>) {
         let target = isPadded ? padded : x
-        if isPadded { target.update(repeating: 0, count: paddedCount) }
+        if isPadded {
+            target.update(repeating: 0, count: paddedCount)
+        } else if !accumulate {
+            target.update(repeating: 0, count: inputPerSample)
+        }
         switch geometry.kernelWidth {
         case 4: addRows(rows, into: target, run: SIMD4<Float>.self)
         case 2: addRows(rows, into: target, run: SIMD2<Float>.self)
         default: addRows(rows, into: target)
         }
-        if isPadded { unpadAdding(padded, into: x) }
+        if isPadded { unpad(padded, into: x, accumulate: accumulate) }
     }
 
     /// Copies the image `x` (C×H×W) into the middle of `padded` (C×Hp×Wp), whose padding rows and columns
@@ -388,14 +393,18 @@ private struct ConvShape {
         }
     }
 
-    /// x += the middle of `padded` (C×Hp×Wp): the adjoint of ``pad(_:into:)``.
-    private func unpadAdding(_ padded: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>) {
+    /// x (+)= the middle of `padded` (C×Hp×Wp): the adjoint of ``pad(_:into:)``, adding when `accumulate`.
+    private func unpad(_ padded: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let g = geometry
         for c in 0..<g.inChannels {
             for h in 0..<g.inHeight {
                 let row = padded + (c * paddedHeight + h + g.padH) * paddedWidth + g.padW
                 let target = x + (c * g.inHeight + h) * g.inWidth
-                for w in 0..<g.inWidth { target[w] += row[w] }
+                if accumulate {
+                    for w in 0..<g.inWidth { target[w] += row[w] }
+                } else {
+                    Self.copyShort(row, to: target, count: g.inWidth)
+                }
             }
         }
     }

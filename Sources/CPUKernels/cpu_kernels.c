@@ -165,3 +165,11 @@ void aek_normals(uint64_t seed, uint64_t stream, uint64_t first_pair, long count
         normal_pair(first_pair + (uint64_t)pairs, key0, key1, s0, s1, &out[count - 1], &unused);
     }
 }
+
+void aek_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}

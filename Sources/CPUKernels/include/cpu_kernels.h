@@ -38,4 +38,7 @@ void aek_adam(float *parameters, float *gradients, float *m, float *v, long coun
 /// 2 ulp), so the draws agree with the C library's to about 10⁻⁷ relative.
 void aek_normals(uint64_t seed, uint64_t stream, uint64_t first_pair, long count, float *out);
 
+/// A spin-wait hint to the processor (`pause` on x86-64, `yield` on ARM), for threads polling a flag.
+void aek_spin_pause(void);
+
 #endif

@@ -1,0 +1,58 @@
+@testable import Compute
+import Foundation
+import Synchronization
+import Testing
+
+/// The CPU backend's worker pool: every part of every loop runs exactly once, with loops back to back, nested, and
+/// started from several threads at once.
+@Suite struct ParallelTests {
+    /// Parts run per loop, counted per part.
+    private final class Counts: @unchecked Sendable {
+        let lock = NSLock()
+        var values: [Int]
+        init(_ count: Int) { values = Array(repeating: 0, count: count) }
+        func add(_ index: Int) { lock.withLock { values[index] += 1 } }
+    }
+
+    @Test(arguments: [0, 1, 2, 3, 7, 64])
+    func everyPartRunsOnce(parts: Int) {
+        for _ in 0..<200 {
+            let counts = Counts(parts)
+            WorkerPool.shared.run(parts: parts) { counts.add($0) }
+            #expect(counts.values == Array(repeating: 1, count: parts))
+        }
+    }
+
+    @Test func chunksCoverTheRangeOnceAcrossManyLoops() {
+        // thousands of short loops back to back, as a training step issues them
+        for count in [1, 100, 16_384, 40_000, 100_003] {
+            let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            defer { counts.deallocate() }
+            for _ in 0..<20 {
+                counts.initialize(repeating: 0)
+                Parallel.chunks(count, grain: 1_000) { range in
+                    for i in range { counts[i] += 1 }  // the ranges are disjoint
+                }
+                #expect(counts.allSatisfy { $0 == 1 }, "count \(count)")
+            }
+        }
+    }
+
+    @Test func nestedLoopsRunInline() {
+        let counts = Counts(4 * 5)
+        WorkerPool.shared.run(parts: 4) { outer in
+            WorkerPool.shared.run(parts: 5) { inner in counts.add(outer * 5 + inner) }
+        }
+        #expect(counts.values == Array(repeating: 1, count: 20))
+    }
+
+    @Test func loopsFromSeveralThreadsAtOnce() {
+        let total = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<500 {
+                WorkerPool.shared.run(parts: 3) { _ in total.add(1, ordering: .relaxed) }
+            }
+        }
+        #expect(total.load(ordering: .relaxed) == 4 * 500 * 3)
+    }
+}

@@ -11,20 +11,13 @@ public class ActivationLayer: Layer {
     /// Set by ``Sequential`` when the previous layer applies the activation in its epilogue.
     public internal(set) var isFused = false
 
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var input: BufferSlice?
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         let output: Buffer   // y, same shape as x
         let dinput: Buffer   // dx, same shape as x
-
-        init(device: any Device, output: Buffer, dinput: Buffer) {
-            self.device = device
-            self.output = output
-            self.dinput = dinput
-        }
     }
 
     init(_ activation: Activation) {
@@ -38,8 +31,8 @@ public class ActivationLayer: Layer {
     public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
         guard !isFused else { prepared = nil; return }
         let count = batch * elementCount(inputShape)
-        prepared = Prepared(device: device, output: try device.makeBuffer(count: count, dtype: .float32),
-                            dinput: try device.makeBuffer(count: count, dtype: .float32))
+        prepared = Reference(Prepared(device: device, output: try device.makeBuffer(count: count, dtype: .float32),
+                            dinput: try device.makeBuffer(count: count, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

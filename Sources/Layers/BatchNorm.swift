@@ -24,12 +24,11 @@ public class BatchNorm: Layer {
     private var meanID: StateID?
     private var varianceID: StateID?
     private var countID: StateID?
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var input: BufferSlice?
     private var trainedForward = true
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         let n: Int, spatial: Int
         let gamma: BufferSlice, dgamma: BufferSlice, beta: BufferSlice, dbeta: BufferSlice
@@ -41,29 +40,6 @@ public class BatchNorm: Layer {
         let ones: Buffer          // [C] ones
         let zeros: Buffer         // [C] zeros
         let scratch: Buffer       // [2C] saved statistics an evaluation-mode call may write
-
-        init(device: any Device, n: Int, spatial: Int, gamma: BufferSlice, dgamma: BufferSlice, beta: BufferSlice,
-             dbeta: BufferSlice, runningMean: BufferSlice, runningVar: BufferSlice, batchesTracked: BufferSlice,
-             output: Buffer, dinput: Buffer, savedMean: Buffer, savedInvStd: Buffer, ones: Buffer, zeros: Buffer,
-             scratch: Buffer) {
-            self.device = device
-            self.n = n
-            self.spatial = spatial
-            self.gamma = gamma
-            self.dgamma = dgamma
-            self.beta = beta
-            self.dbeta = dbeta
-            self.runningMean = runningMean
-            self.runningVar = runningVar
-            self.batchesTracked = batchesTracked
-            self.output = output
-            self.dinput = dinput
-            self.savedMean = savedMean
-            self.savedInvStd = savedInvStd
-            self.ones = ones
-            self.zeros = zeros
-            self.scratch = scratch
-        }
     }
 
     init(features: Int, epsilon: Float, momentum: Float, name: String, acceptedRanks: Set<Int>) {
@@ -102,7 +78,7 @@ public class BatchNorm: Layer {
         let count = batch * elementCount(inputShape)
         let ones = try device.makeBuffer(count: features, dtype: .float32)
         device.fill(ones.whole, with: 1)
-        prepared = Prepared(
+        prepared = Reference(Prepared(
             device: device, n: batch, spatial: elementCount(inputShape) / features,
             gamma: store.value(gammaID), dgamma: store.gradient(gammaID),
             beta: store.value(betaID), dbeta: store.gradient(betaID),
@@ -113,7 +89,7 @@ public class BatchNorm: Layer {
             savedInvStd: try device.makeBuffer(count: features, dtype: .float32),
             ones: ones,
             zeros: try device.makeBuffer(count: features, dtype: .float32),
-            scratch: try device.makeBuffer(count: 2 * features, dtype: .float32))
+            scratch: try device.makeBuffer(count: 2 * features, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

@@ -26,11 +26,10 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var input: BufferSlice?
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         let geometry: ConvGeometry
         let weight: BufferSlice, dweight: BufferSlice
@@ -38,19 +37,6 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer     // y [N, out, Ho, Wo]
         let dpre: Buffer       // dy·act′ [N, out, Ho, Wo]
         let dinput: Buffer     // dx [N, in, H, W]
-
-        init(device: any Device, geometry: ConvGeometry, weight: BufferSlice, dweight: BufferSlice, bias: BufferSlice?,
-             dbias: BufferSlice?, output: Buffer, dpre: Buffer, dinput: Buffer) {
-            self.device = device
-            self.geometry = geometry
-            self.weight = weight
-            self.dweight = dweight
-            self.bias = bias
-            self.dbias = dbias
-            self.output = output
-            self.dpre = dpre
-            self.dinput = dinput
-        }
     }
 
     /// A convolution with square or rectangular kernels, strides and paddings.
@@ -104,13 +90,13 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         _ = try outputShape(for: inputShape)
         guard let weightID else { preconditionFailure("Conv2d: declareParameters before prepare") }
         let g = geometry(inputShape, batch: batch)
-        prepared = Prepared(
+        prepared = Reference(Prepared(
             device: device, geometry: g,
             weight: store.value(weightID), dweight: store.gradient(weightID),
             bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
             output: try device.makeBuffer(count: g.outputCount, dtype: .float32),
             dpre: try device.makeBuffer(count: g.outputCount, dtype: .float32),
-            dinput: try device.makeBuffer(count: g.inputCount, dtype: .float32))
+            dinput: try device.makeBuffer(count: g.inputCount, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

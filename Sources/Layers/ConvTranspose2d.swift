@@ -30,11 +30,10 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var input: BufferSlice?
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         /// The convolution from this layer's output [N, out, Ho, Wo] back to its input [N, in, H, W].
         let mirrored: ConvGeometry
@@ -45,21 +44,6 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer           // y [N, out, Ho, Wo]
         let dpre: Buffer             // dy·act′ [N, out, Ho, Wo]
         let dinput: Buffer           // dx [N, in, H, W]
-
-        init(device: any Device, mirrored: ConvGeometry, outputGeometry: ConvGeometry, weight: BufferSlice,
-             dweight: BufferSlice, bias: BufferSlice?, dbias: BufferSlice?, output: Buffer, dpre: Buffer,
-             dinput: Buffer) {
-            self.device = device
-            self.mirrored = mirrored
-            self.outputGeometry = outputGeometry
-            self.weight = weight
-            self.dweight = dweight
-            self.bias = bias
-            self.dbias = dbias
-            self.output = output
-            self.dpre = dpre
-            self.dinput = dinput
-        }
     }
 
     /// A transposed convolution with rectangular kernels, strides and paddings.
@@ -119,13 +103,13 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         precondition(mirrored.outHeight == inputShape[1] && mirrored.outWidth == inputShape[2], "mirrored geometry")
         let outputGeometry = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
                                           outChannels: outChannels, kernel: (1, 1))
-        prepared = Prepared(
+        prepared = Reference(Prepared(
             device: device, mirrored: mirrored, outputGeometry: outputGeometry,
             weight: store.value(weightID), dweight: store.gradient(weightID),
             bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
             output: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
             dpre: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
-            dinput: try device.makeBuffer(count: mirrored.outputCount, dtype: .float32))
+            dinput: try device.makeBuffer(count: mirrored.outputCount, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

@@ -10,22 +10,14 @@ public final class Dropout: Layer {
     public let probability: Float
 
     private var purpose = 0
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var maskedForward = false
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         let mask: Buffer     // 0 or 1/(1−p), same shape as x
         let output: Buffer   // y = x·mask
         let dinput: Buffer   // dx = dy·mask
-
-        init(device: any Device, mask: Buffer, output: Buffer, dinput: Buffer) {
-            self.device = device
-            self.mask = mask
-            self.output = output
-            self.dinput = dinput
-        }
     }
 
     /// Dropout with probability `p` (PyTorch's default 0.5).
@@ -47,9 +39,9 @@ public final class Dropout: Layer {
     public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
         _ = try outputShape(for: inputShape)
         let count = batch * elementCount(inputShape)
-        prepared = Prepared(device: device, mask: try device.makeBuffer(count: count, dtype: .float32),
+        prepared = Reference(Prepared(device: device, mask: try device.makeBuffer(count: count, dtype: .float32),
                             output: try device.makeBuffer(count: count, dtype: .float32),
-                            dinput: try device.makeBuffer(count: count, dtype: .float32))
+                            dinput: try device.makeBuffer(count: count, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

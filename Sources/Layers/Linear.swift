@@ -19,11 +19,10 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
 
     private var weightID: ParameterID?
     private var biasID: ParameterID?
-    private var prepared: Prepared?
+    private var prepared: Reference<Prepared>?
     private var input: BufferSlice?
 
-    /// A class, so that reading it in every pass retains one object rather than each buffer.
-    private final class Prepared {
+    private struct Prepared {
         let device: any Device
         let rows: Int
         let weight: BufferSlice, dweight: BufferSlice
@@ -31,19 +30,6 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         let output: Buffer     // y [rows, out]
         let dpre: Buffer       // dy·act′ [rows, out]
         let dinput: Buffer     // dx [rows, in]
-
-        init(device: any Device, rows: Int, weight: BufferSlice, dweight: BufferSlice, bias: BufferSlice?,
-             dbias: BufferSlice?, output: Buffer, dpre: Buffer, dinput: Buffer) {
-            self.device = device
-            self.rows = rows
-            self.weight = weight
-            self.dweight = dweight
-            self.bias = bias
-            self.dbias = dbias
-            self.output = output
-            self.dpre = dpre
-            self.dinput = dinput
-        }
     }
 
     /// A layer mapping `inFeatures` to `outFeatures`.
@@ -73,13 +59,13 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         _ = try outputShape(for: inputShape)
         guard let weightID else { preconditionFailure("Linear: declareParameters before prepare") }
         let rows = batch * elementCount(inputShape) / inFeatures
-        prepared = Prepared(
+        prepared = Reference(Prepared(
             device: device, rows: rows,
             weight: store.value(weightID), dweight: store.gradient(weightID),
             bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
             output: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
             dpre: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
-            dinput: try device.makeBuffer(count: rows * inFeatures, dtype: .float32))
+            dinput: try device.makeBuffer(count: rows * inFeatures, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

@@ -51,7 +51,7 @@ final class WorkerPool: @unchecked Sendable {
     static let shared = WorkerPool(workers: Parallel.cores - 1)
 
     /// How long an idle worker spins before it sleeps.
-    static let spinNanoseconds: UInt64 = 100_000
+    static let spinNanoseconds: UInt64 = 50_000
 
     /// generation (bits 32…63), next part (bits 16…31), part count (bits 0…15).
     private let ticket = Atomic<Int>(0)
@@ -89,10 +89,12 @@ final class WorkerPool: @unchecked Sendable {
             if sleepers > 0 { sleep.broadcast() }
             sleep.unlock()
             claimParts(of: generation)
+            // the other parts end about when this thread's did; past ~1,000 pauses, a worker has probably lost its
+            // core, so let it have this one
             var spins = 0
             while pending.load(ordering: .acquiring) > 0 {
                 spins += 1
-                if spins < 1 << 14 { aek_spin_pause() } else { sched_yield() }
+                if spins < 1 << 10 { aek_spin_pause() } else { sched_yield() }
             }
             self.body = nil
         }

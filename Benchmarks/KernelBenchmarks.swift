@@ -130,8 +130,16 @@ extension KernelCase {
         }
     }
 
+    /// One launch of the smallest kernel (`fill` of one float), back to back: the cost of a launch itself, host
+    /// and device, through the library's launch path (on the CPU backend, the cost of a call).
+    static let launch = KernelCase(name: "launch: fill 1 float", shape: "1", work: .bytes(4),
+                                   operands: [(1, .uniform(low: 0, high: 1))], outputs: [0]) { device, x in
+        device.fill(x[0], with: 0.5)
+    }
+
     /// The suite: products of the reference workloads (forward and both backward products of the MLP VAE's
-    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, the loss, and Adam.
+    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, the loss, Adam, and a
+    /// bare launch.
     static let suite: [KernelCase] = {
         var cases: [KernelCase] = [
             gemm(128, 256, 784, transposeB: true, label: "fwd x·W1ᵀ"),
@@ -151,6 +159,7 @@ extension KernelCase {
         cases.append(reparameterizeKL(batch: 65_536, dim: 32))
         cases.append(bceWithLogits(rows: 128, cols: 784))
         cases.append(adam(count: 1 << 20))
+        cases.append(launch)
         return cases
     }()
 }

@@ -56,3 +56,26 @@ import Testing
         #expect(total.load(ordering: .relaxed) == 4 * 500 * 3)
     }
 }
+
+/// The CPU backend's thread count: the variable, else the processors capped by a cgroup CPU quota.
+@Suite struct CoreCountTests {
+    @Test func quotaLines() {
+        #expect(CoreCount.quota(cpuMax: "200000 100000\n") == 2)
+        #expect(CoreCount.quota(cpuMax: "150000 100000") == 2)
+        #expect(CoreCount.quota(cpuMax: "50000 100000") == 1)
+        #expect(CoreCount.quota(cpuMax: "max 100000\n") == nil)
+        #expect(CoreCount.quota(cpuMax: "-1 100000") == nil)
+        #expect(CoreCount.quota(cpuMax: "") == nil)
+        #expect(CoreCount.quota(cpuMax: "100000") == nil)
+    }
+
+    @Test func resolution() {
+        #expect(CoreCount.resolve(environment: [:], processors: 64, quota: 2) == 2)
+        #expect(CoreCount.resolve(environment: [:], processors: 2, quota: nil) == 2)
+        #expect(CoreCount.resolve(environment: [:], processors: 4, quota: 8) == 4)
+        #expect(CoreCount.resolve(environment: [:], processors: 0, quota: nil) == 1)
+        #expect(CoreCount.resolve(environment: [CoreCount.variable: "3"], processors: 64, quota: 2) == 3)
+        #expect(CoreCount.resolve(environment: [CoreCount.variable: "0"], processors: 4, quota: nil) == 4)
+        #expect(CoreCount.resolve(environment: [CoreCount.variable: "many"], processors: 4, quota: nil) == 4)
+    }
+}

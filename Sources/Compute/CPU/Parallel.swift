@@ -4,8 +4,10 @@ import Synchronization
 
 /// Splits loops over the CPU's cores.
 enum Parallel {
-    /// Cores used by the CPU backend.
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Threads the CPU backend runs its loops on (see ``CoreCount``).
+    static let cores = CoreCount.resolve(environment: ProcessInfo.processInfo.environment,
+                                         processors: ProcessInfo.processInfo.activeProcessorCount,
+                                         quota: CoreCount.cgroupQuota())
 
     /// Runs `body` over disjoint chunks covering `0..<count`, in parallel when each chunk would hold at
     /// least `grain` iterations.
@@ -31,6 +33,41 @@ enum Parallel {
         chunks(count, grain: grain) { range in
             for i in range { body(i) }
         }
+    }
+}
+
+/// How many threads the CPU backend uses: `AUTOENCODERKIT_THREADS` when it holds a positive integer, else the
+/// processors the process may run on, capped by the CPU quota of its cgroup (a container started with `--cpus 2` on a
+/// 64-core host gets 2: its workers spin between loops, and 63 of them on a 2-CPU quota would be throttled).
+enum CoreCount {
+    /// The variable that sets the thread count.
+    static let variable = "AUTOENCODERKIT_THREADS"
+
+    static func resolve(environment: [String: String], processors: Int, quota: Int?) -> Int {
+        if let text = environment[variable], let threads = Int(text.trimmingCharacters(in: .whitespaces)), threads > 0 {
+            return threads
+        }
+        return max(1, min(processors, quota ?? .max))
+    }
+
+    /// Whole CPUs of the cgroup quota (rounded up), or nil when there is none: cgroup v2's `cpu.max`, else v1's
+    /// `cpu.cfs_quota_us` and `cpu.cfs_period_us`.
+    static func cgroupQuota() -> Int? {
+        func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
+        if let line = read("/sys/fs/cgroup/cpu.max") { return quota(cpuMax: line) }
+        guard let quota = read("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+              let period = read("/sys/fs/cgroup/cpu/cpu.cfs_period_us") else { return nil }
+        return self.quota(cpuMax: quota.trimmingCharacters(in: .whitespacesAndNewlines) + " " + period)
+    }
+
+    /// ⌈quota / period⌉ from "QUOTA PERIOD" in microseconds; nil for "max" or a negative quota (no limit) and for
+    /// anything unreadable.
+    static func quota(cpuMax line: String) -> Int? {
+        let fields = line.split(whereSeparator: \.isWhitespace)
+        guard fields.count == 2, let quota = Int(fields[0]), let period = Int(fields[1]), quota > 0, period > 0 else {
+            return nil
+        }
+        return (quota + period - 1) / period
     }
 }
 

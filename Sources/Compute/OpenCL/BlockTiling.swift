@@ -50,6 +50,11 @@ extension BlockTiling {
     /// third dimension (K splits, stride phases or reduction ranges).
     var local: WorkSize { [tileN / workN, tileM / workM, 1] }
 
+    /// Work items of ⌈columns/tileN⌉×⌈rows/tileM⌉×`depth` work groups of ``local`` size.
+    func global(columns: Int, rows: Int, depth: Int) -> WorkSize {
+        [(columns + tileN - 1) / tileN * (tileN / workN), (rows + tileM - 1) / tileM * (tileM / workM), depth]
+    }
+
     /// The options defining the macros the family is compiled with.
     var buildOptions: String {
         let p = Self.macroPrefix

@@ -121,9 +121,8 @@ extension OpenCLDevice: ConvolutionPrimitives {
 
     /// Enqueues a register-blocked kernel over ⌈columns/tileN⌉×⌈rows/tileM⌉×`depth` work groups.
     private func launchBlocked(_ name: String, columns: Int, rows: Int, depth: Int, _ arguments: [Argument]) {
-        let local = convTiling.local
-        let groups: WorkSize = [(columns + convTiling.tileN - 1) / convTiling.tileN, (rows + convTiling.tileM - 1) / convTiling.tileM, depth]
-        launch(name, global: WorkSize(groups: groups, of: local), local: local, arguments)
+        launch(name, global: convTiling.global(columns: columns, rows: rows, depth: depth), local: convTiling.local,
+               arguments)
     }
 
     /// Appends N, C, H, W, O, KH, KW, SH, SW, PH, PW, HO, WO: the geometry as every convolution kernel takes it

@@ -26,16 +26,17 @@ extension OpenCLDevice: GEMMPrimitives {
     func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
               m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
               derivative: ActivationDerivative?, rowSums: BufferSlice?, plan: GEMMPlan) {
+        // the whole product into C with its epilogue (kChunk: the K range of a `gemm_blocked` work group)
+        func whole(kChunk: Int?) -> [Argument] {
+            productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha,
+                             beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums,
+                             kChunk: kChunk)
+        }
         switch plan {
         case .simple:
-            launch("gemm_tiled", global: [n, m], local: [16, 16],
-                   productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-                                    alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
-                                    rowSums: rowSums))
+            launch("gemm_tiled", global: [n, m], local: [16, 16], whole(kChunk: nil))
         case .blocked(splits: 1, let kChunk):
-            launchBlocked(m: m, n: n, splits: 1, productArguments(
-                a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha,
-                beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums, kChunk: kChunk))
+            launchBlocked(m: m, n: n, splits: 1, whole(kChunk: kChunk))
         case .blocked(let splits, let kChunk):
             // The partial products (then the partial row sums) go to the shared workspace, held from the first
             // kernel to the last.
@@ -44,9 +45,7 @@ extension OpenCLDevice: GEMMPrimitives {
             let sums = rowSums == nil ? 0 : splits * m
             guard let partials = gemmWorkspace.slice(count: splits * m * n + sums, on: self) else {
                 // No memory for the workspace: one K range needs none.
-                launchBlocked(m: m, n: n, splits: 1, productArguments(
-                    a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha,
-                    beta: beta, bias: bias, activation: activation, derivative: derivative, rowSums: rowSums, kChunk: k))
+                launchBlocked(m: m, n: n, splits: 1, whole(kChunk: k))
                 return
             }
             launchBlocked(m: m, n: n, splits: splits, productArguments(
@@ -103,8 +102,7 @@ extension OpenCLDevice: GEMMPrimitives {
 
     /// Enqueues `gemm_blocked` over ⌈N/tileN⌉×⌈M/tileM⌉×`splits` work groups.
     private func launchBlocked(m: Int, n: Int, splits: Int, _ arguments: [Argument]) {
-        let local = gemmTiling.local
-        let groups: WorkSize = [(n + gemmTiling.tileN - 1) / gemmTiling.tileN, (m + gemmTiling.tileM - 1) / gemmTiling.tileM, splits]
-        launch("gemm_blocked", global: WorkSize(groups: groups, of: local), local: local, arguments)
+        launch("gemm_blocked", global: gemmTiling.global(columns: n, rows: m, depth: splits), local: gemmTiling.local,
+               arguments)
     }
 }

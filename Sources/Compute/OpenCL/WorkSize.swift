@@ -11,12 +11,6 @@ struct WorkSize: ExpressibleByArrayLiteral, Equatable {
         for (d, size) in elements.enumerated() { self[d] = size }
     }
 
-    /// `groups[d] · local[d]` in each dimension of `groups`.
-    init(groups: WorkSize, of local: WorkSize) {
-        count = groups.count
-        for d in 0..<count { self[d] = groups[d] * local[d] }
-    }
-
     subscript(_ d: Int) -> Int {
         get { d == 0 ? sizes.0 : d == 1 ? sizes.1 : sizes.2 }
         set {

@@ -24,20 +24,9 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
     /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
     public internal(set) var inputActivation: Activation = .identity
 
-    private var weightID: ParameterID?
-    private var biasID: ParameterID?
-    private var prepared: Reference<Prepared>?
+    private var parameters = WeightAndBias()
+    private var prepared: Reference<PreparedProduct<ConvGeometry>>?
     private var input: BufferSlice?
-
-    private struct Prepared {
-        let device: any Device
-        let geometry: ConvGeometry
-        let weight: BufferSlice, dweight: BufferSlice
-        let bias: BufferSlice?, dbias: BufferSlice?
-        let output: Buffer     // y [N, out, Ho, Wo]
-        let dpre: Buffer       // dy·act′ [N, out, Ho, Wo]
-        let dinput: Buffer     // dx [N, in, H, W]
-    }
 
     /// A convolution with square or rectangular kernels, strides and paddings.
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
@@ -80,23 +69,15 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
     }
 
     public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
-        let fanIn = inChannels * kernelSize.0 * kernelSize.1
-        weightID = layout.parameter(prefix + "weight", shape: [outChannels, inChannels, kernelSize.0, kernelSize.1],
-                                    initializer: .fanIn(fanIn))
-        biasID = hasBias ? layout.parameter(prefix + "bias", shape: [outChannels], initializer: .fanIn(fanIn)) : nil
+        parameters.declare(in: &layout, prefix: prefix, weightShape: [outChannels, inChannels, kernelSize.0, kernelSize.1],
+                           biasCount: hasBias ? outChannels : nil, fanIn: inChannels * kernelSize.0 * kernelSize.1)
     }
 
     public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
         _ = try outputShape(for: inputShape)
-        guard let weightID else { preconditionFailure("Conv2d: declareParameters before prepare") }
         let g = geometry(inputShape, batch: batch)
-        prepared = Reference(Prepared(
-            device: device, geometry: g,
-            weight: store.value(weightID), dweight: store.gradient(weightID),
-            bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
-            output: try device.makeBuffer(count: g.outputCount, dtype: .float32),
-            dpre: try device.makeBuffer(count: g.outputCount, dtype: .float32),
-            dinput: try device.makeBuffer(count: g.inputCount, dtype: .float32)))
+        prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters, layer: "Conv2d",
+                                                 shape: g, outputCount: g.outputCount, inputCount: g.inputCount))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -123,4 +104,9 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
                               derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
         return dx
     }
+}
+
+private extension PreparedProduct<ConvGeometry> {
+    /// The convolution's geometry at the prepared batch size.
+    var geometry: ConvGeometry { shape }
 }

@@ -28,22 +28,15 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
     /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
     public internal(set) var inputActivation: Activation = .identity
 
-    private var weightID: ParameterID?
-    private var biasID: ParameterID?
-    private var prepared: Reference<Prepared>?
+    private var parameters = WeightAndBias()
+    private var prepared: Reference<PreparedProduct<Geometries>>?
     private var input: BufferSlice?
 
-    private struct Prepared {
-        let device: any Device
+    fileprivate struct Geometries {
         /// The convolution from this layer's output [N, out, Ho, Wo] back to its input [N, in, H, W].
         let mirrored: ConvGeometry
         /// A 1×1 geometry whose output is this layer's output, for the bias gradient.
-        let outputGeometry: ConvGeometry
-        let weight: BufferSlice, dweight: BufferSlice
-        let bias: BufferSlice?, dbias: BufferSlice?
-        let output: Buffer           // y [N, out, Ho, Wo]
-        let dpre: Buffer             // dy·act′ [N, out, Ho, Wo]
-        let dinput: Buffer           // dx [N, in, H, W]
+        let output: ConvGeometry
     }
 
     /// A transposed convolution with rectangular kernels, strides and paddings.
@@ -89,27 +82,21 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
     }
 
     public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
-        let fanIn = outChannels * kernelSize.0 * kernelSize.1
-        weightID = layout.parameter(prefix + "weight", shape: [inChannels, outChannels, kernelSize.0, kernelSize.1],
-                                    initializer: .fanIn(fanIn))
-        biasID = hasBias ? layout.parameter(prefix + "bias", shape: [outChannels], initializer: .fanIn(fanIn)) : nil
+        parameters.declare(in: &layout, prefix: prefix, weightShape: [inChannels, outChannels, kernelSize.0, kernelSize.1],
+                           biasCount: hasBias ? outChannels : nil, fanIn: outChannels * kernelSize.0 * kernelSize.1)
     }
 
     public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
         let out = try outputShape(for: inputShape)
-        guard let weightID else { preconditionFailure("ConvTranspose2d: declareParameters before prepare") }
         let mirrored = ConvGeometry(batch: batch, inChannels: outChannels, inHeight: out[1], inWidth: out[2],
                                     outChannels: inChannels, kernel: kernelSize, stride: stride, padding: padding)
         precondition(mirrored.outHeight == inputShape[1] && mirrored.outWidth == inputShape[2], "mirrored geometry")
-        let outputGeometry = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
-                                          outChannels: outChannels, kernel: (1, 1))
-        prepared = Reference(Prepared(
-            device: device, mirrored: mirrored, outputGeometry: outputGeometry,
-            weight: store.value(weightID), dweight: store.gradient(weightID),
-            bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
-            output: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
-            dpre: try device.makeBuffer(count: mirrored.inputCount, dtype: .float32),
-            dinput: try device.makeBuffer(count: mirrored.outputCount, dtype: .float32)))
+        let output = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
+                                  outChannels: outChannels, kernel: (1, 1))
+        let shape = Geometries(mirrored: mirrored, output: output)
+        prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters,
+                                                 layer: "ConvTranspose2d", shape: shape,
+                                                 outputCount: mirrored.inputCount, inputCount: mirrored.outputCount))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -141,4 +128,11 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
                         derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
         return dx
     }
+}
+
+private extension PreparedProduct<ConvTranspose2d.Geometries> {
+    /// The convolution from the layer's output back to its input.
+    var mirrored: ConvGeometry { shape.mirrored }
+    /// The 1×1 geometry of the layer's output, for the bias gradient.
+    var outputGeometry: ConvGeometry { shape.output }
 }

@@ -17,20 +17,9 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
     /// epilogue: the input gradient is then multiplied by its act′ in the same product (`.identity`: no factor).
     public internal(set) var inputActivation: Activation = .identity
 
-    private var weightID: ParameterID?
-    private var biasID: ParameterID?
-    private var prepared: Reference<Prepared>?
+    private var parameters = WeightAndBias()
+    private var prepared: Reference<PreparedProduct<Int>>?
     private var input: BufferSlice?
-
-    private struct Prepared {
-        let device: any Device
-        let rows: Int
-        let weight: BufferSlice, dweight: BufferSlice
-        let bias: BufferSlice?, dbias: BufferSlice?
-        let output: Buffer     // y [rows, out]
-        let dpre: Buffer       // dy·act′ [rows, out]
-        let dinput: Buffer     // dx [rows, in]
-    }
 
     /// A layer mapping `inFeatures` to `outFeatures`.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
@@ -51,21 +40,16 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
     }
 
     public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
-        weightID = layout.parameter(prefix + "weight", shape: [outFeatures, inFeatures], initializer: .fanIn(inFeatures))
-        biasID = hasBias ? layout.parameter(prefix + "bias", shape: [outFeatures], initializer: .fanIn(inFeatures)) : nil
+        parameters.declare(in: &layout, prefix: prefix, weightShape: [outFeatures, inFeatures],
+                           biasCount: hasBias ? outFeatures : nil, fanIn: inFeatures)
     }
 
     public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
         _ = try outputShape(for: inputShape)
-        guard let weightID else { preconditionFailure("Linear: declareParameters before prepare") }
         let rows = batch * elementCount(inputShape) / inFeatures
-        prepared = Reference(Prepared(
-            device: device, rows: rows,
-            weight: store.value(weightID), dweight: store.gradient(weightID),
-            bias: biasID.map(store.value), dbias: biasID.map(store.gradient),
-            output: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
-            dpre: try device.makeBuffer(count: rows * outFeatures, dtype: .float32),
-            dinput: try device.makeBuffer(count: rows * inFeatures, dtype: .float32)))
+        prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters, layer: "Linear",
+                                                 shape: rows, outputCount: rows * outFeatures,
+                                                 inputCount: rows * inFeatures))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -113,4 +97,9 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
                rowSums: nil)
         return dx
     }
+}
+
+private extension PreparedProduct<Int> {
+    /// A linear layer's product rows: the batch times the input's leading dimensions.
+    var rows: Int { shape }
 }

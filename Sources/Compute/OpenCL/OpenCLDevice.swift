@@ -200,35 +200,37 @@ public final class OpenCLDevice: DeviceCore {
     }
 
     public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
-        check(destination, count: values.count)
-        guard values.count > 0 else { return }
-        counter.write(bytes: values.count * 4)
-        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
-                                        values.baseAddress), "clEnqueueWriteBuffer")
+        write(UnsafeRawBufferPointer(values), elements: values.count, to: destination)
     }
 
     public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
-        check(destination, count: values.count)
-        guard values.count > 0 else { return }
-        counter.write(bytes: values.count * 4)
-        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, values.count * 4,
-                                        values.baseAddress), "clEnqueueWriteBuffer")
+        write(UnsafeRawBufferPointer(values), elements: values.count, to: destination)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
-        check(source, count: values.count)
-        guard values.count > 0 else { return }
-        counter.read(bytes: values.count * 4)
-        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
-                                       values.baseAddress), "clEnqueueReadBuffer")
+        read(source, into: UnsafeMutableRawBufferPointer(values), elements: values.count)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
-        check(source, count: values.count)
-        guard values.count > 0 else { return }
-        counter.read(bytes: values.count * 4)
-        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, values.count * 4,
-                                       values.baseAddress), "clEnqueueReadBuffer")
+        read(source, into: UnsafeMutableRawBufferPointer(values), elements: values.count)
+    }
+
+    /// A blocking write of `elements` 4-byte values (floats or 32-bit integers) to `destination`.
+    private func write(_ bytes: UnsafeRawBufferPointer, elements: Int, to destination: BufferSlice) {
+        check(destination, count: elements)
+        guard elements > 0 else { return }
+        counter.write(bytes: elements * 4)
+        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, elements * 4,
+                                        bytes.baseAddress), "clEnqueueWriteBuffer")
+    }
+
+    /// A blocking read of `elements` 4-byte values (floats or 32-bit integers) from `source`.
+    private func read(_ source: BufferSlice, into bytes: UnsafeMutableRawBufferPointer, elements: Int) {
+        check(source, count: elements)
+        guard elements > 0 else { return }
+        counter.read(bytes: elements * 4)
+        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, elements * 4,
+                                       bytes.baseAddress), "clEnqueueReadBuffer")
     }
 
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {

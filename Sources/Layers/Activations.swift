@@ -32,7 +32,7 @@ public class ActivationLayer: Layer {
         guard !isFused else { prepared = nil; return }
         let count = batch * elementCount(inputShape)
         prepared = Reference(Prepared(device: device, output: try device.makeBuffer(count: count, dtype: .float32),
-                            dinput: try device.makeBuffer(count: count, dtype: .float32)))
+                                      dinput: try device.makeBuffer(count: count, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {

@@ -36,7 +36,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         /// The convolution from this layer's output [N, out, Ho, Wo] back to its input [N, in, H, W].
         let mirrored: ConvGeometry
         /// A 1×1 geometry whose output is this layer's output, for the bias gradient.
-        let output: ConvGeometry
+        let outputGeometry: ConvGeometry
     }
 
     /// A transposed convolution with rectangular kernels, strides and paddings.
@@ -91,9 +91,9 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         let mirrored = ConvGeometry(batch: batch, inChannels: outChannels, inHeight: out[1], inWidth: out[2],
                                     outChannels: inChannels, kernel: kernelSize, stride: stride, padding: padding)
         precondition(mirrored.outHeight == inputShape[1] && mirrored.outWidth == inputShape[2], "mirrored geometry")
-        let output = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
-                                  outChannels: outChannels, kernel: (1, 1))
-        let shape = Geometries(mirrored: mirrored, output: output)
+        let outputGeometry = ConvGeometry(batch: batch, inChannels: 1, inHeight: out[1], inWidth: out[2],
+                                          outChannels: outChannels, kernel: (1, 1))
+        let shape = Geometries(mirrored: mirrored, outputGeometry: outputGeometry)
         prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters,
                                                  layer: "ConvTranspose2d", shape: shape,
                                                  outputCount: mirrored.inputCount, inputCount: mirrored.outputCount))
@@ -134,5 +134,5 @@ private extension PreparedProduct<ConvTranspose2d.Geometries> {
     /// The convolution from the layer's output back to its input.
     var mirrored: ConvGeometry { shape.mirrored }
     /// The 1×1 geometry of the layer's output, for the bias gradient.
-    var outputGeometry: ConvGeometry { shape.output }
+    var outputGeometry: ConvGeometry { shape.outputGeometry }
 }

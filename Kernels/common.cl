@@ -9,7 +9,7 @@
 #define ACT_SOFTPLUS 5
 #define ACT_EXP 6
 
-inline float act_apply(float x, int act, float slope) {
+static inline float act_apply(float x, int act, float slope) {
     switch (act) {
     case ACT_RELU: return fmax(x, 0.0f);
     case ACT_LEAKY_RELU: return x > 0.0f ? x : slope * x;
@@ -22,7 +22,7 @@ inline float act_apply(float x, int act, float slope) {
 }
 
 // Derivative of the activation from its input x and output y.
-inline float act_grad(float x, float y, int act, float slope) {
+static inline float act_grad(float x, float y, int act, float slope) {
     switch (act) {
     case ACT_RELU: return y > 0.0f ? 1.0f : 0.0f;
     case ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : slope;
@@ -36,14 +36,14 @@ inline float act_grad(float x, float y, int act, float slope) {
 
 // alpha * s + beta * old[at], the old value read only when beta != 0 (so beta = 0 ignores it, NaN included):
 // how every product kernel blends a sum into its result C and into its row sums.
-inline float product_blend(const float s, const float alpha, const float beta, __global const float* old, const int at) {
+static inline float product_blend(const float s, const float alpha, const float beta, __global const float* old, const int at) {
     const float v = alpha * s;
     return beta != 0.0f ? v + beta * old[at] : v;
 }
 
 // The epilogue of every kernel that writes a product or a convolution: act(v + b) * g'(Y[at]), the factor
 // present when hasGrad (g' formed from the activation g's output Y, shaped like the result).
-inline float product_epilogue(const float v, const float b, const int act, const float slope,
+static inline float product_epilogue(const float v, const float b, const int act, const float slope,
                               __global const float* gy, const int at, const int hasGrad, const int gact, const float gslope) {
     const float r = act_apply(v + b, act, slope);
     if (!hasGrad) return r;
@@ -57,7 +57,7 @@ inline float product_epilogue(const float v, const float b, const int act, const
 #define PHILOX_W0 0x9E3779B9u
 #define PHILOX_W1 0xBB67AE85u
 
-inline uint4 philox4x32_10(uint4 c, uint2 k) {
+static inline uint4 philox4x32_10(uint4 c, uint2 k) {
     for (int round = 0; round < 10; round++) {
         uint hi0 = mul_hi(PHILOX_M0, c.x), lo0 = PHILOX_M0 * c.x;
         uint hi1 = mul_hi(PHILOX_M1, c.z), lo1 = PHILOX_M1 * c.z;
@@ -69,26 +69,26 @@ inline uint4 philox4x32_10(uint4 c, uint2 k) {
 }
 
 // The block with index `block` of stream `stream` under key `seed`.
-inline uint4 philox_block(ulong seed, ulong stream, ulong block) {
+static inline uint4 philox_block(ulong seed, ulong stream, ulong block) {
     uint4 c = (uint4)((uint)block, (uint)(block >> 32), (uint)stream, (uint)(stream >> 32));
     return philox4x32_10(c, (uint2)((uint)seed, (uint)(seed >> 32)));
 }
 
 // A 32-bit word to a float in [0, 1).
-inline float philox_uniform(uint w) { return (float)(w >> 8) * 5.9604644775390625e-8f; }
+static inline float philox_uniform(uint w) { return (float)(w >> 8) * 5.9604644775390625e-8f; }
 
-inline uint philox_word(uint4 r, int i) {
+static inline uint philox_word(uint4 r, int i) {
     switch (i & 3) { case 0: return r.x; case 1: return r.y; case 2: return r.z; default: return r.w; }
 }
 
 // Element i of a uniform [0, 1) stream.
-inline float philox_uniform_at(ulong seed, ulong stream, ulong i) {
+static inline float philox_uniform_at(ulong seed, ulong stream, ulong i) {
     return philox_uniform(philox_word(philox_block(seed, stream, i >> 2), (int)(i & 3)));
 }
 
 // The standard normal pair of block `block` (Box-Muller on words 0 and 1): elements 2*block (cos) and
 // 2*block + 1 (sin) of a normal stream.
-inline float2 philox_normal_pair(ulong seed, ulong stream, ulong block) {
+static inline float2 philox_normal_pair(ulong seed, ulong stream, ulong block) {
     uint4 r = philox_block(seed, stream, block);
     float u1 = (float)((r.x >> 8) + 1u) * 5.9604644775390625e-8f;
     float u2 = (float)(r.y >> 8) * 5.9604644775390625e-8f;
@@ -98,7 +98,7 @@ inline float2 philox_normal_pair(ulong seed, ulong stream, ulong block) {
 }
 
 // Element i of a standard normal stream: Box-Muller on words 0 and 1 of block i/2, cos for even i, sin for odd.
-inline float philox_normal_at(ulong seed, ulong stream, ulong i) {
+static inline float philox_normal_at(ulong seed, ulong stream, ulong i) {
     float2 pair = philox_normal_pair(seed, stream, i >> 1);
     return (i & 1) ? pair.y : pair.x;
 }

@@ -57,7 +57,7 @@
 #define CONV_COL(j, tn) ((((j) / 4) * CONV_RN + (tn)) * 4 + (j) % 4)
 
 // acc += As^T * Bs over one TK slice, As stored [k][m] and Bs [k][n] with strides SA and SB.
-inline void conv_multiply(__local const float4* As, __local const float4* Bs, const int tm, const int tn,
+static inline void conv_multiply(__local const float4* As, __local const float4* Bs, const int tm, const int tn,
                           float acc[CONV_WM][CONV_WN]) {
 #pragma unroll
     for (int k = 0; k < CONV_TK; k++) {
@@ -81,7 +81,7 @@ inline void conv_multiply(__local const float4* As, __local const float4* Bs, co
 
 // rsum[i] += the TK entries of slice row i of work item tm's register block (As stored [k][m], as
 // conv_multiply reads it): the row sums of the A operand, a weight gradient's bias gradient.
-inline void conv_sum_rows(__local const float4* As, const int tm, float rsum[CONV_WM]) {
+static inline void conv_sum_rows(__local const float4* As, const int tm, float rsum[CONV_WM]) {
 #pragma unroll
     for (int k = 0; k < CONV_TK; k++)
 #pragma unroll
@@ -91,7 +91,7 @@ inline void conv_sum_rows(__local const float4* As, const int tm, float rsum[CON
         }
 }
 
-inline void conv_zero(float acc[CONV_WM][CONV_WN]) {
+static inline void conv_zero(float acc[CONV_WM][CONV_WN]) {
 #pragma unroll
     for (int i = 0; i < CONV_WM; i++)
 #pragma unroll
@@ -100,7 +100,7 @@ inline void conv_zero(float acc[CONV_WM][CONV_WN]) {
 
 // Stores r[l] at tile[(k0 + l) * stride + m]: LB consecutive rows of column m (a warp's stores go to
 // consecutive columns).
-inline void conv_store_column(__local float* tile, const int stride, const int m, const int k0, const float* r) {
+static inline void conv_store_column(__local float* tile, const int stride, const int m, const int k0, const float* r) {
 #pragma unroll
     for (int l = 0; l < CONV_LB; l++) tile[(k0 + l) * stride + m] = r[l];
 }
@@ -112,7 +112,7 @@ inline void conv_store_column(__local float* tile, const int stride, const int m
 // - B (the patches): work item tid gathers column tid % TN of the slice, rows (tid / TN) * LB + l; the column's
 //   image, top-left corner (h0, w0) are computed once, the row's (c, u, v) once per slice and then stepped.
 // global = (ceil(N*HO*WO / TN) * RN, ceil(O / TM) * RM); local = (RN, RM).
-inline void conv_forward_load_w(__global const float* w, const int w_off, const int O, const int K,
+static inline void conv_forward_load_w(__global const float* w, const int w_off, const int O, const int K,
                                 const int m0, const int t, const int tid, float* r) {
 #pragma unroll
     for (int l = 0; l < CONV_LA; l++) {
@@ -121,7 +121,7 @@ inline void conv_forward_load_w(__global const float* w, const int w_off, const 
     }
 }
 
-inline void conv_forward_store_w(__local float* as, const int tid, const float* r) {
+static inline void conv_forward_store_w(__local float* as, const int tid, const float* r) {
 #pragma unroll
     for (int l = 0; l < CONV_LA; l++) {
         const int e = tid + l * CONV_THREADS;
@@ -132,7 +132,7 @@ inline void conv_forward_store_w(__local float* as, const int tid, const float* 
 // r[l] = col[k0 + l, one position] for l < LB: the patch entries (c, u, v) from k0 on of the window with top-left
 // corner (h0, w0) in the image at xBase (0 outside it, or for every l when !live or k0 + l >= K); (c, u, v) is
 // decomposed once, then stepped. The forward pass and the weight gradient both gather their patches with it.
-inline void conv_load_patches(__global const float* x, const int xBase, const int live, const int h0, const int w0,
+static inline void conv_load_patches(__global const float* x, const int xBase, const int live, const int h0, const int w0,
                               const int H, const int W, const int KH, const int KW, const int K,
                               const int k0, float* r) {
     const int taps = KH * KW;
@@ -145,6 +145,23 @@ inline void conv_load_patches(__global const float* x, const int xBase, const in
         r[l] = (live && k0 + l < K && h >= 0 && h < H && ww >= 0 && ww < W) ? x[xBase + (c * H + h) * W + ww] : 0.0f;
         if (++v == KW) { v = 0; if (++u == KH) { u = 0; c++; } }
     }
+}
+
+// Where output (i, j) of work item (tm, tn)'s register block goes in y (NCHW), or -1 past the edges.
+static inline int conv_forward_at(const int i, const int j, const int tm, const int tn, const int m0, const int n0,
+                                  const int O, const int P, const int columns) {
+    const int c = n0 + CONV_COL(j, tn), o = m0 + CONV_ROW(i, tm);
+    if (c >= columns || o >= O) return -1;
+    const int n = c / P;
+    return (n * O + o) * P + c - n * P;
+}
+
+// out[at] = act(out[at] + bias[b]) * g'(Y[g]) (product_epilogue): the epilogue a blocked kernel applies to the value
+// it has already stored.
+static inline void conv_finish(__global float* out, const int at, __global const float* bias, const int b, const int hasBias,
+                               const int act, const float slope, __global const float* gy, const int g, const int hasGrad,
+                               const int gact, const float gslope) {
+    out[at] = product_epilogue(out[at], hasBias ? bias[b] : 0.0f, act, slope, gy, g, hasGrad, gact, gslope);
 }
 
 __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
@@ -183,18 +200,24 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    // The sums are stored unrolled over the register block; the epilogue then runs rolled over what this work item
+    // stored (conv_finish), so the activation's code is emitted once rather than once per accumulator.
 #pragma unroll
     for (int j = 0; j < CONV_WN; j++) {
-        const int c2 = n0 + CONV_COL(j, tn);
-        if (c2 >= columns) continue;
-        const int n2 = c2 / P, q2 = c2 - n2 * P;
 #pragma unroll
         for (int i = 0; i < CONV_WM; i++) {
-            const int o = m0 + CONV_ROW(i, tm);
-            if (o >= O) continue;
-            const int at = (n2 * O + o) * P + q2;
-            y[y_off + at] = product_epilogue(acc[i][j], hasBias ? bias[bias_off + o] : 0.0f, act, slope,
-                                          gy, gy_off + at, hasGrad, gact, gslope);
+            const int at = conv_forward_at(i, j, tm, tn, m0, n0, O, P, columns);
+            if (at >= 0) y[y_off + at] = acc[i][j];
+        }
+    }
+    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+#pragma unroll 1
+    for (int j = 0; j < CONV_WN; j++) {
+#pragma unroll 1
+        for (int i = 0; i < CONV_WM; i++) {
+            const int at = conv_forward_at(i, j, tm, tn, m0, n0, O, P, columns);
+            if (at >= 0) conv_finish(y, y_off + at, bias, bias_off + m0 + CONV_ROW(i, tm), hasBias, act, slope, gy, gy_off + at,
+                                     hasGrad, gact, gslope);
         }
     }
 }
@@ -210,7 +233,7 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
 // - A: work item tid loads row tid % TM, rows (tid / TM) * LA + l of the slice, (o, a, b) stepped.
 // - B: work item tid gathers column tid % TN, rows (tid / TN) * LB + l, (o, a, b) stepped.
 // global = (ceil(N * ceil(H/SH) * ceil(W/SW) / TN) * RN, ceil(C / TM) * RM, SH * SW); local = (RN, RM, 1).
-inline void conv_input_load_w(__global const float* w, const int w_off, const int live, const int c, const int C,
+static inline void conv_input_load_w(__global const float* w, const int w_off, const int live, const int c, const int C,
                               const int KH, const int KW, const int SH, const int SW, const int ph, const int pw,
                               const int TUh, const int TUw, const int K, const int k0, float* r) {
     const int T = max(TUh * TUw, 1);
@@ -224,7 +247,7 @@ inline void conv_input_load_w(__global const float* w, const int w_off, const in
     }
 }
 
-inline void conv_input_load_dy(__global const float* dy, const int dyBase, const int live, const int i0, const int j0,
+static inline void conv_input_load_dy(__global const float* dy, const int dyBase, const int live, const int i0, const int j0,
                                const int HO, const int WO, const int TUh, const int TUw, const int K,
                                const int k0, float* r) {
     const int T = max(TUh * TUw, 1);
@@ -237,6 +260,17 @@ inline void conv_input_load_dy(__global const float* dy, const int dyBase, const
         r[l] = (live && k0 + l < K && i >= 0 && i < HO && j >= 0 && j < WO) ? dy[dyBase + (o * HO + i) * WO + j] : 0.0f;
         if (++b == TUw) { b = 0; if (++a == TUh) { a = 0; o++; } }
     }
+}
+
+// Where output (i, j) of work item (tm, tn)'s register block goes in dx (NCHW) for the phase starting at pixel
+// (hs, ws) with Wp pixels per row and `plane` per image, or -1 past the edges.
+static inline int conv_input_at(const int i, const int j, const int tm, const int tn, const int m0, const int n0,
+                                const int C, const int H, const int W, const int SH, const int SW, const int hs, const int ws,
+                                const int Wp, const int plane, const int columns) {
+    const int col = n0 + CONV_COL(j, tn), ch = m0 + CONV_ROW(i, tm);
+    if (col >= columns || ch >= C) return -1;
+    const int n = col / plane, q = col - n * plane, a = q / Wp, b = q - a * Wp;
+    return (n * C + ch) * H * W + (hs + a * SH) * W + ws + b * SW;
 }
 
 __kernel void conv2d_backward_input_blocked(__global const float* dy, const int dy_off,
@@ -285,20 +319,23 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    // As in the forward pass: the sums (added to dx under `accumulate`) stored unrolled, the epilogue rolled.
 #pragma unroll
     for (int j = 0; j < CONV_WN; j++) {
-        const int c2 = n0 + CONV_COL(j, tn);
-        if (c2 >= columns) continue;
-        const int n2 = c2 / plane, q2 = c2 - n2 * plane, a2 = q2 / Wp, b2 = q2 - a2 * Wp;
-        const int pixel = (hs + a2 * SH) * W + ws + b2 * SW;
 #pragma unroll
         for (int i = 0; i < CONV_WM; i++) {
-            const int ch = m0 + CONV_ROW(i, tm);
-            if (ch >= C) continue;
-            const int at = (n2 * C + ch) * H * W + pixel;
-            const float v = acc[i][j] + (accumulate ? dx[dx_off + at] : 0.0f);
-            dx[dx_off + at] = product_epilogue(v, hasBias ? bias[bias_off + ch] : 0.0f, act, slope, gy, gy_off + at,
-                                            hasGrad, gact, gslope);
+            const int at = conv_input_at(i, j, tm, tn, m0, n0, C, H, W, SH, SW, hs, ws, Wp, plane, columns);
+            if (at >= 0) dx[dx_off + at] = acc[i][j] + (accumulate ? dx[dx_off + at] : 0.0f);
+        }
+    }
+    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+#pragma unroll 1
+    for (int j = 0; j < CONV_WN; j++) {
+#pragma unroll 1
+        for (int i = 0; i < CONV_WM; i++) {
+            const int at = conv_input_at(i, j, tm, tn, m0, n0, C, H, W, SH, SW, hs, ws, Wp, plane, columns);
+            if (at >= 0) conv_finish(dx, dx_off + at, bias, bias_off + m0 + CONV_ROW(i, tm), hasBias, act, slope, gy,
+                                     gy_off + at, hasGrad, gact, gslope);
         }
     }
 }
@@ -312,7 +349,7 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
 // Work item tid loads slice row tid % TK (one position r per slice, decomposed once), for A the channels
 // o = tid / TK + l * THREADS / TK, for B the LB consecutive columns from (tid / TK) * LB, stepped.
 // global = (ceil(K / TN) * RN, ceil(O / TM) * RM, ranges); local = (RN, RM, 1).
-inline void conv_weight_load(__global const float* x, const int x_off, __global const float* dy, const int dy_off,
+static inline void conv_weight_load(__global const float* x, const int x_off, __global const float* dy, const int dy_off,
                              const int C, const int H, const int W, const int O, const int KH, const int KW,
                              const int SH, const int SW, const int PH, const int PW, const int HO, const int WO,
                              const int K, const int m0, const int kb, const int r, const int rEnd, const int tid,
@@ -461,7 +498,7 @@ __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
 
 // The first tap t in 0..<K with (p - t) divisible by S and (p - t) / S < OUT, for input coordinate p (padded).
 // The taps that touch p are t, t + S, t + 2S, ... while t <= p and t < K.
-inline int conv_first_tap(const int p, const int S, const int OUT) {
+static inline int conv_first_tap(const int p, const int S, const int OUT) {
     int t = p % S;
     const int lowest = p - S * (OUT - 1);
     if (lowest > t) t += (lowest - t + S - 1) / S * S;

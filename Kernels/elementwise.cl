@@ -49,7 +49,7 @@ __kernel void masked_gradient(__global const float* dy, const int dy_off, __glob
 #define TOPK_GROUP 256
 
 // A key whose unsigned order is the float order (-0 and +0 equal, NaN above +inf). Same as CPUDevice+Elementwise.swift.
-inline uint topk_key(float v) {
+static inline uint topk_key(float v) {
     uint u = as_uint(v);
     if ((u << 1) == 0u) return 0x80000000u;
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);

@@ -47,54 +47,61 @@
 #if (GEMM_TM * GEMM_TK) % GEMM_THREADS != 0 || (GEMM_TN * GEMM_TK) % GEMM_THREADS != 0
 #error "each work item must load whole elements of the A and B slices"
 #endif
+#if GEMM_THREADS % GEMM_TK != 0 || GEMM_THREADS % GEMM_TM != 0 || GEMM_THREADS % GEMM_TN != 0
+#error "the work items of a group must cover whole rows of a slice (gemm_share)"
+#endif
 
-// Loads element e = tid + l * THREADS of the TK x TM slice of op(A) starting at (m0, t) into r[l]:
-// consecutive work items take consecutive addresses of A whether or not it is transposed.
-// Elements outside M x [t, kEnd) read as zero.
-inline void gemm_load_a(__global const float* a, const int a_off, const int transA, const int M, const int K,
-                        const int m0, const int t, const int kEnd, const int tid, float* r) {
+// The elements of a K slice one work item moves from global to local memory: element l of its share of the
+// TK x TM slice of op(A) is (m + l * dm, k + l * dk), consecutive work items taking consecutive addresses of A
+// whether or not it is transposed; likewise (n, k) of the TK x TN slice of op(B), with n in the field m.
+// Loads read zero outside the matrix and past kEnd; stores put A as As[k][m] (transposed, so that reads along
+// M are contiguous) and B as Bs[k][n].
+typedef struct { int m, k, dm, dk; } gemm_share;
+
+static inline gemm_share gemm_share_a(const int transA, const int tid) {
+    gemm_share s;
+    s.m = transA ? tid % GEMM_TM : tid / GEMM_TK;
+    s.k = transA ? tid / GEMM_TM : tid % GEMM_TK;
+    s.dm = transA ? 0 : GEMM_THREADS / GEMM_TK;
+    s.dk = transA ? GEMM_THREADS / GEMM_TM : 0;
+    return s;
+}
+
+static inline gemm_share gemm_share_b(const int transB, const int tid) {
+    gemm_share s;
+    s.m = transB ? tid / GEMM_TK : tid % GEMM_TN;
+    s.k = transB ? tid % GEMM_TK : tid / GEMM_TN;
+    s.dm = transB ? GEMM_THREADS / GEMM_TK : 0;
+    s.dk = transB ? 0 : GEMM_THREADS / GEMM_TN;
+    return s;
+}
+
+static inline void gemm_load_a(__global const float* a, const int a_off, const int transA, const int M, const int K,
+                        const int m0, const int t, const int kEnd, const gemm_share s, float* r) {
 #pragma unroll
     for (int l = 0; l < GEMM_LA; l++) {
-        const int e = tid + l * GEMM_THREADS;
-        const int m = transA ? e % GEMM_TM : e / GEMM_TK;
-        const int k = transA ? e / GEMM_TM : e % GEMM_TK;
-        const int row = m0 + m, kk = t + k;
+        const int row = m0 + s.m + l * s.dm, kk = t + s.k + l * s.dk;
         r[l] = (row < M && kk < kEnd) ? a[a_off + (transA ? kk * M + row : row * K + kk)] : 0.0f;
     }
 }
 
-// Stores what gemm_load_a loaded as As[k][m] (A transposed, so reads along M are contiguous).
-inline void gemm_store_a(__local float* as, const int transA, const int tid, const float* r) {
+static inline void gemm_store_a(__local float* as, const gemm_share s, const float* r) {
 #pragma unroll
-    for (int l = 0; l < GEMM_LA; l++) {
-        const int e = tid + l * GEMM_THREADS;
-        const int m = transA ? e % GEMM_TM : e / GEMM_TK;
-        const int k = transA ? e / GEMM_TM : e % GEMM_TK;
-        as[k * GEMM_SA + m] = r[l];
-    }
+    for (int l = 0; l < GEMM_LA; l++) as[(s.k + l * s.dk) * GEMM_SA + s.m + l * s.dm] = r[l];
 }
 
-// The same for the TK x TN slice of op(B) starting at (t, n0), stored as Bs[k][n].
-inline void gemm_load_b(__global const float* b, const int b_off, const int transB, const int N, const int K,
-                        const int n0, const int t, const int kEnd, const int tid, float* r) {
+static inline void gemm_load_b(__global const float* b, const int b_off, const int transB, const int N, const int K,
+                        const int n0, const int t, const int kEnd, const gemm_share s, float* r) {
 #pragma unroll
     for (int l = 0; l < GEMM_LB; l++) {
-        const int e = tid + l * GEMM_THREADS;
-        const int n = transB ? e / GEMM_TK : e % GEMM_TN;
-        const int k = transB ? e % GEMM_TK : e / GEMM_TN;
-        const int col = n0 + n, kk = t + k;
+        const int col = n0 + s.m + l * s.dm, kk = t + s.k + l * s.dk;
         r[l] = (col < N && kk < kEnd) ? b[b_off + (transB ? col * K + kk : kk * N + col)] : 0.0f;
     }
 }
 
-inline void gemm_store_b(__local float* bs, const int transB, const int tid, const float* r) {
+static inline void gemm_store_b(__local float* bs, const gemm_share s, const float* r) {
 #pragma unroll
-    for (int l = 0; l < GEMM_LB; l++) {
-        const int e = tid + l * GEMM_THREADS;
-        const int n = transB ? e / GEMM_TK : e % GEMM_TN;
-        const int k = transB ? e % GEMM_TK : e / GEMM_TN;
-        bs[k * GEMM_SB + n] = r[l];
-    }
+    for (int l = 0; l < GEMM_LB; l++) bs[(s.k + l * s.dk) * GEMM_SB + s.m + l * s.dm] = r[l];
 }
 
 // Work item (tn, tm) owns rows m0 + (v * RM + tm) * 4 + q for v < WM / 4, q < 4, and likewise columns,
@@ -102,8 +109,8 @@ inline void gemm_store_b(__local float* bs, const int transB, const int tid, con
 // global = (ceil(N / TN) * RN, ceil(M / TM) * RM, splits); local = (RN, RM, 1).
 // Work group z sums k in [z * kChunk, min(K, (z + 1) * kChunk)) and writes C at c_off + z * M * N; a
 // split-K launch passes the workspace as C with alpha = 1, beta = 0, no bias, identity activation, no
-// derivative, and the row sums' workspace (splits x M after C's) as rs. The row sums of op(A) are formed by the
-// work items with tn = 0 of the groups holding the first columns, from the A values they multiply anyway.
+// derivative, and the row sums' workspace (splits x M after C's) as rs. The row sums of op(A) are formed in the
+// groups holding the first columns, one row per work item (tid < TM), from each slice staged in local memory.
 __kernel void gemm_blocked(__global const float* a, const int a_off,
                            __global const float* b, const int b_off,
                            __global float* c, const int c_off,
@@ -126,21 +133,21 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
 #pragma unroll
         for (int j = 0; j < GEMM_WN; j++) acc[i][j] = 0.0f;
 
-    const int sumRows = hasRowSums && get_group_id(0) == 0 && tn == 0;
-    float rsum[GEMM_WM];
-#pragma unroll
-    for (int i = 0; i < GEMM_WM; i++) rsum[i] = 0.0f;
+    // The row sums of op(A): work item tid < TM of a group holding the first columns sums row m0 + tid.
+    const int sumRows = hasRowSums && get_group_id(0) == 0 && tid < GEMM_TM;
+    float rsum = 0.0f;
 
     float ra[GEMM_LA], rb[GEMM_LB];
-    gemm_load_a(a, a_off, transA, M, K, m0, kBegin, kEnd, tid, ra);
-    gemm_load_b(b, b_off, transB, N, K, n0, kBegin, kEnd, tid, rb);
+    const gemm_share sa = gemm_share_a(transA, tid), sb = gemm_share_b(transB, tid);
+    gemm_load_a(a, a_off, transA, M, K, m0, kBegin, kEnd, sa, ra);
+    gemm_load_b(b, b_off, transB, N, K, n0, kBegin, kEnd, sb, rb);
     for (int t = kBegin; t < kEnd; t += GEMM_TK) {
-        gemm_store_a((__local float*)As, transA, tid, ra);
-        gemm_store_b((__local float*)Bs, transB, tid, rb);
+        gemm_store_a((__local float*)As, sa, ra);
+        gemm_store_b((__local float*)Bs, sb, rb);
         barrier(CLK_LOCAL_MEM_FENCE);
         // Fetch the next slice into registers while this one is multiplied (zeros past kEnd).
-        gemm_load_a(a, a_off, transA, M, K, m0, t + GEMM_TK, kEnd, tid, ra);
-        gemm_load_b(b, b_off, transB, N, K, n0, t + GEMM_TK, kEnd, tid, rb);
+        gemm_load_a(a, a_off, transA, M, K, m0, t + GEMM_TK, kEnd, sa, ra);
+        gemm_load_b(b, b_off, transB, N, K, n0, t + GEMM_TK, kEnd, sb, rb);
 #pragma unroll
         for (int k = 0; k < GEMM_TK; k++) {
             float av[GEMM_WM], bv[GEMM_WN];
@@ -148,10 +155,6 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             for (int v = 0; v < GEMM_WM / 4; v++) {
                 const float4 x = As[k * (GEMM_SA / 4) + v * GEMM_RM + tm];
                 av[4 * v] = x.x; av[4 * v + 1] = x.y; av[4 * v + 2] = x.z; av[4 * v + 3] = x.w;
-            }
-            if (sumRows) {
-#pragma unroll
-                for (int i = 0; i < GEMM_WM; i++) rsum[i] += av[i];
             }
 #pragma unroll
             for (int v = 0; v < GEMM_WN / 4; v++) {
@@ -163,9 +166,20 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
 #pragma unroll
                 for (int j = 0; j < GEMM_WN; j++) acc[i][j] += av[i] * bv[j];
         }
+        if (sumRows) {
+#pragma unroll
+            for (int k = 0; k < GEMM_TK; k++) rsum += ((__local float*)As)[k * GEMM_SA + tid];
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
+    if (sumRows && m0 + tid < M) {
+        const int idx = rs_off + get_group_id(2) * M + m0 + tid;
+        rs[idx] = product_blend(rsum, alpha, beta, rs, idx);
+    }
+    // The store: the blend alpha * acc + beta * C unrolled over the register block, then the rest of the epilogue
+    // (bias, activation, g'(Y)) in a rolled loop over what this work item just stored, so the activation's code
+    // is emitted once rather than once per accumulator.
     const int cz = c_off + get_group_id(2) * M * N;
 #pragma unroll
     for (int i = 0; i < GEMM_WM; i++) {
@@ -176,12 +190,21 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             const int col = n0 + ((j / 4) * GEMM_RN + tn) * 4 + j % 4;
             if (col >= N) continue;
             const int idx = cz + row * N + col;
-            c[idx] = product_epilogue(product_blend(acc[i][j], alpha, beta, c, idx), hasBias ? bias[bias_off + col] : 0.0f,
-                                      act, slope, gy, gy_off + row * N + col, hasGrad, gact, gslope);
+            c[idx] = product_blend(acc[i][j], alpha, beta, c, idx);
         }
-        if (sumRows) {
-            const int idx = rs_off + get_group_id(2) * M + row;
-            rs[idx] = product_blend(rsum[i], alpha, beta, rs, idx);
+    }
+    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+#pragma unroll 1
+    for (int i = 0; i < GEMM_WM; i++) {
+        const int row = m0 + ((i / 4) * GEMM_RM + tm) * 4 + i % 4;
+        if (row >= M) continue;
+#pragma unroll 1
+        for (int j = 0; j < GEMM_WN; j++) {
+            const int col = n0 + ((j / 4) * GEMM_RN + tn) * 4 + j % 4;
+            if (col >= N) continue;
+            const int idx = cz + row * N + col;
+            c[idx] = product_epilogue(c[idx], hasBias ? bias[bias_off + col] : 0.0f, act, slope, gy, gy_off + row * N + col,
+                                      hasGrad, gact, gslope);
         }
     }
 }

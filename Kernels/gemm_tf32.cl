@@ -35,7 +35,7 @@
 
 // The TF32 bit pattern of x, as `cvt.rna.tf32.f32` gives it: an FP32 pattern whose low 13 mantissa bits
 // are zero, rounded to nearest with ties away from zero. Infinities stay, NaNs stay NaN.
-inline uint tf32_bits(float x) {
+static inline uint tf32_bits(float x) {
 #ifdef AEK_MMA_PTX
     uint r;
     asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
@@ -55,7 +55,7 @@ inline uint tf32_bits(float x) {
 //   b.x: B[t][g], b.y: B[t + 4][g]                                             (TF32 bit patterns)
 //   c[0], c[1]: C[g][2t], C[g][2t + 1];  c[2], c[3]: C[g + 8][2t], C[g + 8][2t + 1]
 // Every work item of the group must call it together (the emulation synchronizes the group).
-inline void mma_tf32_m16n8k8(float* c, uint4 a, uint2 b, __local float* scratch, int lane) {
+static inline void mma_tf32_m16n8k8(float* c, uint4 a, uint2 b, __local float* scratch, int lane) {
 #ifdef AEK_MMA_PTX
     asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
@@ -83,12 +83,12 @@ inline void mma_tf32_m16n8k8(float* c, uint4 a, uint2 b, __local float* scratch,
 }
 
 // op(A)[row, kk] and op(B)[kk, col], zero outside the matrices.
-inline float tf32_a_at(__global const float* a, int a_off, int M, int K, int transA, int row, int kk) {
+static inline float tf32_a_at(__global const float* a, int a_off, int M, int K, int transA, int row, int kk) {
     if (row >= M || kk >= K) return 0.0f;
     return transA ? a[a_off + kk * M + row] : a[a_off + row * K + kk];
 }
 
-inline float tf32_b_at(__global const float* b, int b_off, int K, int N, int transB, int kk, int col) {
+static inline float tf32_b_at(__global const float* b, int b_off, int K, int N, int transB, int kk, int col) {
     if (kk >= K || col >= N) return 0.0f;
     return transB ? b[b_off + col * K + kk] : b[b_off + kk * N + col];
 }

@@ -9,7 +9,7 @@
 #define LOSS_MSE 2
 
 // Sum of `v` over the LOSS_WG work items of a group, in a fixed tree order (deterministic).
-inline float loss_group_sum(float v, __local float* part) {
+static inline float loss_group_sum(float v, __local float* part) {
     const int l = get_local_id(0);
     part[l] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -21,7 +21,7 @@ inline float loss_group_sum(float v, __local float* part) {
 }
 
 // The loss of prediction x against target t, and its derivative in *grad.
-inline float loss_term(int kind, float x, float t, float* grad) {
+static inline float loss_term(int kind, float x, float t, float* grad) {
     if (kind == LOSS_BCE_WITH_LOGITS) {
         // max(x, 0) - x t + log(1 + e^-|x|); gradient sigmoid(x) - t.
         const float e = exp(-fabs(x));

@@ -3,7 +3,7 @@
 #define BN_GROUP 256   // work items per channel; a power of two for the tree reduction
 
 // Sum of v over the work group: a tree in local memory. Every work item gets the total.
-inline float bn_group_sum(__local float* scratch, float v) {
+static inline float bn_group_sum(__local float* scratch, float v) {
     const int lid = get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -13,17 +13,17 @@
 #define COL_TILE 16
 #define ROW_LANES 16
 
-inline float red_map(float v, int op) {
+static inline float red_map(float v, int op) {
     return op == OP_SUM_OF_SQUARES ? v * v : (op == OP_SUM_OF_ABS ? fabs(v) : v);
 }
 
-inline float red_combine(float a, float b, int op) {
+static inline float red_combine(float a, float b, int op) {
     return op == OP_MAX ? (b > a ? b : a) : a + b;
 }
 
 // Folds op(x[i]) for i = start, start + stride, ... < n: a running max, or a Kahan-compensated sum
 // (the compensation is dropped once the sum is infinite, so infinities propagate as they would unaided).
-inline float red_strided(__global const float* x, int start, int n, int stride, int op) {
+static inline float red_strided(__global const float* x, int start, int n, int stride, int op) {
     if (op == OP_MAX) {
         float m = -INFINITY;
         for (int i = start; i < n; i += stride) { float v = x[i]; m = v > m ? v : m; }
@@ -40,7 +40,7 @@ inline float red_strided(__global const float* x, int start, int n, int stride, 
 }
 
 // Tree-combines one value per item of a 1-D work group of RED_GROUP items; the result is returned to item 0.
-inline float red_group(__local float* scratch, float v, int op) {
+static inline float red_group(__local float* scratch, float v, int op) {
     const int lid = get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -52,7 +52,7 @@ inline float red_group(__local float* scratch, float v, int op) {
 }
 
 // y = scale * r, added to y for the sums when accumulate.
-inline void red_store(__global float* y, int i, float r, int op, float scale, int accumulate) {
+static inline void red_store(__global float* y, int i, float r, int op, float scale, int accumulate) {
     float v = scale * r;
     y[i] = (accumulate && op != OP_MAX) ? y[i] + v : v;
 }

@@ -3,7 +3,7 @@
 
 // 1/2 (mu^2 + (expm1(logvar) - logvar)): the same value as -1/2 (1 + logvar - mu^2 - exp(logvar)), accurate
 // when logvar is small.
-inline float kl_term(float mu, float logvar) { return 0.5f * (mu * mu + (expm1(logvar) - logvar)); }
+static inline float kl_term(float mu, float logvar) { return 0.5f * (mu * mu + (expm1(logvar) - logvar)); }
 
 // eps[i] = n_i (the normal stream of fillNormal), z[i] = mu[i] + exp(logvar[i] / 2) * eps[i].
 // One work item per Box-Muller pair; global = ceil(n / 2).

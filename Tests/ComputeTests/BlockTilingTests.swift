@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func buildOptionsDefineTheFamilysMacros() {
-        #expect(GEMMTiling.nvidia.buildOptions == "-DGEMM_TM=128 -DGEMM_TN=128 -DGEMM_TK=16 -DGEMM_WM=8 -DGEMM_WN=8")
+        #expect(GEMMTiling.nvidia.buildOptions == "-DGEMM_TM=128 -DGEMM_TN=64 -DGEMM_TK=8 -DGEMM_WM=8 -DGEMM_WN=4")
         #expect(ConvTiling.nvidia.buildOptions == "-DCONV_TM=32 -DCONV_TN=128 -DCONV_TK=8 -DCONV_WM=4 -DCONV_WN=8")
         #expect(ConvTiling.gpu.local == [16, 8, 1])
     }

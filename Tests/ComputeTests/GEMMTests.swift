@@ -139,7 +139,8 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
     }
 
     @Test func planFollowsTheRule() {
-        let nvidia = GEMMTiling.nvidia
+        // The figures below are for 128×128 tiles, 16-deep slices.
+        let nvidia = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
         // Batch-sized products take the simple kernel.
         #expect(GEMMPlan(m: 16, n: 4096, k: 4096, tiling: nvidia, computeUnits: 132) == .simple)
         #expect(GEMMPlan(m: 4096, n: 8, k: 4096, tiling: nvidia, computeUnits: 132) == .simple)
@@ -164,7 +165,7 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
         for invalid in ["split:0", "split:17", "split:x", "fast"] {
             #expect(GEMMPlan.forced(environment: [variable: invalid]) == nil, "\(invalid)")
         }
-        let nvidia = GEMMTiling.nvidia
+        let nvidia = GEMMTiling(tileM: 128, tileN: 128, tileK: 16, workM: 8, workN: 8)
         #expect(GEMMPlan.Forced.splits(4).plan(k: 1000, tiling: nvidia) == .blocked(splits: 4, kChunk: 256))
         #expect(GEMMPlan.Forced.splits(1).plan(k: 0, tiling: nvidia) == .blocked(splits: 1, kChunk: 16))
         #expect(GEMMPlan.Forced.simple.plan(k: 1000, tiling: nvidia) == .simple)

@@ -9,19 +9,18 @@
 //   kernel (fragment loads, tiling, edges, epilogue) runs and is tested on any OpenCL device.
 
 // Block tile: TF32_BM x TF32_BN outputs per work group of 8 warps (256 work items), K in slices of
-// TF32_BK. Warps form a 2 x 4 grid, each computing 64 x 32 outputs as 4 x 4 tiles of 16 x 8.
+// TF32_BK. Warps form a 2 x 4 grid, each computing 64 x 16 outputs as 4 x 2 tiles of 16 x 8 (32 accumulators per
+// work item: with 128 x 128 blocks and 64 each, ptxas needed 215 registers, one group per SM).
 #define TF32_BM 128
-#define TF32_BN 128
+#define TF32_BN 64
 #define TF32_BK 16
 #define TF32_THREADS 256
 #define TF32_WARP_M 64
-#define TF32_WARP_N 32
+#define TF32_WARP_N 16
 #define TF32_TILES_M 4
-#define TF32_TILES_N 4
-// Local row strides, padded so the fragment reads of a warp hit 32 distinct banks:
-// A is kept [m][k] (stride 20: 20*g + t covers 0..31), B is kept [k][n] (stride 136: 8*t + g covers 0..31).
-#define TF32_A_STRIDE (TF32_BK + 4)
-#define TF32_B_STRIDE (TF32_BN + 8)
+#define TF32_TILES_N 2
+// The slices sit in local memory in fragment order, so that a warp reads each fragment as one vector per lane
+// (uint4 for A, uint2 for B, consecutive across the lanes: no bank conflicts): see tf32_a_slot and tf32_b_slot.
 // Floats of per-warp scratch the emulated product needs (a 16 x 8 A tile and an 8 x 8 B tile).
 #define TF32_SCRATCH 192
 
@@ -94,11 +93,34 @@ static inline float tf32_b_at(__global const float* b, int b_off, int K, int N, 
 }
 
 // Which element of a TF32_BM x TF32_BK slice of op(A) (or a TF32_BK x TF32_BN slice of op(B)) work item
-// `tid` loads in its load number i (0..7): consecutive work items read consecutive addresses of the stored
+// `tid` loads in its load number i: consecutive work items read consecutive addresses of the stored
 // layout, whichever way it is transposed.
-#define TF32_LOADS ((TF32_BM * TF32_BK) / TF32_THREADS)
+#define TF32_LOADS_A ((TF32_BM * TF32_BK) / TF32_THREADS)
+#define TF32_LOADS_B ((TF32_BK * TF32_BN) / TF32_THREADS)
 
-// global = (ceil(N / 128) * 256, ceil(M / 128)); local = (256, 1).
+// Where element (m, k) of the A slice is kept: fragment a of the 16 x 8 tile (m / 16, k / 8) for lane
+// 4 * (m % 8) + k % 4, component (m % 16) / 8 + 2 * ((k % 8) / 4) -- the order of mma_tf32_m16n8k8's a.
+static inline int tf32_a_slot(const int m, const int k) {
+    const int tile = (k >> 3) * (TF32_BM / 16) + (m >> 4), lane = (m & 7) * 4 + (k & 3);
+    return (tile * 32 + lane) * 4 + ((m >> 3) & 1) + 2 * ((k >> 2) & 1);
+}
+
+// Where element (k, n) of the B slice is kept: fragment b of the 8 x 8 tile (k / 8, n / 8) for lane
+// 4 * (n % 8) + k % 4, component (k % 8) / 4.
+static inline int tf32_b_slot(const int k, const int n) {
+    const int tile = (k >> 3) * (TF32_BN / 8) + (n >> 3), lane = (n & 7) * 4 + (k & 3);
+    return (tile * 32 + lane) * 2 + ((k >> 2) & 1);
+}
+
+// Where output (i, j, q) of work item (warpRow, warpCol, g, t)'s fragments lies in C, or -1 past its edges.
+static inline int tf32_c_at(const int i, const int j, const int q, const int blockRow, const int blockCol, const int warpRow,
+                            const int warpCol, const int g, const int t, const int M, const int N) {
+    const int row = blockRow + warpRow + i * 16 + g + (q >> 1) * 8;
+    const int col = blockCol + warpCol + j * 8 + 2 * t + (q & 1);
+    return row < M && col < N ? row * N + col : -1;
+}
+
+// global = (ceil(N / TF32_BN) * 256, ceil(M / TF32_BM)); local = (256, 1).
 __kernel void gemm_tf32(__global const float* a, const int a_off,
                         __global const float* b, const int b_off,
                         __global float* c, const int c_off,
@@ -107,8 +129,8 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
                         const float alpha, const float beta, const int hasBias, const int act, const float slope,
                         __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
                         __global float* rs, const int rs_off, const int hasRowSums) {
-    __local uint As[TF32_BM * TF32_A_STRIDE];
-    __local uint Bs[TF32_BK * TF32_B_STRIDE];
+    __local uint4 As[TF32_BM * TF32_BK / 4];
+    __local uint2 Bs[TF32_BK * TF32_BN / 2];
     __local float scratch[(TF32_THREADS / 32) * TF32_SCRATCH];
     const int tid = get_local_id(0);
     const int warp = tid >> 5, lane = tid & 31;
@@ -130,55 +152,61 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
             for (int q = 0; q < 4; q++) acc[i][j][q] = 0.0f;
 
     // The next K slice is read from global memory into registers while the current one is multiplied.
-    float nextA[TF32_LOADS], nextB[TF32_LOADS];
+    float nextA[TF32_LOADS_A], nextB[TF32_LOADS_B];
     TF32_UNROLL
-    for (int i = 0; i < TF32_LOADS; i++) {
+    for (int i = 0; i < TF32_LOADS_A; i++) {
         const int e = tid + i * TF32_THREADS;
         const int am = transA ? e % TF32_BM : e / TF32_BK, ak = transA ? e / TF32_BM : e % TF32_BK;
-        const int bk = transB ? e % TF32_BK : e / TF32_BN, bn = transB ? e / TF32_BK : e % TF32_BN;
         nextA[i] = tf32_a_at(a, a_off, M, K, transA, blockRow + am, ak);
+    }
+    TF32_UNROLL
+    for (int i = 0; i < TF32_LOADS_B; i++) {
+        const int e = tid + i * TF32_THREADS;
+        const int bk = transB ? e % TF32_BK : e / TF32_BN, bn = transB ? e / TF32_BK : e % TF32_BN;
         nextB[i] = tf32_b_at(b, b_off, K, N, transB, bk, blockCol + bn);
     }
 
     for (int k0 = 0; k0 < K; k0 += TF32_BK) {
         TF32_UNROLL
-        for (int i = 0; i < TF32_LOADS; i++) {
+        for (int i = 0; i < TF32_LOADS_A; i++) {
             const int e = tid + i * TF32_THREADS;
             const int am = transA ? e % TF32_BM : e / TF32_BK, ak = transA ? e / TF32_BM : e % TF32_BK;
+            ((__local uint*)As)[tf32_a_slot(am, ak)] = tf32_bits(nextA[i]);
+        }
+        TF32_UNROLL
+        for (int i = 0; i < TF32_LOADS_B; i++) {
+            const int e = tid + i * TF32_THREADS;
             const int bk = transB ? e % TF32_BK : e / TF32_BN, bn = transB ? e / TF32_BK : e % TF32_BN;
-            As[am * TF32_A_STRIDE + ak] = tf32_bits(nextA[i]);
-            Bs[bk * TF32_B_STRIDE + bn] = tf32_bits(nextB[i]);
+            ((__local uint*)Bs)[tf32_b_slot(bk, bn)] = tf32_bits(nextB[i]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (sumRows) {
             TF32_UNROLL
-            for (int kk = 0; kk < TF32_BK; kk++) rsum += as_float(As[tid * TF32_A_STRIDE + kk]);
+            for (int kk = 0; kk < TF32_BK; kk++) rsum += as_float(((__local uint*)As)[tf32_a_slot(tid, kk)]);
         }
         const int kn = k0 + TF32_BK;
         if (kn < K) {  // no barrier inside: the prefetch of the next slice only
             TF32_UNROLL
-            for (int i = 0; i < TF32_LOADS; i++) {
+            for (int i = 0; i < TF32_LOADS_A; i++) {
                 const int e = tid + i * TF32_THREADS;
                 const int am = transA ? e % TF32_BM : e / TF32_BK, ak = transA ? e / TF32_BM : e % TF32_BK;
-                const int bk = transB ? e % TF32_BK : e / TF32_BN, bn = transB ? e / TF32_BK : e % TF32_BN;
                 nextA[i] = tf32_a_at(a, a_off, M, K, transA, blockRow + am, kn + ak);
+            }
+            TF32_UNROLL
+            for (int i = 0; i < TF32_LOADS_B; i++) {
+                const int e = tid + i * TF32_THREADS;
+                const int bk = transB ? e % TF32_BK : e / TF32_BN, bn = transB ? e / TF32_BK : e % TF32_BN;
                 nextB[i] = tf32_b_at(b, b_off, K, N, transB, kn + bk, blockCol + bn);
             }
         }
         TF32_UNROLL
-        for (int ks = 0; ks < TF32_BK; ks += 8) {
+        for (int ks = 0; ks < TF32_BK / 8; ks++) {
             uint4 fa[TF32_TILES_M];
             uint2 fb[TF32_TILES_N];
             TF32_UNROLL
-            for (int i = 0; i < TF32_TILES_M; i++) {
-                const int r = (warpRow + i * 16 + g) * TF32_A_STRIDE + ks + t;
-                fa[i] = (uint4)(As[r], As[r + 8 * TF32_A_STRIDE], As[r + 4], As[r + 8 * TF32_A_STRIDE + 4]);
-            }
+            for (int i = 0; i < TF32_TILES_M; i++) fa[i] = As[(ks * (TF32_BM / 16) + (warpRow >> 4) + i) * 32 + lane];
             TF32_UNROLL
-            for (int j = 0; j < TF32_TILES_N; j++) {
-                const int r = (ks + t) * TF32_B_STRIDE + warpCol + j * 8 + g;
-                fb[j] = (uint2)(Bs[r], Bs[r + 4 * TF32_B_STRIDE]);
-            }
+            for (int j = 0; j < TF32_TILES_N; j++) fb[j] = Bs[(ks * (TF32_BN / 8) + (warpCol >> 3) + j) * 32 + lane];
             TF32_UNROLL
             for (int i = 0; i < TF32_TILES_M; i++)
                 TF32_UNROLL
@@ -187,27 +215,32 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    TF32_UNROLL
-    for (int i = 0; i < TF32_TILES_M; i++) {
-        TF32_UNROLL
-        for (int j = 0; j < TF32_TILES_N; j++) {
-            TF32_UNROLL
-            for (int q = 0; q < 4; q++) {
-                const int row = blockRow + warpRow + i * 16 + g + (q >> 1) * 8;
-                const int col = blockCol + warpCol + j * 8 + 2 * t + (q & 1);
-                if (row < M && col < N) {
-                    const int idx = c_off + row * N + col;
-                    c[idx] = product_epilogue(product_blend(acc[i][j][q], alpha, beta, c, idx),
-                                              hasBias ? bias[bias_off + col] : 0.0f, act, slope, gy, gy_off + row * N + col,
-                                              hasGrad, gact, gslope);
-                }
-            }
-        }
-    }
     if (sumRows && blockRow + tid < M) {
         const int idx = rs_off + blockRow + tid;
         rs[idx] = product_blend(rsum, alpha, beta, rs, idx);
     }
+    // The blend stored unrolled over the fragments, then the rest of the epilogue rolled over what this work item
+    // stored, so the activation's code is emitted once (as in gemm_blocked).
+    TF32_UNROLL
+    for (int i = 0; i < TF32_TILES_M; i++)
+        TF32_UNROLL
+        for (int j = 0; j < TF32_TILES_N; j++)
+            TF32_UNROLL
+            for (int q = 0; q < 4; q++) {
+                const int at = tf32_c_at(i, j, q, blockRow, blockCol, warpRow, warpCol, g, t, M, N);
+                if (at >= 0) c[c_off + at] = product_blend(acc[i][j][q], alpha, beta, c, c_off + at);
+            }
+    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+#pragma unroll 1
+    for (int i = 0; i < TF32_TILES_M; i++)
+#pragma unroll 1
+        for (int j = 0; j < TF32_TILES_N; j++)
+#pragma unroll 1
+            for (int q = 0; q < 4; q++) {
+                const int at = tf32_c_at(i, j, q, blockRow, blockCol, warpRow, warpCol, g, t, M, N);
+                if (at >= 0) c[c_off + at] = product_epilogue(c[c_off + at], hasBias ? bias[bias_off + at % N] : 0.0f,
+                                                              act, slope, gy, gy_off + at, hasGrad, gact, gslope);
+            }
 }
 
 // y = the TF32 value of x, elementwise (what the product rounds its inputs to); used by the tests.

@@ -21,7 +21,7 @@ extension OpenCLDevice: ConvolutionPrimitives {
         appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
         let columns = g.batch * g.outHeight * g.outWidth
         if plan == .simple {
-            launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [16, 16], arguments)
+            launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [Self.tiledSide, Self.tiledSide], arguments)
         } else {
             launchBlocked("conv2d_forward_blocked", columns: columns, rows: g.outChannels, depth: 1, arguments)
         }
@@ -51,7 +51,7 @@ extension OpenCLDevice: ConvolutionPrimitives {
         arguments += [.int(accumulate ? 1 : 0), optional(bias)]
         appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
         if plan == .simple {
-            launch("conv2d_backward_input_gather", global: [g.inputCount], local: [64], arguments)
+            launch("conv2d_backward_input_gather", global: [g.inputCount], local: [Self.elementGroup], arguments)
         } else {
             let phaseColumns = g.batch * ((g.inHeight + g.strideH - 1) / g.strideH) * ((g.inWidth + g.strideW - 1) / g.strideW)
             launchBlocked("conv2d_backward_input_blocked", columns: phaseColumns, rows: g.inChannels,
@@ -112,7 +112,7 @@ extension OpenCLDevice: ConvolutionPrimitives {
     public func conv2dBackwardBias(_ dy: BufferSlice, into dbias: BufferSlice, geometry g: ConvGeometry, accumulate: Bool) {
         checkConvolution(g)
         precondition(dy.count == g.outputCount && dbias.count == g.outChannels, "conv2dBackwardBias operand sizes")
-        let group = 256
+        let group = Self.reductionGroup
         launch("conv2d_backward_bias", global: [g.outChannels * group], local: [group], [
             .buffer(dy), .buffer(dbias), .int(g.batch), .int(g.outChannels), .int(g.outHeight * g.outWidth),
             .int(accumulate ? 1 : 0),

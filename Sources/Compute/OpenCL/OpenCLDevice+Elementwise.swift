@@ -1,8 +1,8 @@
 extension OpenCLDevice: ElementwisePrimitives {
     /// Work-group size of the pointwise kernels.
-    private static let pointwiseGroup = 256
+    static let pointwiseGroup = 256
     /// Work-group size of `top_k_rows` (`TOPK_GROUP` in `Kernels/elementwise.cl`).
-    private static let topKGroup = 256
+    static let topKGroup = 256
 
     public func activate(_ x: BufferSlice, into y: BufferSlice, activation: Activation) {
         precondition(x.count == y.count, "activate operand sizes")

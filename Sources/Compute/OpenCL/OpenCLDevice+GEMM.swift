@@ -34,7 +34,7 @@ extension OpenCLDevice: GEMMPrimitives {
         }
         switch plan {
         case .simple:
-            launch("gemm_tiled", global: [n, m], local: [16, 16], whole(kChunk: nil))
+            launch("gemm_tiled", global: [n, m], local: [Self.tiledSide, Self.tiledSide], whole(kChunk: nil))
         case .blocked(splits: 1, let kChunk):
             launchBlocked(m: m, n: n, splits: 1, whole(kChunk: kChunk))
         case .blocked(let splits, let kChunk):

@@ -1,6 +1,6 @@
 extension OpenCLDevice: LossPrimitives {
     /// Work-group size of the row reductions: `LOSS_WG` in `Kernels/loss.cl`.
-    private static let lossGroup = 128
+    static let lossGroup = 128
 
     public func reconstructionLoss(_ kind: ReconstructionLoss, prediction: BufferSlice, target: BufferSlice,
                                    rows: Int, cols: Int, perRow: BufferSlice, gradient: BufferSlice?,

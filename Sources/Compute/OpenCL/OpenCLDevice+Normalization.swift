@@ -1,6 +1,6 @@
 extension OpenCLDevice: NormalizationPrimitives {
     /// Work items per channel in the reductions (`BN_GROUP` in Kernels/norm.cl).
-    private static let batchNormGroup = 256
+    static let batchNormGroup = 256
 
     public func batchNormForward(_ x: BufferSlice, gamma: BufferSlice, beta: BufferSlice,
                                  runningMean: BufferSlice, runningVar: BufferSlice,
@@ -19,7 +19,7 @@ extension OpenCLDevice: NormalizationPrimitives {
                 .int(n), .int(channels), .int(spatial), .float(momentum), .float(epsilon),
             ])
         } else {
-            launch("batch_norm_eval", global: [count], local: [256], [
+            launch("batch_norm_eval", global: [count], local: [Self.pointwiseGroup], [
                 .buffer(x), .buffer(gamma), .buffer(beta), .buffer(runningMean), .buffer(runningVar), .buffer(y),
                 .int(count), .int(channels), .int(spatial), .float(epsilon),
             ])

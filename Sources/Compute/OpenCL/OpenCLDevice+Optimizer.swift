@@ -6,7 +6,7 @@ extension OpenCLDevice: OptimizerPrimitives {
         precondition(step >= 1, "Adam steps count from 1")
         if let gradientScale { precondition(gradientScale.count == 1, "gradientScale is one element") }
         let c = AdamConstants(hyper, step: step)
-        launch("adam_update", global: [count], local: [256], [
+        launch("adam_update", global: [count], local: [Self.pointwiseGroup], [
             .buffer(parameters), .buffer(gradients), .buffer(m), .buffer(v),
             optional(gradientScale), .int(gradientScale == nil ? 0 : 1), .int(count),
             .float(c.beta1), .float(c.oneMinusBeta1), .float(c.beta2), .float(c.oneMinusBeta2),
@@ -21,7 +21,7 @@ extension OpenCLDevice: OptimizerPrimitives {
         if let gradientScale { precondition(gradientScale.count == 1, "gradientScale is one element") }
         let buffer = momentum != 0 ? velocity : nil
         if let buffer { precondition(buffer.count == count, "sgdUpdate velocity size") }
-        launch("sgd_update", global: [count], local: [256], [
+        launch("sgd_update", global: [count], local: [Self.pointwiseGroup], [
             .buffer(parameters), .buffer(gradients), optional(buffer), .int(buffer == nil ? 0 : 1),
             optional(gradientScale), .int(gradientScale == nil ? 0 : 1), .int(count),
             .float(learningRate), .float(momentum), .float(weightDecay),

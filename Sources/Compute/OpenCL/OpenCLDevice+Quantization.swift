@@ -5,7 +5,7 @@ extension OpenCLDevice: QuantizationPrimitives {
         precondition(codes.buffer.dtype == .int32, "nearestCode codes are int32")
         if let distances { precondition(distances.count == n, "nearestCode distances size") }
         precondition(k >= 1, "nearestCode needs a codebook of at least one vector")
-        launch("nearest_code", global: [n], local: [64], [
+        launch("nearest_code", global: [n], local: [Self.elementGroup], [
             .buffer(z), .buffer(codebook), .buffer(codes), optional(distances), .int(distances == nil ? 0 : 1),
             .int(n), .int(k), .int(d),
         ])
@@ -16,7 +16,7 @@ extension OpenCLDevice: QuantizationPrimitives {
         precondition(x.count == n * cols && indices.count == n && y.count == rows * cols, "scatterAddRows operand sizes")
         precondition(indices.buffer.dtype == .int32, "scatterAddRows indices are int32")
         if let counts { precondition(counts.count == rows, "scatterAddRows counts size") }
-        launch("scatter_add_rows", global: [max(cols, 1), rows], local: [64, 1], [
+        launch("scatter_add_rows", global: [max(cols, 1), rows], local: [Self.elementGroup, 1], [
             .buffer(x), .buffer(indices), .buffer(y), optional(counts), .int(counts == nil ? 0 : 1),
             .int(n), .int(cols), .int(accumulate ? 1 : 0),
         ])

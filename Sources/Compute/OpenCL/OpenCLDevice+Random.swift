@@ -1,18 +1,18 @@
 extension OpenCLDevice: RandomPrimitives {
     public func fillUniform(_ x: BufferSlice, low: Float, high: Float, random: RandomStream) {
-        launch("random_uniform", global: [(x.count + 3) / 4], local: [64], [
+        launch("random_uniform", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
             .buffer(x), .int(x.count), .float(low), .float(high), .ulong(random.seed), .ulong(random.stream),
         ])
     }
 
     public func fillNormal(_ x: BufferSlice, mean: Float, std: Float, random: RandomStream) {
-        launch("random_normal", global: [(x.count + 1) / 2], local: [64], [
+        launch("random_normal", global: [(x.count + 1) / 2], local: [Self.elementGroup], [
             .buffer(x), .int(x.count), .float(mean), .float(std), .ulong(random.seed), .ulong(random.stream),
         ])
     }
 
     public func fillBernoulli(_ x: BufferSlice, keep: Float, scale: Float, random: RandomStream) {
-        launch("random_bernoulli", global: [(x.count + 3) / 4], local: [64], [
+        launch("random_bernoulli", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
             .buffer(x), .int(x.count), .float(keep), .float(scale), .ulong(random.seed), .ulong(random.stream),
         ])
     }
@@ -22,7 +22,7 @@ extension OpenCLDevice: RandomPrimitives {
         let n = x.count
         switch corruption {
         case .gaussian(let sigma):
-            launch("corrupt_gaussian", global: [(n + 1) / 2], local: [64], [
+            launch("corrupt_gaussian", global: [(n + 1) / 2], local: [Self.elementGroup], [
                 .buffer(x), .buffer(y), .int(n), .float(sigma), .ulong(random.seed), .ulong(random.stream),
             ])
         case .masking(let p):
@@ -35,7 +35,7 @@ extension OpenCLDevice: RandomPrimitives {
     /// y = u < half ? low : (u < p ? high : x), one uniform draw u per element.
     private func replace(_ x: BufferSlice, _ y: BufferSlice, p: Float, half: Float, low: Float, high: Float,
                          _ random: RandomStream) {
-        launch("corrupt_replace", global: [(x.count + 3) / 4], local: [64], [
+        launch("corrupt_replace", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
             .buffer(x), .buffer(y), .int(x.count), .float(p), .float(half), .float(low), .float(high),
             .ulong(random.seed), .ulong(random.stream),
         ])

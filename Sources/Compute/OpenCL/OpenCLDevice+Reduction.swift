@@ -1,10 +1,10 @@
 extension OpenCLDevice: ReductionPrimitives {
     /// Work-group size of the 1-D reduction kernels (`RED_GROUP` in `Kernels/reduce.cl`).
-    private static let reductionGroup = 256
+    static let reductionGroup = 256
     /// Columns per work group of `reduce_rows` (`COL_TILE`).
-    private static let columnTile = 16
+    static let columnTile = 16
     /// Work items sharing one column in `reduce_rows` (`ROW_LANES`).
-    private static let rowLanes = 16
+    static let rowLanes = 16
     /// Elements per work group below which a whole reduction adds no more groups.
     private static let elementsPerGroup = 4096
     /// Most work groups in the first pass of a whole reduction: the size of ``reductionPartials``.

@@ -35,7 +35,7 @@ final class TF32Switch {
 ///
 /// Dispatch rule: while TF32 is on, ``gemm(_:transposeA:_:transposeB:into:m:n:k:alpha:beta:bias:activation:)``
 /// runs every product of at least ``tf32MinimumWork`` multiply-adds (m·n·k ≥ 64³) on the TF32 kernel; smaller
-/// ones, where a 128×128 block tile would mostly idle, stay FP32.
+/// ones, where a 128×64 block tile would mostly idle, stay FP32.
 extension OpenCLDevice: PrecisionPrimitives {
     /// The smallest m·n·k sent to the TF32 kernel.
     static let tf32MinimumWork = 64 * 64 * 64
@@ -70,6 +70,14 @@ extension OpenCLDevice: PrecisionPrimitives {
         return availability
     }
 
+    /// Work items per group of `gemm_tf32`: 8 warps.
+    static let tf32Group = 256
+
+    /// The options `gemm_tf32` is built with: `-DAEK_MMA_PTX` selects the inline PTX.
+    static func tf32Options(_ variant: TF32Switch.Variant) -> String {
+        buildOptions + (variant == .tensorCores ? " -DAEK_MMA_PTX" : "")
+    }
+
     /// Why this device cannot run the PTX variant, or nil when it may (an NVIDIA device of compute
     /// capability 8.0 or newer, or one whose capability the driver does not report).
     private var tensorCoreProblem: String? {
@@ -87,7 +95,7 @@ extension OpenCLDevice: PrecisionPrimitives {
     /// Builds the variant and checks it on two products against the FP32 kernel.
     private func probeTF32(_ variant: TF32Switch.Variant) -> TF32Availability {
         if variant == .tensorCores, let problem = tensorCoreProblem { return .unavailable(reason: problem) }
-        let options = Self.buildOptions + (variant == .tensorCores ? " -DAEK_MMA_PTX" : "")
+        let options = Self.tf32Options(variant)
         do {
             try buildOnRequest(family: "gemm_tf32", source: KernelLibrary.common + "\n" + KernelLibrary.gemmTF32, options: options)
         } catch ComputeError.buildFailed(_, _, let log) {
@@ -143,8 +151,8 @@ extension OpenCLDevice: PrecisionPrimitives {
                   derivative: ActivationDerivative? = nil, rowSums: BufferSlice? = nil) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n, "gemm operand sizes")
         if let bias { precondition(bias.count == n, "gemm bias size") }
-        // 256 work items (8 warps) per 128×128 block of C
-        launch("gemm_tf32", global: [(n + 127) / 128 * 256, (m + 127) / 128], local: [256, 1],
+        // 256 work items (8 warps) per 128×64 block of C
+        launch("gemm_tf32", global: [(n + 63) / 64 * Self.tf32Group, (m + 127) / 128], local: [Self.tf32Group, 1],
                productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
                                 alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
                                 rowSums: rowSums))
@@ -158,6 +166,6 @@ extension OpenCLDevice: PrecisionPrimitives {
     /// y = the TF32 value of each element of x (what the TF32 kernel rounds its inputs to), on the device.
     func roundToTF32(_ x: BufferSlice, into y: BufferSlice) {
         precondition(x.count == y.count, "tf32 rounding operand sizes")
-        launch("tf32_round", global: [x.count], local: [64], [.buffer(x), .buffer(y), .int(x.count)])
+        launch("tf32_round", global: [x.count], local: [Self.elementGroup], [.buffer(x), .buffer(y), .int(x.count)])
     }
 }

@@ -1,6 +1,6 @@
 extension OpenCLDevice: VAEPrimitives {
     /// Work-group size of the fused latent pass: `LATENT_WG` in `Kernels/vae.cl`.
-    private static let latentGroup = 256
+    static let latentGroup = 256
     /// Elements (batch·dim) one work group of the fused latent pass takes: up to this, one launch does it all.
     private static let latentElementsPerGroup = 8192
 
@@ -8,7 +8,7 @@ extension OpenCLDevice: VAEPrimitives {
                                random: RandomStream) {
         let n = mu.count
         precondition(logvar.count == n && eps.count == n && z.count == n, "reparameterize operand sizes")
-        launch("vae_reparameterize", global: [(n + 1) / 2], local: [64], [
+        launch("vae_reparameterize", global: [(n + 1) / 2], local: [Self.elementGroup], [
             .buffer(mu), .buffer(logvar), .buffer(eps), .buffer(z), .int(n), .ulong(random.seed), .ulong(random.stream),
         ])
     }
@@ -18,7 +18,7 @@ extension OpenCLDevice: VAEPrimitives {
         let n = dz.count
         precondition(logvar.count == n && eps.count == n && dmu.count == n && dlogvar.count == n,
                      "reparameterizeBackward operand sizes")
-        launch("vae_reparameterize_backward", global: [n], local: [64], [
+        launch("vae_reparameterize_backward", global: [n], local: [Self.elementGroup], [
             .buffer(dz), .buffer(logvar), .buffer(eps), .buffer(dmu), .buffer(dlogvar), .int(n), .int(accumulate ? 1 : 0),
         ])
     }
@@ -53,7 +53,7 @@ extension OpenCLDevice: VAEPrimitives {
             return
         }
         forward(rowsPerGroup: rowsPerGroup, groups: groups, columns: partials, partial: true)
-        launch("vae_kl_dimension_final", global: [dim], local: [64], [
+        launch("vae_kl_dimension_final", global: [dim], local: [Self.elementGroup], [
             .buffer(partials), .buffer(klPerDimension)] + sums + [.int(groups), .int(dim), .int(batch),
             .int(klDimensionSums == nil ? 0 : 1),
         ])
@@ -66,7 +66,7 @@ extension OpenCLDevice: VAEPrimitives {
         precondition([dz, mu, logvar, eps, dmu, dlogvar].allSatisfy { $0.count == n }
                      && (dimensionMask?.count ?? dim) == dim, "gaussianLatentBackward operand sizes")
         guard n > 0 else { return }
-        launch("vae_latent_backward", global: [n], local: [64], [
+        launch("vae_latent_backward", global: [n], local: [Self.elementGroup], [
             .buffer(dz), .buffer(mu), .buffer(logvar), .buffer(eps), optional(dimensionMask), .buffer(dmu),
             .buffer(dlogvar), .int(n), .int(dim), .float(klWeight), .int(dimensionMask == nil ? 0 : 1),
         ])
@@ -78,7 +78,7 @@ extension OpenCLDevice: VAEPrimitives {
         precondition(mu.count == n && logvar.count == n && dmu.count == n && dlogvar.count == n,
                      "klBackward operand sizes")
         if let dimensionMask { precondition(dimensionMask.count == dim, "klBackward mask size") }
-        launch("vae_kl_backward", global: [n], local: [64], [
+        launch("vae_kl_backward", global: [n], local: [Self.elementGroup], [
             .buffer(mu), .buffer(logvar), optional(dimensionMask), .buffer(dmu), .buffer(dlogvar),
             .int(n), .int(dim), .float(weight), .int(dimensionMask == nil ? 0 : 1),
         ])

@@ -75,7 +75,7 @@ public final class OpenCLDevice: DeviceCore {
         kernelCache = KernelCache(platform: entry.platformName, device: info)
         for family in KernelLibrary.families {
             try build(family: family.name, source: KernelLibrary.common + "\n" + family.source,
-                      options: buildOptions(for: family.name))
+                      options: Self.buildOptions(for: family.name, gemm: gemmTiling, conv: convTiling))
         }
         placeholder = try makeBuffer(count: 1, dtype: .float32)
         reductionPartials = try makeBuffer(count: Self.maxReductionGroups, dtype: .float32)
@@ -101,13 +101,12 @@ public final class OpenCLDevice: DeviceCore {
         return extra.isEmpty ? "-cl-std=CL1.2" : "-cl-std=CL1.2 " + extra
     }()
 
-    /// The options one family is built with: ``buildOptions``, and for `gemm` and `conv` the tile sizes of
-    /// ``gemmTiling`` and ``convTiling``.
-    private func buildOptions(for family: String) -> String {
+    /// The options a family is built with at start: ``buildOptions``, and for `gemm` and `conv` the tile sizes.
+    static func buildOptions(for family: String, gemm: GEMMTiling, conv: ConvTiling) -> String {
         switch family {
-        case "gemm": Self.buildOptions + " " + gemmTiling.buildOptions
-        case "conv": Self.buildOptions + " " + convTiling.buildOptions
-        default: Self.buildOptions
+        case "gemm": buildOptions + " " + gemm.buildOptions
+        case "conv": buildOptions + " " + conv.buildOptions
+        default: buildOptions
         }
     }
 

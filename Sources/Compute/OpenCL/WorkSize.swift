@@ -22,6 +22,9 @@ struct WorkSize: ExpressibleByArrayLiteral, Equatable {
         }
     }
 
+    /// The product of the sizes in use: the work items of a local size.
+    var elementCount: Int { (0..<count).reduce(1) { $0 * self[$1] } }
+
     /// Calls `body` with the sizes as contiguous `size_t` values (the first ``count`` of them are in use).
     func withSizes<Result>(_ body: (UnsafePointer<Int>) -> Result) -> Result {
         withUnsafeBytes(of: sizes) { body($0.baseAddress!.assumingMemoryBound(to: Int.self)) }

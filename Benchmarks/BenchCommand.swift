@@ -42,8 +42,37 @@ struct KernelsCommand: ParsableCommand {
             if json { print(record.jsonLine) }
         }
         if !json { printTable(records, columns: kernelColumns) }
+        let reported = driverResourceRecords(devices)
+        if json {
+            reported.forEach { print($0.jsonLine) }
+        } else if !reported.isEmpty {
+            print("\nWhat each driver's assembler reported when it built the kernels:\n")
+            printTable(reported, columns: driverResourceColumns)
+        }
     }
 }
+
+/// One record per kernel that an OpenCL device's driver reported resources for (NVIDIA's OpenCL, under
+/// `-cl-nv-verbose`): registers, spills, stack and local memory, beside what `autoencoder-bench ptxas` predicts.
+func driverResourceRecords(_ devices: [any Device]) -> [BenchRecord] {
+    devices.compactMap { $0 as? OpenCLDevice }.flatMap { device in
+        device.driverKernelResources.map { kernel in
+            var record = BenchRecord()
+            record["device"] = .text(device.info.description)
+            record["driver_kernel"] = .text(kernel.kernel)
+            record["registers"] = .integer(kernel.registers)
+            record["spill_stores"] = .integer(kernel.spillStores)
+            record["spill_loads"] = .integer(kernel.spillLoads)
+            record["stack_bytes"] = .integer(kernel.stackFrame)
+            record["local_bytes"] = .integer(kernel.sharedMemory)
+            return record
+        }
+    }
+}
+
+let driverResourceColumns = [("device", "device"), ("driver_kernel", "kernel"), ("registers", "registers"),
+                             ("spill_stores", "spill stores"), ("spill_loads", "spill loads"), ("stack_bytes", "stack"),
+                             ("local_bytes", "local bytes")].map { (key: $0.0, title: $0.1) }
 
 /// `epoch`: one workload's training epochs.
 struct EpochCommand: ParsableCommand {

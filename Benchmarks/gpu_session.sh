@@ -4,7 +4,8 @@
 # Here, with the Swift toolchain:   ../shared/device/prepare.sh autoencoder-bench autoencoder
 # Then on the GPU machine, from the project root with .devcarry/ beside it:
 #                                   bash Benchmarks/gpu_session.sh "$OUT"
-# Writes devices.txt, kernels.jsonl (FP32, then TF32 rows), epochs.jsonl, train.txt and plans.jsonl into the folder
+# Writes devices.txt (with the driver's registers per kernel), kernels.jsonl (FP32, then TF32 rows, then the
+# driver's per-kernel resources), epochs.jsonl, train.txt and plans.jsonl into the folder
 # given, and prints them. Each command has a time limit, so one slow or failing step cannot take the others' time,
 # and none starts after BUDGET seconds (default 500), so the script ends inside one device call.
 set -u
@@ -17,7 +18,7 @@ bench() {
     timeout "$1" bash .devcarry/run.sh autoencoder-bench "${@:2}"
 }
 
-timeout 60 bash .devcarry/run.sh autoencoder devices > "$out/devices.txt" 2>&1
+timeout 120 bash .devcarry/run.sh autoencoder devices --verbose > "$out/devices.txt" 2>&1
 cat "$out/devices.txt"
 
 # Kernels: every primitive checked against the CPU backend, then timed (4096³ included on a GPU).
@@ -38,10 +39,12 @@ done
 timeout 90 bash .devcarry/run.sh autoencoder train --device "$device" --epochs 20 --out "$out/run" --json \
     > "$out/train.txt" 2>&1
 
-# Data to tune the product plans (GEMMPlan) and tiles (GEMMTiling) from: every plan with two tilings at the
-# reference shapes, then the batch-128 and batch-1024 MLP epochs under the plans a small product could take.
+# Data to tune the product plans (GEMMPlan) and tiles (GEMMTiling) from: every plan with each tiling at the
+# reference shapes (cpu is 128x128 with 8x8 per work item, the heavier variant the nvidia preset replaced: ptxas
+# gives it ~197 registers, one group per SM), then the batch-128 and batch-1024 MLP epochs under the plans a small
+# product could take.
 : > "$out/plans.jsonl"
-for tiling in nvidia gpu; do
+for tiling in nvidia gpu cpu; do
     for plan in simple blocked split:2 split:4 split:8 split:16; do
         AUTOENCODERKIT_GEMM_TILING=$tiling AUTOENCODERKIT_GEMM_PLAN=$plan bench 40 kernels --device "$device" --only gemm \
             --json 2>> "$out/plans.err" | sed "s/^{/{\"tiling\": \"$tiling\", \"plan\": \"$plan\", /" >> "$out/plans.jsonl"

@@ -12,6 +12,17 @@ import Testing
         #expect(result.stdout.contains("<- auto"))
     }
 
+    /// `--verbose` opens each OpenCL device and says what its driver reported per kernel: PoCL reports nothing, and
+    /// says so; NVIDIA's driver lists registers and spills (KernelResources parses its log).
+    @Test func devicesVerboseReportsEachOpenCLDevicesKernels() throws {
+        let result = try CLIRunner.run(["devices", "--verbose"])
+        #expect(result.status == 0)
+        if Self.openCLExpected {
+            let report = result.stdout.split(separator: "\n").filter { $0.contains("kernels: ") || $0.contains(" registers, spills ") }
+            #expect(!report.isEmpty, "\(result.stdout)")
+        }
+    }
+
     @Test func withoutAnOpenCLPlatformOnlyTheCPUIsListedAndTrainingWorks() throws {
         let empty = try CLIRunner.temporaryFolder()
         let environment = ["OCL_ICD_VENDORS": empty.path, "OPENCL_VENDOR_PATH": empty.path]

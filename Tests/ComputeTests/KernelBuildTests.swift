@@ -1,4 +1,5 @@
 @testable import Compute
+import Foundation
 import Kernels
 import Testing
 
@@ -89,5 +90,26 @@ struct KernelBuildTests {
         #expect(kernel(registers: 32, shared: 100 * 1024).groupsPerSM(workItems: 128, sharedPerSM: h100) == 2)
         #expect(kernel(registers: 32, shared: 100 * 1024).groupsPerSM(
             workItems: 128, sharedPerSM: KernelResources.sharedMemoryPerSM(architecture: "sm_80")) == 1)
+    }
+}
+
+/// How the driver's per-kernel report is asked for and kept.
+struct DriverReportTests {
+    @Test func onlyNVIDIAIsAskedForItsAssemblerReport() {
+        func info(vendor: String) -> DeviceInfo { BlockTilingTests.info(gpu: true, vendor: vendor) }
+        #expect(OpenCLDevice.verboseOption(for: info(vendor: "NVIDIA Corporation")) == " -cl-nv-verbose")
+        #expect(OpenCLDevice.verboseOption(for: info(vendor: "AuthenticAMD")) == "")
+        #expect(OpenCLDevice.verboseOption(for: info(vendor: "Intel(R) Corporation")) == "")
+    }
+
+    @Test func buildLogIsCachedBesideItsBinary() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("aek-cache-\(UInt64.random(in: 0...UInt64.max))")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cache = KernelCache(identity: "platform\u{1F}device", directory: folder)
+        let key = cache.key(source: "__kernel void k() {}", options: "-cl-std=CL1.2 -cl-nv-verbose")
+        #expect(cache.loadLog(key: key) == "")
+        cache.store(key: key, binary: [1, 2, 3], log: KernelBuildTests.log)
+        #expect(cache.load(key: key) == [1, 2, 3])
+        #expect(KernelResources.parse(ptxasLog: cache.loadLog(key: key)).map(\.kernel) == ["gemm_tiled", "gemm_blocked"])
     }
 }

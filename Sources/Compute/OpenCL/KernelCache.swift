@@ -5,9 +5,13 @@ import Foundation
 /// `$XDG_CACHE_HOME/autoencoderkit/kernels`, else `~/.cache/autoencoderkit/kernels`; set
 /// `AUTOENCODERKIT_CACHE_DIR=off` to disable it. A cache that cannot be read or written is skipped.
 struct KernelCache {
+    /// Platform, device name, vendor and driver: what a binary is valid for.
     let identity: String
+    /// The cache folder, nil when caching is off.
     let directory: URL?
+}
 
+extension KernelCache {
     init(platform: String, device: DeviceInfo) {
         identity = [platform, device.name, device.vendor, device.driver].joined(separator: "\u{1F}")
         let environment = ProcessInfo.processInfo.environment
@@ -35,14 +39,28 @@ struct KernelCache {
         return [UInt8](data)
     }
 
-    /// Writes atomically (temporary file, then rename), so a concurrent reader never sees half a binary.
-    func store(key: String, binary: [UInt8]) {
+    /// The build log stored beside the binary `key` (empty when there is none).
+    func loadLog(key: String) -> String {
+        guard let directory, let data = FileManager.default.contents(atPath: directory.appendingPathComponent(Self.logName(key)).path)
+        else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Writes the binary and its build log atomically (temporary file, then rename), so a concurrent reader never
+    /// sees half a binary; the log first, so a binary never lacks the log it was built with.
+    func store(key: String, binary: [UInt8], log: String) {
         guard let directory else { return }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data(log.utf8).write(to: directory.appendingPathComponent(Self.logName(key)), options: .atomic)
             try Data(binary).write(to: directory.appendingPathComponent(key), options: .atomic)
         } catch {
             return
         }
+    }
+
+    /// `K.log` for the binary `K.bin`.
+    private static func logName(_ key: String) -> String {
+        (key.hasSuffix(".bin") ? String(key.dropLast(4)) : key) + ".log"
     }
 }

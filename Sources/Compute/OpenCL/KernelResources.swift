@@ -71,6 +71,12 @@ public struct KernelResources: Equatable, Sendable {
         return min(byRegisters, 64 / warps, 32, byShared)
     }
 
+    /// One line: `gemm_blocked: 105 registers, spills 0/0 bytes, stack 0 bytes, 6400 bytes local`.
+    public var summary: String {
+        "\(kernel): \(registers) registers, spills \(spillStores)/\(spillLoads) bytes, stack \(stackFrame) bytes, "
+            + "\(sharedMemory) bytes local"
+    }
+
     /// Shared memory of one SM that work groups can use: 164 KiB on sm_80 (A100), 228 KiB on sm_90 (H100).
     public static func sharedMemoryPerSM(architecture: String) -> Int {
         architecture == "sm_80" ? 164 * 1024 : 228 * 1024

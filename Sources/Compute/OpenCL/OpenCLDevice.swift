@@ -15,6 +15,8 @@ public final class OpenCLDevice: DeviceCore {
     let queue: cl_command_queue
     private var kernels: [String: cl_kernel] = [:]
     private var programs: [cl_program] = []
+    /// Each built family's build log (the driver's, or the one cached with its binary), in build order.
+    private var buildLogs: [String] = []
     private var failure: ComputeError?
     /// Serializes argument setting and enqueueing: a `cl_kernel`'s arguments are shared state.
     private let launchLock = NSLock()
@@ -110,6 +112,19 @@ public final class OpenCLDevice: DeviceCore {
         }
     }
 
+    /// The option that makes the driver report each kernel's resources in its build log: `-cl-nv-verbose` on
+    /// NVIDIA's OpenCL (ptxas's register, spill and shared-memory lines), nothing elsewhere.
+    static func verboseOption(for info: DeviceInfo) -> String {
+        info.vendor.lowercased().contains("nvidia") ? " -cl-nv-verbose" : ""
+    }
+
+    /// What the driver's assembler reported for each kernel built so far (NVIDIA's OpenCL under
+    /// ``verboseOption(for:)``; empty on drivers that report nothing). Captured once per program, when it is
+    /// compiled, and kept beside its cached binary.
+    public var driverKernelResources: [KernelResources] {
+        launchLock.withLock { buildLogs.flatMap { KernelResources.parse(ptxasLog: $0) } }
+    }
+
     /// Builds a family that is not built at start (its source only compiles on some devices) and registers
     /// its kernels, unless they are registered already. Safe while other threads launch kernels.
     func buildOnRequest(family: String, source: String, options: String) throws {
@@ -120,9 +135,11 @@ public final class OpenCLDevice: DeviceCore {
     }
 
     /// Builds one family (from the cached binary when there is one) and registers its kernels by name.
-    private func build(family: String, source: String, options: String) throws {
+    private func build(family: String, source: String, options baseOptions: String) throws {
         let cache = kernelCache
+        let options = baseOptions + Self.verboseOption(for: info)
         let key = cache.key(source: source, options: options)
+        var log = ""
         var status: cl_int = 0
         var program: cl_program?
         if let binary = cache.load(key: key) {
@@ -133,16 +150,19 @@ public final class OpenCLDevice: DeviceCore {
             if let candidate = program, status != CL_SUCCESS || aek_clBuildProgram(candidate, device, options) != CL_SUCCESS {
                 _ = aek_clReleaseProgram(candidate)
                 program = nil
+            } else {
+                log = cache.loadLog(key: key)
             }
         }
         if program == nil {
             guard let fresh = aek_clCreateProgramWithSource(context, source, &status), status == CL_SUCCESS else {
                 throw ComputeError.openCL(call: "clCreateProgramWithSource", code: status, device: info.description)
             }
-            if aek_clBuildProgram(fresh, device, options) != CL_SUCCESS {
-                let log = OpenCLRuntime.string {
-                    aek_clGetProgramBuildInfo(fresh, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
-                }
+            let built = aek_clBuildProgram(fresh, device, options) == CL_SUCCESS
+            log = OpenCLRuntime.string {
+                aek_clGetProgramBuildInfo(fresh, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+            }
+            guard built else {
                 _ = aek_clReleaseProgram(fresh)
                 throw ComputeError.buildFailed(family: family, device: info.description, log: log)
             }
@@ -150,13 +170,14 @@ public final class OpenCLDevice: DeviceCore {
             if aek_clGetProgramBinary(fresh, nil, 0, &size) == CL_SUCCESS, size > 0 {
                 var binary = [UInt8](repeating: 0, count: size)
                 if aek_clGetProgramBinary(fresh, &binary, size, nil) == CL_SUCCESS {
-                    cache.store(key: key, binary: binary)
+                    cache.store(key: key, binary: binary, log: log)
                 }
             }
             program = fresh
         }
         guard let program else { return }
         programs.append(program)
+        buildLogs.append(log)
         for name in Self.kernelNames(in: source) {
             guard let kernel = aek_clCreateKernel(program, name, &status), status == CL_SUCCESS else {
                 throw ComputeError.openCL(call: "clCreateKernel(\(name))", code: status, device: info.description)

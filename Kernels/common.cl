@@ -51,6 +51,20 @@ static inline float product_epilogue(const float v, const float b, const int act
     return r * act_grad(y, y, gact, gslope);
 }
 
+// The argument blocks of the kernels that write a product or a convolution, declared once here and passed by
+// OpenCLDevice+GEMM.swift (appendBlend, appendEpilogue; ProductEpilogue in Sources/Compute/Primitives/GEMM.swift):
+// - PRODUCT_BLEND_PARAMS: C = alpha * sum + beta * C, and the row sums rs (present when hasRowSums);
+// - EPILOGUE_PARAMS: then act(C + bias) * g'(Y) (product_epilogue), the bias present when hasBias, the factor
+//   g'(Y) when hasGrad.
+#define PRODUCT_BLEND_PARAMS const float alpha, const float beta, __global float* rs, const int rs_off, const int hasRowSums
+#define EPILOGUE_PARAMS __global const float* bias, const int bias_off, const int hasBias, const int act, const float slope, \
+    __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope
+// The epilogue of EPILOGUE_PARAMS applied to v, written at element `at` of an output whose bias index is `ch`.
+#define EPILOGUE_APPLY(v, ch, at) \
+    product_epilogue((v), hasBias ? bias[bias_off + (ch)] : 0.0f, act, slope, gy, gy_off + (at), hasGrad, gact, gslope)
+// Whether EPILOGUE_PARAMS leave every value as it is (a kernel then skips its epilogue pass).
+#define EPILOGUE_NONE (!hasBias && act == ACT_IDENTITY && !hasGrad)
+
 // Philox4x32-10 (Salmon et al., 2011): counter c, key k. Identical to Sources/Compute/Philox.swift.
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u

@@ -7,13 +7,18 @@
 // - the three passes as register-blocked implicit GEMMs (conv2d_*_blocked): a TM x TN output tile per work
 //   group, a WM x WN register block per work item, TK-deep slices of both operands gathered from the tensors
 //   into local memory (the next slice fetched into registers while the current one is multiplied); the kernels
-//   writing y or dx end with product_epilogue (bias, activation, a factor g'(Y)), the weight gradient also forms
+//   writing y or dx end with their EPILOGUE_PARAMS (bias, activation, a factor g'(Y)), the weight gradient also forms
 //   the bias gradient from the dy slices it stages;
 // - for products with very few rows (O or C of 1 to 4), the forward pass as a 16 x 16 tile with one output per
 //   work item (conv2d_forward_tiled) and the input gradient as a gather (conv2d_backward_input_gather).
 
 // ---------------------------------------------------------------------------------------------------
 // Register-blocked implicit GEMMs. Tile sizes are compile-time macros set per device (ConvTiling.swift).
+
+// The geometry every convolution kernel takes: input N x C x H x W, O output channels, KH x KW taps, strides, padding,
+// output HO x WO.
+#define CONV_GEOMETRY_PARAMS const int N, const int C, const int H, const int W, const int O, const int KH, const int KW, \
+    const int SH, const int SW, const int PH, const int PW, const int HO, const int WO
 
 #ifndef CONV_TM
 #define CONV_TM 32
@@ -156,23 +161,10 @@ static inline int conv_forward_at(const int i, const int j, const int tm, const 
     return (n * O + o) * P + c - n * P;
 }
 
-// out[at] = act(out[at] + bias[b]) * g'(Y[g]) (product_epilogue): the epilogue a blocked kernel applies to the value
-// it has already stored.
-static inline void conv_finish(__global float* out, const int at, __global const float* bias, const int b, const int hasBias,
-                               const int act, const float slope, __global const float* gy, const int g, const int hasGrad,
-                               const int gact, const float gslope) {
-    out[at] = product_epilogue(out[at], hasBias ? bias[b] : 0.0f, act, slope, gy, g, hasGrad, gact, gslope);
-}
-
 __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
                                      __global const float* w, const int w_off,
-                                     __global const float* bias, const int bias_off,
                                      __global float* y, const int y_off,
-                                     const int N, const int C, const int H, const int W, const int O,
-                                     const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                     const int HO, const int WO, const int hasBias, const int act, const float slope,
-                                     __global const float* gy, const int gy_off, const int hasGrad, const int gact,
-                                     const float gslope) {
+                                     CONV_GEOMETRY_PARAMS, EPILOGUE_PARAMS) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1), tid = tm * CONV_RN + tn;
@@ -210,14 +202,13 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
             if (at >= 0) y[y_off + at] = acc[i][j];
         }
     }
-    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+    if (EPILOGUE_NONE) return;
 #pragma unroll 1
     for (int j = 0; j < CONV_WN; j++) {
 #pragma unroll 1
         for (int i = 0; i < CONV_WM; i++) {
             const int at = conv_forward_at(i, j, tm, tn, m0, n0, O, P, columns);
-            if (at >= 0) conv_finish(y, y_off + at, bias, bias_off + m0 + CONV_ROW(i, tm), hasBias, act, slope, gy, gy_off + at,
-                                     hasGrad, gact, gslope);
+            if (at >= 0) y[y_off + at] = EPILOGUE_APPLY(y[y_off + at], m0 + CONV_ROW(i, tm), at);
         }
     }
 }
@@ -276,13 +267,7 @@ static inline int conv_input_at(const int i, const int j, const int tm, const in
 __kernel void conv2d_backward_input_blocked(__global const float* dy, const int dy_off,
                                             __global const float* w, const int w_off,
                                             __global float* dx, const int dx_off,
-                                            const int N, const int C, const int H, const int W, const int O,
-                                            const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                            const int HO, const int WO, const int accumulate,
-                                            __global const float* bias, const int bias_off, const int hasBias,
-                                            const int act, const float slope,
-                                            __global const float* gy, const int gy_off, const int hasGrad,
-                                            const int gact, const float gslope) {
+                                            CONV_GEOMETRY_PARAMS, const int accumulate, EPILOGUE_PARAMS) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1), tid = tm * CONV_RN + tn;
@@ -328,14 +313,13 @@ __kernel void conv2d_backward_input_blocked(__global const float* dy, const int 
             if (at >= 0) dx[dx_off + at] = acc[i][j] + (accumulate ? dx[dx_off + at] : 0.0f);
         }
     }
-    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+    if (EPILOGUE_NONE) return;
 #pragma unroll 1
     for (int j = 0; j < CONV_WN; j++) {
 #pragma unroll 1
         for (int i = 0; i < CONV_WM; i++) {
             const int at = conv_input_at(i, j, tm, tn, m0, n0, C, H, W, SH, SW, hs, ws, Wp, plane, columns);
-            if (at >= 0) conv_finish(dx, dx_off + at, bias, bias_off + m0 + CONV_ROW(i, tm), hasBias, act, slope, gy,
-                                     gy_off + at, hasGrad, gact, gslope);
+            if (at >= 0) dx[dx_off + at] = EPILOGUE_APPLY(dx[dx_off + at], m0 + CONV_ROW(i, tm), at);
         }
     }
 }
@@ -368,9 +352,7 @@ static inline void conv_weight_load(__global const float* x, const int x_off, __
 __kernel void conv2d_backward_weight_blocked(__global const float* x, const int x_off,
                                              __global const float* dy, const int dy_off,
                                              __global float* out, const int out_off,
-                                             const int N, const int C, const int H, const int W, const int O,
-                                             const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                             const int HO, const int WO, const int accumulate, const int rChunk,
+                                             CONV_GEOMETRY_PARAMS, const int accumulate, const int rChunk,
                                              __global float* rs, const int rs_off, const int hasRowSums) {
     __local float4 As[CONV_TK * CONV_SA / 4];
     __local float4 Bs[CONV_TK * CONV_SB / 4];
@@ -459,13 +441,8 @@ __kernel void conv2d_backward_weight_reduce(__global const float* ws, const int 
 // global = (N*HO*WO, O) rounded up to the tile; local = (16, 16).
 __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
                              __global const float* w, const int w_off,
-                             __global const float* bias, const int bias_off,
                              __global float* y, const int y_off,
-                             const int N, const int C, const int H, const int W, const int O,
-                             const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                             const int HO, const int WO, const int hasBias, const int act, const float slope,
-                             __global const float* gy, const int gy_off, const int hasGrad, const int gact,
-                             const float gslope) {
+                             CONV_GEOMETRY_PARAMS, EPILOGUE_PARAMS) {
     __local float Ws[CONV_TILE][CONV_TILE];
     __local float Xs[CONV_TILE][CONV_TILE + 1];
     const int col = get_global_id(0), o = get_global_id(1);
@@ -491,8 +468,7 @@ __kernel void conv2d_forward_tiled(__global const float* x, const int x_off,
     }
     if (o < O && col < columns) {
         const int at = (n * O + o) * P + q;
-        y[y_off + at] = product_epilogue(acc, hasBias ? bias[bias_off + o] : 0.0f, act, slope, gy, gy_off + at, hasGrad,
-                                      gact, gslope);
+        y[y_off + at] = EPILOGUE_APPLY(acc, o, at);
     }
 }
 
@@ -512,13 +488,7 @@ static inline int conv_first_tap(const int p, const int S, const int OUT) {
 __kernel void conv2d_backward_input_gather(__global const float* dy, const int dy_off,
                                     __global const float* w, const int w_off,
                                     __global float* dx, const int dx_off,
-                                    const int N, const int C, const int H, const int W, const int O,
-                                    const int KH, const int KW, const int SH, const int SW, const int PH, const int PW,
-                                    const int HO, const int WO, const int accumulate,
-                                    __global const float* bias, const int bias_off, const int hasBias,
-                                    const int act, const float slope,
-                                    __global const float* gy, const int gy_off, const int hasGrad,
-                                    const int gact, const float gslope) {
+                                    CONV_GEOMETRY_PARAMS, const int accumulate, EPILOGUE_PARAMS) {
     const int index = get_global_id(0);
     if (index >= N * C * H * W) return;
     const int wq = index % W, hq = (index / W) % H, c = (index / (W * H)) % C, n = index / (W * H * C);
@@ -535,8 +505,7 @@ __kernel void conv2d_backward_input_gather(__global const float* dy, const int d
         }
     }
     const float v = acc + (accumulate ? dx[dx_off + index] : 0.0f);
-    dx[dx_off + index] = product_epilogue(v, hasBias ? bias[bias_off + c] : 0.0f, act, slope, gy, gy_off + index, hasGrad,
-                                       gact, gslope);
+    dx[dx_off + index] = EPILOGUE_APPLY(v, c, index);
 }
 
 // Bias gradient: dbias[o] = sum over n, i, j of dy[n, o, i, j]; added when `accumulate`. One work group of 256

@@ -114,12 +114,8 @@ static inline void gemm_store_b(__local float* bs, const gemm_share s, const flo
 __kernel void gemm_blocked(__global const float* a, const int a_off,
                            __global const float* b, const int b_off,
                            __global float* c, const int c_off,
-                           __global const float* bias, const int bias_off,
                            const int M, const int N, const int K, const int transA, const int transB,
-                           const float alpha, const float beta, const int hasBias, const int act, const float slope,
-                           __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
-                           __global float* rs, const int rs_off, const int hasRowSums,
-                           const int kChunk) {
+                           PRODUCT_BLEND_PARAMS, const int kChunk, EPILOGUE_PARAMS) {
     __local float4 As[GEMM_TK * GEMM_SA / 4];
     __local float4 Bs[GEMM_TK * GEMM_SB / 4];
     const int tn = get_local_id(0), tm = get_local_id(1);
@@ -193,7 +189,7 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             c[idx] = product_blend(acc[i][j], alpha, beta, c, idx);
         }
     }
-    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+    if (EPILOGUE_NONE) return;
 #pragma unroll 1
     for (int i = 0; i < GEMM_WM; i++) {
         const int row = m0 + ((i / 4) * GEMM_RM + tm) * 4 + i % 4;
@@ -203,8 +199,7 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
             const int col = n0 + ((j / 4) * GEMM_RN + tn) * 4 + j % 4;
             if (col >= N) continue;
             const int idx = cz + row * N + col;
-            c[idx] = product_epilogue(c[idx], hasBias ? bias[bias_off + col] : 0.0f, act, slope, gy, gy_off + row * N + col,
-                                      hasGrad, gact, gslope);
+            c[idx] = EPILOGUE_APPLY(c[idx], col, row * N + col);
         }
     }
 }
@@ -213,18 +208,14 @@ __kernel void gemm_blocked(__global const float* a, const int a_off,
 // and applies the epilogue. global = M * N.
 __kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
                                  __global float* c, const int c_off,
-                                 __global const float* bias, const int bias_off,
                                  const int M, const int N, const int splits,
-                                 const float alpha, const float beta, const int hasBias, const int act, const float slope,
-                                 __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
-                                 __global float* rs, const int rs_off, const int hasRowSums) {
+                                 PRODUCT_BLEND_PARAMS, EPILOGUE_PARAMS) {
     const int i = get_global_id(0);
     if (i >= M * N) return;
     float s = 0.0f;
     for (int z = 0; z < splits; z++) s += w[w_off + z * M * N + i];
     const int idx = c_off + i;
-    c[idx] = product_epilogue(product_blend(s, alpha, beta, c, idx), hasBias ? bias[bias_off + i % N] : 0.0f, act, slope,
-                              gy, gy_off + i, hasGrad, gact, gslope);
+    c[idx] = EPILOGUE_APPLY(product_blend(s, alpha, beta, c, idx), i % N, i);
     if (hasRowSums && i < M) {
         float r = 0.0f;
         for (int z = 0; z < splits; z++) r += w[w_off + splits * M * N + z * M + i];
@@ -246,11 +237,8 @@ __kernel void gemm_splitk_reduce(__global const float* w, const int w_off,
 __kernel void gemm_tiled(__global const float* a, const int a_off,
                          __global const float* b, const int b_off,
                          __global float* c, const int c_off,
-                         __global const float* bias, const int bias_off,
                          const int M, const int N, const int K, const int transA, const int transB,
-                         const float alpha, const float beta, const int hasBias, const int act, const float slope,
-                         __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
-                         __global float* rs, const int rs_off, const int hasRowSums) {
+                         PRODUCT_BLEND_PARAMS, EPILOGUE_PARAMS) {
     __local float As[GEMM_TILE][GEMM_TILE];
     __local float Bs[GEMM_TILE][GEMM_TILE + 1];
     const int col = get_global_id(0), row = get_global_id(1);
@@ -271,8 +259,7 @@ __kernel void gemm_tiled(__global const float* a, const int a_off,
     }
     if (row < M && col < N) {
         const int idx = c_off + row * N + col;
-        c[idx] = product_epilogue(product_blend(acc, alpha, beta, c, idx), hasBias ? bias[bias_off + col] : 0.0f, act, slope,
-                                  gy, gy_off + row * N + col, hasGrad, gact, gslope);
+        c[idx] = EPILOGUE_APPLY(product_blend(acc, alpha, beta, c, idx), col, row * N + col);
     }
     if (sumRows && row < M) rs[rs_off + row] = product_blend(rsum, alpha, beta, rs, rs_off + row);
 }

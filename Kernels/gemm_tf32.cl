@@ -124,11 +124,8 @@ static inline int tf32_c_at(const int i, const int j, const int q, const int blo
 __kernel void gemm_tf32(__global const float* a, const int a_off,
                         __global const float* b, const int b_off,
                         __global float* c, const int c_off,
-                        __global const float* bias, const int bias_off,
                         const int M, const int N, const int K, const int transA, const int transB,
-                        const float alpha, const float beta, const int hasBias, const int act, const float slope,
-                        __global const float* gy, const int gy_off, const int hasGrad, const int gact, const float gslope,
-                        __global float* rs, const int rs_off, const int hasRowSums) {
+                        PRODUCT_BLEND_PARAMS, EPILOGUE_PARAMS) {
     __local uint4 As[TF32_BM * TF32_BK / 4];
     __local uint2 Bs[TF32_BK * TF32_BN / 2];
     __local float scratch[(TF32_THREADS / 32) * TF32_SCRATCH];
@@ -230,7 +227,7 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
                 const int at = tf32_c_at(i, j, q, blockRow, blockCol, warpRow, warpCol, g, t, M, N);
                 if (at >= 0) c[c_off + at] = product_blend(acc[i][j][q], alpha, beta, c, c_off + at);
             }
-    if (!hasBias && act == ACT_IDENTITY && !hasGrad) return;
+    if (EPILOGUE_NONE) return;
 #pragma unroll 1
     for (int i = 0; i < TF32_TILES_M; i++)
 #pragma unroll 1
@@ -238,8 +235,7 @@ __kernel void gemm_tf32(__global const float* a, const int a_off,
 #pragma unroll 1
             for (int q = 0; q < 4; q++) {
                 const int at = tf32_c_at(i, j, q, blockRow, blockCol, warpRow, warpCol, g, t, M, N);
-                if (at >= 0) c[c_off + at] = product_epilogue(c[c_off + at], hasBias ? bias[bias_off + at % N] : 0.0f,
-                                                              act, slope, gy, gy_off + at, hasGrad, gact, gslope);
+                if (at >= 0) c[c_off + at] = EPILOGUE_APPLY(c[c_off + at], at % N, at);
             }
 }
 

@@ -99,9 +99,8 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         guard needInputGradient else { return nil }
         // dx [N, in, H, W] = dpre ⋆ᵀ w, times g′(x) when x came out of activation g
         let dx = p.dinput.whole
-        d.conv2dBackwardInput(dpre, weight: p.weight, into: dx, geometry: p.geometry, accumulate: false, bias: nil,
-                              activation: .identity,
-                              derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
+        d.conv2dBackwardInput(dpre, weight: p.weight, into: dx, geometry: p.geometry, accumulate: false,
+                              epilogue: inputGradientEpilogue(input: x))
         return dx
     }
 }

@@ -105,8 +105,8 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         let y = p.output.whole
         // y [N, out, Ho, Wo] = act(x [N, in, H, W] ⋆ᵀ w + b): the input gradient of the mirrored convolution, with
         // the bias and activation in its epilogue
-        p.device.conv2dBackwardInput(x, weight: p.weight, into: y, geometry: p.mirrored, accumulate: false, bias: p.bias,
-                                     activation: epilogue, derivative: nil)
+        p.device.conv2dBackwardInput(x, weight: p.weight, into: y, geometry: p.mirrored, accumulate: false,
+                                     epilogue: ProductEpilogue(bias: p.bias, activation: epilogue))
         return y
     }
 
@@ -124,8 +124,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         // dx [N, in, H, W] = dpre ⋆ w: the mirrored convolution's forward pass, times g′(x) when x came out of
         // activation g
         let dx = p.dinput.whole
-        d.conv2dForward(dpre, weight: p.weight, bias: nil, into: dx, geometry: p.mirrored, activation: .identity,
-                        derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x))
+        d.conv2dForward(dpre, weight: p.weight, into: dx, geometry: p.mirrored, epilogue: inputGradientEpilogue(input: x))
         return dx
     }
 }

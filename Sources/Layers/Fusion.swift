@@ -19,6 +19,14 @@ protocol DerivativeFusable: Layer {
     var inputActivation: Activation { get set }
 }
 
+extension DerivativeFusable {
+    /// The epilogue of the input-gradient product: the factor g′ of ``inputActivation`` formed from the input `x`,
+    /// or nothing when no activation produced it.
+    func inputGradientEpilogue(input x: BufferSlice) -> ProductEpilogue {
+        inputActivation == .identity ? .none : ProductEpilogue(derivative: ActivationDerivative(inputActivation, output: x))
+    }
+}
+
 extension EpilogueFusable {
     /// dpre = dy·act′ of the epilogue: `dy` itself when the consumer applied act′ already (or there is none),
     /// otherwise formed in `workspace`.

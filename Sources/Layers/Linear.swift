@@ -87,14 +87,12 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // dW [out, in] += dpreᵀ [out, rows] · x [rows, in], and db [out] += Σ_rows dpre: the row sums of dpreᵀ
         d.gemm(dpre, transposeA: true, x, transposeB: false, into: p.dweight, m: outFeatures, n: inFeatures,
-               k: p.rows, alpha: 1, beta: 1, bias: nil, activation: .identity, derivative: nil, rowSums: p.dbias)
+               k: p.rows, alpha: 1, beta: 1, epilogue: .none, rowSums: p.dbias)
         guard let (dx, beta) = inputGradient else { return nil }
         // dx [rows, in] = β·dx + dpre [rows, out] · W [out, in], times g′(x) when x came out of activation g
         // (g′ multiplies the whole sum, which holds as every part of dx takes the same factor)
         d.gemm(dpre, transposeA: false, p.weight, transposeB: false, into: dx, m: p.rows, n: inFeatures,
-               k: outFeatures, alpha: 1, beta: beta, bias: nil, activation: .identity,
-               derivative: inputActivation == .identity ? nil : ActivationDerivative(inputActivation, output: x),
-               rowSums: nil)
+               k: outFeatures, alpha: 1, beta: beta, epilogue: inputGradientEpilogue(input: x), rowSums: nil)
         return dx
     }
 }

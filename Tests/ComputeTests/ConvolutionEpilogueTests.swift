@@ -122,8 +122,9 @@ import TestSupport
         let g = testCase.geometry
         for (index, variant) in Self.variants.enumerated() {
             let failure = try Self.inputGradientFailure(device, g, variant, seed: UInt64(index)) { dy, w, dx, bias, derivative in
-                device.conv2dBackwardInput(dy, weight: w, into: dx, geometry: g, accumulate: variant.accumulate, bias: bias,
-                                           activation: variant.activation, derivative: derivative)
+                device.conv2dBackwardInput(dy, weight: w, into: dx, geometry: g, accumulate: variant.accumulate,
+                                           epilogue: ProductEpilogue(bias: bias, activation: variant.activation,
+                                                                     derivative: derivative))
             }
             #expect(failure == nil, "\(selector) \(testCase) \(variant): \(failure ?? "")")
         }
@@ -136,8 +137,8 @@ import TestSupport
         let g = testCase.geometry
         for (index, variant) in Self.variants.enumerated() where !variant.accumulate {
             let failure = try Self.forwardFailure(device, g, variant, seed: UInt64(index)) { x, w, y, bias, derivative in
-                device.conv2dForward(x, weight: w, bias: bias, into: y, geometry: g, activation: variant.activation,
-                                     derivative: derivative)
+                device.conv2dForward(x, weight: w, into: y, geometry: g,
+                                     epilogue: ProductEpilogue(bias: bias, activation: variant.activation, derivative: derivative))
             }
             #expect(failure == nil, "\(selector) \(testCase) \(variant): \(failure ?? "")")
         }
@@ -168,14 +169,17 @@ import TestSupport
                 for (index, variant) in Self.variants.enumerated() {
                     let input = try Self.inputGradientFailure(device, g, variant, seed: UInt64(index)) { dy, w, dx, bias, derivative in
                         device.conv2dBackwardInput(dy, weight: w, into: dx, geometry: g, accumulate: variant.accumulate,
-                                                   bias: bias, activation: variant.activation, derivative: derivative,
+                                                   epilogue: ProductEpilogue(bias: bias, activation: variant.activation,
+                                                                             derivative: derivative),
                                                    plan: plan)
                     }
                     #expect(input == nil, "\(tilingName) \(plan) dx \(testCase) \(variant): \(input ?? "")")
                     guard !variant.accumulate else { continue }
                     let forward = try Self.forwardFailure(device, g, variant, seed: UInt64(index)) { x, w, y, bias, derivative in
-                        device.conv2dForward(x, weight: w, bias: bias, into: y, geometry: g, activation: variant.activation,
-                                             derivative: derivative, plan: plan)
+                        device.conv2dForward(x, weight: w, into: y, geometry: g,
+                                             epilogue: ProductEpilogue(bias: bias, activation: variant.activation,
+                                                                       derivative: derivative),
+                                             plan: plan)
                     }
                     #expect(forward == nil, "\(tilingName) \(plan) forward \(testCase) \(variant): \(forward ?? "")")
                 }

@@ -329,11 +329,11 @@ func paddingIntact(_ device: any Device, _ slice: BufferSlice, sentinel: Float =
             let dwRef = zip(dw0, referenceConvBackwardWeight(doubles(x), doubles(dy), g)).map { Double($0) + $1 }
             for plan in [ConvPlan.simple, .blocked] {
                 let y = try uploadPadded(device, [Float](repeating: .nan, count: g.outputCount))
-                device.conv2dForward(bx, weight: bw, bias: bb, into: y, geometry: g, activation: .leakyRelu(slope: 0.1), derivative: nil, plan: plan)
+                device.conv2dForward(bx, weight: bw, into: y, geometry: g,
+                                     epilogue: ProductEpilogue(bias: bb, activation: .leakyRelu(slope: 0.1)), plan: plan)
                 #expect(mismatch(device.read(y), yRef, atol: 1e-4) == nil, "\(tilingName) \(plan) forward \(testCase)")
                 let dx = try uploadPadded(device, dx0)
-                device.conv2dBackwardInput(bdy, weight: bw, into: dx, geometry: g, accumulate: true, bias: nil,
-                                           activation: .identity, derivative: nil, plan: plan)
+                device.conv2dBackwardInput(bdy, weight: bw, into: dx, geometry: g, accumulate: true, epilogue: .none, plan: plan)
                 #expect(mismatch(device.read(dx), dxRef, atol: 1e-4) == nil, "\(tilingName) \(plan) dx \(testCase)")
                 #expect(paddingIntact(device, y) && paddingIntact(device, dx), "\(tilingName) \(plan) \(testCase) wrote outside")
             }

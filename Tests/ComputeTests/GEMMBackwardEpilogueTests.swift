@@ -61,7 +61,7 @@ import TestSupport
             for beta: Float in [0, 1] {
                 let failure = try Case(m: m, n: n, k: k, transposes: transposes, beta: beta).failure(on: device) { a, b, g, c, sums in
                     device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                                alpha: 0.75, beta: beta, bias: nil, activation: .identity, derivative: g, rowSums: sums)
+                                alpha: 0.75, beta: beta, epilogue: ProductEpilogue(derivative: g), rowSums: sums)
                 }
                 #expect(failure == nil, "\(selector) \(m)x\(n)x\(k) \(transposes) β=\(beta): \(failure ?? "")")
             }
@@ -75,7 +75,7 @@ import TestSupport
             let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
             let failure = try product.failure(on: device) { a, b, g, c, sums in
                 device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                            alpha: 0.75, beta: product.beta, bias: nil, activation: .identity, derivative: g,
+                            alpha: 0.75, beta: product.beta, epilogue: ProductEpilogue(derivative: g),
                             rowSums: sums, plan: plan)
             }
             #expect(failure == nil, "\(tilingName) \(plan) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
@@ -91,7 +91,7 @@ import TestSupport
                 let product = Case(m: m, n: n, k: k, transposes: transposes, beta: beta, round: referenceTF32)
                 let failure = try product.failure(on: device, atol: 2e-6 * Double(k).squareRoot()) { a, b, g, c, sums in
                     device.gemmTF32(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                                    alpha: 0.75, beta: beta, bias: nil, activation: .identity, derivative: g, rowSums: sums)
+                                    alpha: 0.75, beta: beta, epilogue: ProductEpilogue(derivative: g), rowSums: sums)
                 }
                 #expect(failure == nil, "\(selector) \(m)x\(n)x\(k) \(transposes) β=\(beta): \(failure ?? "")")
             }

@@ -116,8 +116,8 @@ func referenceGEMM(_ a: [Float], transposeA: Bool, _ b: [Float], transposeB: Boo
             let product = Case(m: m, n: n, k: k, transposes: transposes, beta: m % 2 == 0 ? 0 : 1.5)
             let failure = try product.failure(on: device) { a, b, bias, c in
                 device.gemm(a, transposeA: transposes.0, b, transposeB: transposes.1, into: c, m: m, n: n, k: k,
-                            alpha: 0.75, beta: product.beta, bias: bias, activation: .leakyRelu(slope: 0.1),
-                            derivative: nil, rowSums: nil, plan: plan)
+                            alpha: 0.75, beta: product.beta, epilogue: ProductEpilogue(bias: bias, activation: .leakyRelu(slope: 0.1)),
+                            rowSums: nil, plan: plan)
             }
             #expect(failure == nil, "\(tilingName) \(plan) \(m)x\(n)x\(k) \(transposes): \(failure ?? "")")
         }

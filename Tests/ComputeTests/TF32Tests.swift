@@ -77,8 +77,8 @@ func referenceTF32(_ x: Float) -> Float {
             let accumulate = index % 2 == 0
             let activation: Activation = accumulate ? .leakyRelu(slope: 0.1) : .identity
             device.gemmTF32(av, transposeA: transposes.0, bv, transposeB: transposes.1, into: cv, m: m, n: n, k: k,
-                            alpha: 0.75, beta: accumulate ? 0.5 : 0, bias: accumulate ? dbias.slice(1, n) : nil,
-                            activation: activation)
+                            alpha: 0.75, beta: accumulate ? 0.5 : 0,
+                            epilogue: ProductEpilogue(bias: accumulate ? dbias.slice(1, n) : nil, activation: activation))
             let expected = referenceGEMM(a.map(referenceTF32), transposeA: transposes.0, b.map(referenceTF32),
                                          transposeB: transposes.1, c: c0, m: m, n: n, k: k, alpha: 0.75,
                                          beta: accumulate ? 0.5 : 0, bias: accumulate ? bias : nil) {

@@ -23,8 +23,9 @@ import CBLAS
 /// A 1×1 kernel with stride 1 and no padding skips the patch rows and takes one sample per product (the input
 /// image, C×P, is the transposed patch matrix itself).
 extension CPUDevice: ConvolutionPrimitives {
-    public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                              geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?) {
+    public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                              geometry g: ConvGeometry, epilogue: ProductEpilogue) {
+        let (bias, activation, derivative) = (epilogue.bias, epilogue.activation, epilogue.derivative)
         check(x, count: g.inputCount)
         check(weight, count: g.weightCount)
         check(y, count: g.outputCount)
@@ -70,8 +71,8 @@ extension CPUDevice: ConvolutionPrimitives {
     }
 
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                                    geometry g: ConvGeometry, accumulate: Bool,
-                                    bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?) {
+                                    geometry g: ConvGeometry, accumulate: Bool, epilogue: ProductEpilogue) {
+        let (bias, activation, derivative) = (epilogue.bias, epilogue.activation, epilogue.derivative)
         check(dy, count: g.outputCount)
         check(weight, count: g.weightCount)
         check(dx, count: g.inputCount)

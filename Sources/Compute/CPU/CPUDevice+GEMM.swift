@@ -2,8 +2,9 @@ import CBLAS
 
 extension CPUDevice: GEMMPrimitives {
     public func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
-                     m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
-                     derivative: ActivationDerivative?, rowSums: BufferSlice?) {
+                     m: Int, n: Int, k: Int, alpha: Float, beta: Float, epilogue product: ProductEpilogue,
+                     rowSums: BufferSlice?) {
+        let (bias, activation, derivative) = (product.bias, product.activation, product.derivative)
         check(a, count: m * k)
         check(b, count: k * n)
         check(c, count: m * n)

@@ -2,23 +2,24 @@
 /// image where it is needed, never stored. ``ConvPlan`` picks the kernels per pass; ``ConvTiling`` sizes the
 /// register-blocked ones.
 extension OpenCLDevice: ConvolutionPrimitives {
-    public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                              geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?) {
-        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: g, activation: activation, derivative: derivative,
-                      plan: .forward(g))
+    public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                              geometry g: ConvGeometry, epilogue: ProductEpilogue) {
+        conv2dForward(x, weight: weight, into: y, geometry: g, epilogue: epilogue, plan: .forward(g))
     }
 
     /// The forward pass computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
-    func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                       geometry g: ConvGeometry, activation: Activation, derivative: ActivationDerivative?, plan: ConvPlan) {
+    func conv2dForward(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                       geometry g: ConvGeometry, epilogue: ProductEpilogue, plan: ConvPlan) {
         checkConvolution(g)
         precondition(x.count == g.inputCount && weight.count == g.weightCount && y.count == g.outputCount,
                      "conv2dForward operand sizes")
-        if let bias { precondition(bias.count == g.outChannels, "conv2dForward bias size") }
-        if let derivative { precondition(derivative.output.count == g.outputCount, "conv2dForward derivative size") }
-        var arguments: [Argument] = [.buffer(x), .buffer(weight), optional(bias), .buffer(y)]
+        if let bias = epilogue.bias { precondition(bias.count == g.outChannels, "conv2dForward bias size") }
+        if let derivative = epilogue.derivative {
+            precondition(derivative.output.count == g.outputCount, "conv2dForward derivative size")
+        }
+        var arguments: [Argument] = [.buffer(x), .buffer(weight), .buffer(y)]
         appendGeometry(g, to: &arguments)
-        appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
+        appendEpilogue(epilogue, to: &arguments)
         let columns = g.batch * g.outHeight * g.outWidth
         if plan == .simple {
             launch("conv2d_forward_tiled", global: [columns, g.outChannels], local: [Self.tiledSide, Self.tiledSide], arguments)
@@ -28,10 +29,9 @@ extension OpenCLDevice: ConvolutionPrimitives {
     }
 
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                                    geometry g: ConvGeometry, accumulate: Bool,
-                                    bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?) {
-        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: g, accumulate: accumulate, bias: bias,
-                            activation: activation, derivative: derivative, plan: .input(g))
+                                    geometry g: ConvGeometry, accumulate: Bool, epilogue: ProductEpilogue) {
+        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: g, accumulate: accumulate, epilogue: epilogue,
+                            plan: .input(g))
     }
 
     /// The input gradient computed as `plan` says (``ConvPlan/simple`` or ``ConvPlan/blocked``; tests run both).
@@ -39,17 +39,18 @@ extension OpenCLDevice: ConvolutionPrimitives {
     /// N·⌈H/s_h⌉·⌈W/s_w⌉ pixels at most. Either kernel applies the bias, activation and derivative factor as it
     /// writes dx.
     func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                             geometry g: ConvGeometry, accumulate: Bool,
-                             bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?, plan: ConvPlan) {
+                             geometry g: ConvGeometry, accumulate: Bool, epilogue: ProductEpilogue, plan: ConvPlan) {
         checkConvolution(g)
         precondition(dy.count == g.outputCount && weight.count == g.weightCount && dx.count == g.inputCount,
                      "conv2dBackwardInput operand sizes")
-        if let bias { precondition(bias.count == g.inChannels, "conv2dBackwardInput bias size") }
-        if let derivative { precondition(derivative.output.count == g.inputCount, "conv2dBackwardInput derivative size") }
+        if let bias = epilogue.bias { precondition(bias.count == g.inChannels, "conv2dBackwardInput bias size") }
+        if let derivative = epilogue.derivative {
+            precondition(derivative.output.count == g.inputCount, "conv2dBackwardInput derivative size")
+        }
         var arguments: [Argument] = [.buffer(dy), .buffer(weight), .buffer(dx)]
         appendGeometry(g, to: &arguments)
-        arguments += [.int(accumulate ? 1 : 0), optional(bias)]
-        appendActivation(bias: bias, activation, derivative: derivative, to: &arguments)
+        arguments.append(.int(accumulate ? 1 : 0))
+        appendEpilogue(epilogue, to: &arguments)
         if plan == .simple {
             launch("conv2d_backward_input_gather", global: [g.inputCount], local: [Self.elementGroup], arguments)
         } else {

@@ -133,7 +133,7 @@ extension OpenCLDevice: PrecisionPrimitives {
         gemm(a.whole, transposeA: transposeA, b.whole, transposeB: transposeB, into: exact.whole, m: m, n: n, k: k,
              alpha: 1, beta: 0, bias: bias.whole, activation: .identity)
         gemmTF32(a.whole, transposeA: transposeA, b.whole, transposeB: transposeB, into: rounded.whole, m: m, n: n, k: k,
-                 alpha: 1, beta: 0, bias: bias.whole, activation: .identity)
+                 alpha: 1, beta: 0, epilogue: ProductEpilogue(bias: bias.whole))
         try checkHealth()
         let reference = read(exact.whole), result = read(rounded.whole)
         let scale = reference.reduce(0) { $0 + abs($1) } / Float(reference.count)
@@ -147,15 +147,14 @@ extension OpenCLDevice: PrecisionPrimitives {
 
     /// Runs one product on the TF32 kernel (built by ``enableTF32(emulated:)``), whatever the dispatch rule.
     func gemmTF32(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
-                  m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation,
-                  derivative: ActivationDerivative? = nil, rowSums: BufferSlice? = nil) {
+                  m: Int, n: Int, k: Int, alpha: Float, beta: Float, epilogue: ProductEpilogue,
+                  rowSums: BufferSlice? = nil) {
         precondition(a.count == m * k && b.count == k * n && c.count == m * n, "gemm operand sizes")
-        if let bias { precondition(bias.count == n, "gemm bias size") }
+        if let bias = epilogue.bias { precondition(bias.count == n, "gemm bias size") }
         // 256 work items (8 warps) per 128×64 block of C
         launch("gemm_tf32", global: [(n + 63) / 64 * Self.tf32Group, (m + 127) / 128], local: [Self.tf32Group, 1],
                productArguments(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k,
-                                alpha: alpha, beta: beta, bias: bias, activation: activation, derivative: derivative,
-                                rowSums: rowSums))
+                                alpha: alpha, beta: beta, epilogue: epilogue, rowSums: rowSums))
     }
 
     /// True when a product of this size goes to the TF32 kernel (TF32 on, m·n·k ≥ ``tf32MinimumWork``).

@@ -85,22 +85,22 @@ public struct ConvGeometry: Equatable, Sendable {
 
 /// 2-D convolution and its gradients (cross-correlation, as in PyTorch).
 public protocol ConvolutionPrimitives {
-    /// y[n,o,i,j] = act(Σ_{c,u,v} w[o,c,u,v] · x[n,c, i·s−p+u, j·s−p+v] + bias[o]) ⊙ g′(Y[n,o,i,j]) (zero padding).
+    /// y[n,o,i,j] = act(Σ_{c,u,v} w[o,c,u,v] · x[n,c, i·s−p+u, j·s−p+v] + bias[o]) ⊙ g′(Y[n,o,i,j]) (zero padding),
+    /// the bias (O elements), activation and factor being the `epilogue`'s.
     ///
-    /// `derivative` = (g, Y), when given, multiplies each element by g′ formed from Y (shaped like y) after the
-    /// activation: a transposed convolution's input gradient when its input is the output of g.
-    func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
-                       geometry: ConvGeometry, activation: Activation, derivative: ActivationDerivative?)
+    /// The epilogue's `derivative` = (g, Y), when given, multiplies each element by g′ formed from Y (shaped like y)
+    /// after the activation: a transposed convolution's input gradient when its input is the output of g.
+    func conv2dForward(_ x: BufferSlice, weight: BufferSlice, into y: BufferSlice,
+                       geometry: ConvGeometry, epilogue: ProductEpilogue)
     /// dx[n,c,h,w] = act(∂L/∂x[n,c,h,w] + dx_old[n,c,h,w] + bias[c]) ⊙ g′(Y[n,c,h,w]) given dy = ∂L/∂y, in that order:
     /// the gradient Σ_{o,u,v} w[o,c,u,v] · dy[n,o,i,j] over the taps that read x[n,c,h,w], plus the old dx when
-    /// `accumulate` (otherwise its contents are ignored, NaN included), plus `bias` (C elements) when given, then
-    /// the activation, then the factor g′ formed from Y (shaped like dx) when `derivative` = (g, Y) is given.
+    /// `accumulate` (otherwise its contents are ignored, NaN included), then the `epilogue`: plus its bias (C
+    /// elements), its activation, its factor g′ formed from Y (shaped like dx).
     ///
-    /// A convolution's input gradient uses `derivative` when its input is the output of g (dx = ∂L/∂x ⊙ g′); a
-    /// transposed convolution's forward pass (see ``ConvGeometry``) uses `bias` and `activation`.
+    /// A convolution's input gradient uses the factor when its input is the output of g (dx = ∂L/∂x ⊙ g′); a
+    /// transposed convolution's forward pass (see ``ConvGeometry``) uses the bias and activation.
     func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
-                             geometry: ConvGeometry, accumulate: Bool,
-                             bias: BufferSlice?, activation: Activation, derivative: ActivationDerivative?)
+                             geometry: ConvGeometry, accumulate: Bool, epilogue: ProductEpilogue)
     /// dw[o,c,u,v] = Σ_{n,i,j} dy[n,o,i,j] · x[n,c, i·s−p+u, j·s−p+v], and, when `biasGradient` (O elements) is
     /// given, biasGradient[o] = Σ_{n,i,j} dy[n,o,i,j] in the same pass; each added to the old contents when
     /// `accumulate` (otherwise those are ignored, NaN included).
@@ -115,14 +115,14 @@ extension ConvolutionPrimitives {
     /// y = act(conv(x, w) + bias): the forward pass without a derivative factor.
     public func conv2dForward(_ x: BufferSlice, weight: BufferSlice, bias: BufferSlice?, into y: BufferSlice,
                               geometry: ConvGeometry, activation: Activation) {
-        conv2dForward(x, weight: weight, bias: bias, into: y, geometry: geometry, activation: activation, derivative: nil)
+        conv2dForward(x, weight: weight, into: y, geometry: geometry,
+                      epilogue: ProductEpilogue(bias: bias, activation: activation))
     }
 
     /// dx = ∂L/∂x (+ dx when `accumulate`): the input gradient without bias, activation or derivative factor.
     public func conv2dBackwardInput(_ dy: BufferSlice, weight: BufferSlice, into dx: BufferSlice,
                                     geometry: ConvGeometry, accumulate: Bool) {
-        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: geometry, accumulate: accumulate,
-                            bias: nil, activation: .identity, derivative: nil)
+        conv2dBackwardInput(dy, weight: weight, into: dx, geometry: geometry, accumulate: accumulate, epilogue: .none)
     }
 
     /// dw = ∂L/∂w (+ dw when `accumulate`): the weight gradient without the bias gradient.

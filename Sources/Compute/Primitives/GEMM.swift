@@ -59,15 +59,41 @@ public struct ActivationDerivative {
     }
 }
 
+/// What a product or a convolution applies to each value v it writes, in one pass with the write:
+/// act(v + bias) ⊙ g′(Y). Every product and convolution primitive takes one, and the OpenCL kernels take it as one
+/// argument block (`EPILOGUE_PARAMS` in `Kernels/common.cl`).
+public struct ProductEpilogue {
+    /// Added to every value before the activation, one element per output column of a product (per channel of a
+    /// convolution); nil adds nothing.
+    public var bias: BufferSlice?
+    /// Applied after the bias.
+    public var activation: Activation
+    /// (g, Y): the factor g′ formed from Y (shaped like the output), multiplied in after the activation; nil for none.
+    public var derivative: ActivationDerivative?
+
+    /// The epilogue that leaves every value as it is.
+    public static let none = ProductEpilogue()
+
+    /// act(v + bias) ⊙ g′(Y), each part optional.
+    public init(bias: BufferSlice? = nil, activation: Activation = .identity, derivative: ActivationDerivative? = nil) {
+        self.bias = bias
+        self.activation = activation
+        self.derivative = derivative
+    }
+
+    /// Whether it changes nothing (no bias, the identity, no factor).
+    public var isNone: Bool { bias == nil && activation == .identity && derivative == nil }
+}
+
 /// Matrix products. All matrices are dense, row-major and contiguous.
 public protocol GEMMPrimitives {
-    /// C = act(α·op(A)·op(B) + β·C + bias) ⊙ g′(Y), and optionally the row sums of op(A).
+    /// C = act(α·op(A)·op(B) + β·C + bias) ⊙ g′(Y) (the `epilogue`), and optionally the row sums of op(A).
     ///
     /// - op(A) is M×K: A is stored M×K, or K×M when `transposeA`.
     /// - op(B) is K×N: B is stored K×N, or N×K when `transposeB` (a Linear layer's `x·Wᵀ`).
-    /// - `bias`, when given, has N elements and is added to every row.
-    /// - `derivative` = (g, Y), when given, multiplies each element of C by g′ formed from Y (M×N) after the
-    ///   activation: a layer's input gradient dx = (dy·W) ⊙ g′(x) when its input x is the output of g.
+    /// - the epilogue's `bias`, when given, has N elements and is added to every row; its `derivative` = (g, Y)
+    ///   multiplies each element of C by g′ formed from Y (M×N) after the activation: a layer's input gradient
+    ///   dx = (dy·W) ⊙ g′(x) when its input x is the output of g.
     /// - `rowSums`, when given, has M elements: rowSums[i] = α·Σₖ op(A)[i, k] + β·rowSums[i] (with β = 0 the old
     ///   contents are ignored): a Linear layer's bias gradient Σ_rows dy alongside its weight gradient dyᵀ·x.
     /// - C is M×N. With β = 0 its old contents are ignored (NaN included).
@@ -77,8 +103,7 @@ public protocol GEMMPrimitives {
         into c: BufferSlice,
         m: Int, n: Int, k: Int,
         alpha: Float, beta: Float,
-        bias: BufferSlice?, activation: Activation,
-        derivative: ActivationDerivative?, rowSums: BufferSlice?
+        epilogue: ProductEpilogue, rowSums: BufferSlice?
     )
 }
 
@@ -87,7 +112,7 @@ extension GEMMPrimitives {
     public func gemm(_ a: BufferSlice, transposeA: Bool, _ b: BufferSlice, transposeB: Bool, into c: BufferSlice,
                      m: Int, n: Int, k: Int, alpha: Float, beta: Float, bias: BufferSlice?, activation: Activation) {
         gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: c, m: m, n: n, k: k, alpha: alpha, beta: beta,
-             bias: bias, activation: activation, derivative: nil, rowSums: nil)
+             epilogue: ProductEpilogue(bias: bias, activation: activation), rowSums: nil)
     }
 
     /// C = op(A)·op(B), overwriting C.

@@ -16,6 +16,7 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: TrainOptions
+    @Option(help: "Latent dimension.") var latentDim: Int?
     @Option(help: "Run folder (default runs/MODEL-DATA).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint (--epochs may raise the total).") var resume: String?
     @Flag(help: "Print one final JSON line on standard output.") var json = false
@@ -25,10 +26,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         let device = try deviceOptions.open()
-        let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out)
+        let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out, latentDim: latentDim)
         let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
             .run(device: device, resume: resume != nil)
-        let test = try Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed)
+        // no test split (--test-fraction 0): no test metrics at all, rather than zeros
+        let test = try prepared.test.count == 0 ? nil : MetricsJSON.finite(
+            Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed), data: "the test split")
         if report {
             let files = try RunReport.write(directory: directory, model: model, config: runConfig)
             Terminal.note("wrote \(files.map(\.lastPathComponent).joined(separator: ", "))")
@@ -39,18 +42,26 @@ struct TrainCommand: ParsableCommand {
                 "device": device.info.selector, "device_name": device.info.name,
                 "precision": device.matmulPrecision.rawValue, "epochs": trainer.epoch,
                 "wall_seconds": Date().timeIntervalSince(started), "out": directory.url.path,
-                "test": MetricsJSON.evaluation(test),
             ]
+            if let test { line["test"] = MetricsJSON.evaluation(test) }
             if let last = trainer.history.last {
                 line["train"] = MetricsJSON.train(last)
                 if let validation = MetricsJSON.validation(last) { line["validation"] = validation }
             }
             try Terminal.printJSON(line)
         } else {
-            print(String(format: "test: loss %.4f, reconstruction %.4f", test.loss, test.reconstruction)
-                  + (test.kl.map { String(format: ", KL %.4f", $0) } ?? "")
-                  + (test.penalty.map { String(format: ", penalty %.4f", $0) } ?? ""))
-            print("wrote \(directory.url.path)/: model.safetensors, config.json, metrics.csv, checkpoints/ (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+            if let test {
+                print(String(format: "test: loss %.4f, reconstruction %.4f", test.loss, test.reconstruction)
+                      + (test.kl.map { String(format: ", KL %.4f", $0) } ?? "")
+                      + (test.penalty.map { String(format: ", penalty %.4f", $0) } ?? "")
+                      + MetricsJSON.estimateNote(test))
+            } else {
+                print("test: no test split (--test-fraction 0)")
+            }
+            let written = ["model.safetensors", "config.json", "metrics.csv", "kl_dimensions.csv", "checkpoints/"].filter {
+                FileManager.default.fileExists(atPath: directory.url.appendingPathComponent($0).path)
+            }
+            print("wrote \(directory.url.path)/: \(written.joined(separator: ", ")) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
     }
 

@@ -9,7 +9,9 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train an autoencoder; with no options, a VAE on the bundled digits.",
         discussion: """
         Writes DIR/config.json, DIR/model.safetensors (PyTorch names and shapes), DIR/metrics.csv and \
-        DIR/checkpoints/. --resume DIR continues a run exactly where its last checkpoint left it. \
+        DIR/checkpoints/. --resume DIR continues a run exactly where its last checkpoint left it. Ctrl-C (or \
+        SIGTERM) stops after the current step, writes the model, a checkpoint and the metrics so far, and exits \
+        with 130 (a second Ctrl-C quits at once). \
         Anomaly detection: --normal-label L [--normal-count N] trains on N samples of label L and keeps every \
         other sample as the test split (e.g. --data breast-cancer --normal-label 0 --normal-count 250), which \
         `autoencoder detect --run DIR` then scores.

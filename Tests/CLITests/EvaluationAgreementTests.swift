@@ -22,6 +22,12 @@ import Testing
         let text = try CLIRunner.run(["evaluate", "--run", run.path, "--device", "cpu"])
         #expect(text.stdout.contains(String(format: "loss %.4f", trained)), "\(text.stdout)")
         #expect(text.stdout.contains("sampled negative ELBO, 1 draw of z per sample"), "\(text.stdout)")
+        // and the report's page shows the same test loss
+        let report = try CLIRunner.run(["report", "--run", run.path, "--device", "cpu"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOf: run.appendingPathComponent("report.html"), encoding: .utf8)
+        let row = "<th>test loss (sampled negative ELBO, 1 draw of z per sample)</th><td>\(String(format: "%.4g", trained))</td>"
+        #expect(html.contains(row), "no \(row)")
     }
 
     /// A plain autoencoder's loss involves no draw and says nothing of an ELBO.

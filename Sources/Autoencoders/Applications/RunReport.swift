@@ -144,8 +144,9 @@ public enum RunReport {
     }
 
     private static func finalMetrics(_ metrics: MetricsTable, evaluation: EvaluationResult) -> [HTMLReport.Metric] {
+        let estimate = evaluation.latentDraws.map { " (sampled negative ELBO, \($0) draw\($0 == 1 ? "" : "s") of z per sample)" } ?? ""
         var rows: [HTMLReport.Metric] = [
-            HTMLReport.Metric("test loss", evaluation.loss),
+            HTMLReport.Metric("test loss" + estimate, evaluation.loss),
             HTMLReport.Metric("test reconstruction", evaluation.reconstruction),
         ]
         if let kl = evaluation.kl { rows.append(HTMLReport.Metric("test KL", kl)) }

@@ -15,7 +15,8 @@ struct RunTraining {
     /// Epoch lines go to standard error instead of standard output (a `--json` command).
     let quiet: Bool
 
-    /// Trains (continuing from the newest checkpoint when `resume`) and returns the trainer and its model.
+    /// Trains (continuing from the newest checkpoint when `resume`, and then rewriting `config.json` with the
+    /// epochs now asked for) and returns the trainer and its model.
     func run(device: any Device, resume: Bool) throws -> (Trainer, Autoencoder) {
         let model = try Autoencoder(config: config.model, device: device, batchSize: config.training.batchSize,
                                     seed: config.training.seed)
@@ -24,11 +25,16 @@ struct RunTraining {
         if resume, let checkpoint = directory.latestCheckpoint() {
             try trainer.restore(from: SafeTensorsFormat.read(checkpoint), file: checkpoint.path)
             if let epoch = trainer.interruptedEpoch {
+                guard epoch <= config.training.epochs else {
+                    throw ConfigError.invalid("\(directory.url.path) stopped within epoch \(epoch): continue it with --epochs \(epoch) or more")
+                }
                 Terminal.note("resuming \(directory.url.path) within epoch \(epoch) (step \(trainer.step))")
             } else {
                 Terminal.note("resuming \(directory.url.path) after epoch \(trainer.epoch) (step \(trainer.step))")
             }
         }
+        // a resumed run's config (its --epochs) changes once the checkpoint is known to continue
+        if resume { try writing(directory.configURL) { try directory.write(config: config) } }
         if !quiet {
             print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(prepared.description.source): \(prepared.train.count) samples, \(Terminal.count(config.training.epochs, "epoch")) on \(device.info)")
         }

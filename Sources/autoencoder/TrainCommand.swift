@@ -77,7 +77,6 @@ struct TrainCommand: ParsableCommand {
                                              testFraction: description.testFraction,
                                              validationFraction: config.training.validationFraction, seed: config.training.seed,
                                              normalSplit: description.normalSplit)
-        try directory.write(config: config)
         return (directory, config, prepared)
     }
 }

@@ -51,6 +51,9 @@ import Testing
         #expect(evaluate.status == 0, "\(evaluate.stderr)")
         #expect(CLIRunner.json(evaluate)?["loss"] as? Double != nil)
 
+        // fewer epochs than the interrupted one cannot continue it
+        let short = try CLIRunner.run(["train", "--resume", run.path, "--epochs", String(epoch - 1)])
+        #expect(short.status == 2 && short.stderr.contains("continue it with --epochs \(epoch) or more"), "\(short.stderr)")
         // --resume finishes the run bit for bit as an uninterrupted one
         let resumed = try CLIRunner.run(["train", "--resume", run.path, "--json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")

@@ -189,12 +189,11 @@ public final class Trainer {
                 return nil
             }
             guard applied else { continue }
-            let index = done - 1
-            if (index + 1) % progressInterval == 0 {
+            if done % progressInterval == 0 {
                 let sums = model.readEpochSums()
                 try checkFinite(sums.objective, epoch: number)
                 let n = Double(max(seen, 1))
-                events(.progress(epoch: number, batch: index + 1, batches: batches.batchCount, loss: sums.objective / n,
+                events(.progress(epoch: number, batch: done, batches: batches.batchCount, loss: sums.objective / n,
                                  reconstruction: sums.reconstruction / n,
                                  kl: model.config.kind.isVariational ? sums.kl / n : nil,
                                  samplesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))

@@ -1,7 +1,7 @@
 import AutoencoderKit
 import Foundation
 
-/// The training workloads, as the reference (`shared/anchors/torch_vae.py`) and `torch_side_by_side.py` define them.
+/// The training workloads, as the reference (`Benchmarks/anchors/torch_vae.py`) and `torch_side_by_side.py` define them.
 enum Workload: String, CaseIterable {
     /// The seed VAE: 784-256-128-(μ, logvar 32), mirrored decoder, BCE + KL.
     case mlpVAE = "mlp-vae"

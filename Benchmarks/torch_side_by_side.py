@@ -3,7 +3,7 @@
 
 Each workload trains on synthetic MNIST-shaped data (60,000 samples of 784 floats uniform in [0, 1], or 6,000
 with --quick and times scaled x10), Adam lr 1e-3, after a warm-up of 20 steps; one epoch is N // batch steps.
-The PyTorch models are those of shared/anchors/torch_vae.py (mlp-vae, conv-vae) and the equivalents of the
+The PyTorch models are those of Benchmarks/anchors/torch_vae.py (mlp-vae, conv-vae) and the equivalents of the
 library's vq-vae and cae workloads (Benchmarks/EpochBenchmark.swift). Both sides run in this invocation, one
 after the other, so they see the same machine load; the ratio is PyTorch time / AutoencoderKit time.
 
@@ -18,7 +18,7 @@ RUNS = [("mlp-vae", 128), ("mlp-vae", 1024), ("conv-vae", 128), ("vq-vae", 128),
 def torch_models(torch):
     nn, F = torch.nn, torch.nn.functional
 
-    class VAE(nn.Module):  # shared/anchors/torch_vae.py
+    class VAE(nn.Module):  # Benchmarks/anchors/torch_vae.py
         def __init__(s, d=784, z=32):
             super().__init__()
             s.encoder = nn.Sequential(nn.Linear(d, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU())
@@ -30,7 +30,7 @@ def torch_models(torch):
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
             return vae_loss(s.decoder(z), x, mu, lv)
 
-    class ConvVAE(nn.Module):  # shared/anchors/torch_vae.py
+    class ConvVAE(nn.Module):  # Benchmarks/anchors/torch_vae.py
         def __init__(s, z=32):
             super().__init__()
             s.enc = nn.Sequential(nn.Conv2d(1, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(), nn.Flatten(),

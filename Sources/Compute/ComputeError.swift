@@ -2,6 +2,8 @@
 public enum ComputeError: Error, CustomStringConvertible, Equatable {
     /// The device string given by the user does not name a device (`cpu`, `opencl`, `opencl:N`, `auto`).
     case unknownDevice(String)
+    /// `--device gpu` on a machine whose OpenCL devices (`found`) are none of them GPUs.
+    case noGPU(found: [String])
     /// OpenCL was asked for but is not usable.
     case openCLUnavailable(String)
     /// An OpenCL call failed.
@@ -16,7 +18,9 @@ public enum ComputeError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unknownDevice(let s):
-            return "unknown device '\(s)': use cpu, opencl, opencl:N or auto (see `autoencoder devices`)"
+            return "unknown device '\(s)': use cpu, opencl, opencl:N, gpu or auto (see `autoencoder devices`)"
+        case .noGPU(let found):
+            return "no OpenCL GPU found (OpenCL devices: \(found.isEmpty ? "none" : found.joined(separator: ", "))): use --device cpu, opencl:N or auto"
         case .openCLUnavailable(let why):
             return "OpenCL is not available: \(why)"
         case .openCL(let call, let code, let device):

@@ -1,10 +1,11 @@
 import Foundation
 
-/// How the user names a device: `cpu`, `opencl` (the first OpenCL device), `opencl:N`, or `auto`
-/// (the first OpenCL GPU, else the CPU backend).
+/// How the user names a device: `cpu`, `opencl` (the first OpenCL device), `opencl:N`, `gpu` (the first OpenCL
+/// GPU, an error when there is none) or `auto` (the first OpenCL GPU, else the CPU backend).
 public enum DeviceSelection: Equatable, Sendable, CustomStringConvertible {
     case auto
     case cpu
+    case gpu
     case opencl(index: Int)
 
     /// The environment variable consulted when no device is given on the command line.
@@ -16,7 +17,8 @@ public enum DeviceSelection: Equatable, Sendable, CustomStringConvertible {
         switch lower {
         case "auto": self = .auto
         case "cpu": self = .cpu
-        case "opencl", "gpu": self = .opencl(index: 0)
+        case "gpu": self = .gpu
+        case "opencl": self = .opencl(index: 0)
         default:
             guard lower.hasPrefix("opencl:"), let index = Int(lower.dropFirst("opencl:".count)), index >= 0 else {
                 throw ComputeError.unknownDevice(text)
@@ -35,6 +37,7 @@ public enum DeviceSelection: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .auto: return "auto"
         case .cpu: return "cpu"
+        case .gpu: return "gpu"
         case .opencl(let index): return "opencl:\(index)"
         }
     }
@@ -69,6 +72,12 @@ public enum Devices {
         case .opencl(let index):
             if case .failure(let error) = OpenCLRuntime.discovery { throw error }
             return try OpenCLDevice(index: index)
+        case .gpu:
+            let entries = try OpenCLRuntime.discovery.get()
+            guard let gpu = entries.first(where: { $0.info.isGPU }) else {
+                throw ComputeError.noGPU(found: entries.map(\.info.description))
+            }
+            return try OpenCLDevice(index: gpu.info.index ?? 0)
         case .auto:
             guard case .opencl(let index) = automaticChoice() else { return CPUDevice() }
             do {

@@ -18,6 +18,10 @@ struct AutoencoderTool: ParsableCommand {
 
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)
+        if let problem = CPUDevice.threadSettingProblem() {
+            Terminal.error(problem)
+            Foundation.exit(2)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -32,11 +36,18 @@ struct AutoencoderTool: ParsableCommand {
                 Terminal.error(error.description)
                 Foundation.exit(2)
             }
+            if case .noGPU = error {
+                Terminal.error(error.description)
+                Foundation.exit(2)
+            }
             Terminal.error(error.description)
             Foundation.exit(1)
         } catch let error as DataError {
             Terminal.error(error.description)
             Foundation.exit(1)
+        } catch let error as RunError {
+            if case .interrupted = error { Terminal.note(error.description) } else { Terminal.error(error.description) }
+            Foundation.exit(error.exitCode)
         } catch let error as TrainingError {
             Terminal.error(error.description)
             Foundation.exit(1)

@@ -3,7 +3,7 @@ import AutoencoderKit
 
 /// `--device` and `--precision`, shared by every command that computes.
 struct DeviceOptions: ParsableArguments {
-    @Option(help: "cpu, opencl, opencl:N or auto (the first OpenCL GPU, else the CPU); default $AUTOENCODERKIT_DEVICE or auto.")
+    @Option(help: "cpu, opencl (opencl:0), opencl:N, gpu (the first OpenCL GPU; an error without one) or auto (the first OpenCL GPU, else the CPU); default $AUTOENCODERKIT_DEVICE or auto.")
     var device: String?
     @Option(help: "Matrix products: fp32, or tf32 (NVIDIA tensor cores through OpenCL; where unavailable, a warning and fp32).")
     var precision: MatmulPrecision = .fp32

@@ -6,28 +6,38 @@ import Foundation
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Print a trained run's loss terms on its test split or on other data.")
+        abstract: "Print a trained run's loss terms on its test split or on other data.",
+        discussion: """
+        A VAE's loss is a sampled negative ELBO: one draw of z per sample, from the run's seed in batches of the \
+        run's training batch size, so it repeats exactly and equals the test line `train` printed.
+        """)
 
     @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
     @Option(help: "Data to evaluate (default: the run's own test split).") var data: String?
     @Option(help: "Draws per sample for the importance-weighted log-likelihood of a VAE (0: skip).") var iwSamples: Int = 0
-    @Option(help: "Samples per batch.") var batchSize: Int = 256
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
     func run() throws {
-        guard batchSize > 0 else { throw ConfigError.invalid("--batch-size must be positive") }
         guard iwSamples >= 0 else { throw ConfigError.invalid("--iw-samples must be ≥ 0") }
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
         let dataset = try PreparedData.load(source: data, for: config)
-        let (model, _) = try directory.loadModel(device: device, batchSize: min(batchSize, max(dataset.count, 1)), config: config)
-        let result = try Evaluation.run(model: model, data: dataset, seed: config.training.seed)
+        guard dataset.count > 0 else {
+            throw ConfigError.invalid("\(runPath) has no test split (trained with --test-fraction 0): give --data")
+        }
+        // the training batch size: the same z draws as the test line of `train`
+        let (model, _) = try directory.loadModel(device: device, batchSize: config.training.batchSize, config: config)
+        let result = try MetricsJSON.finite(Evaluation.run(model: model, data: dataset, seed: config.training.seed),
+                                            data: data ?? "the test split")
         var logLikelihood: Double?
         if iwSamples > 0 {
             logLikelihood = try Evaluation.importanceWeightedLogLikelihood(model: model, data: dataset, samples: iwSamples,
                                                                            seed: config.training.seed)
+            if let value = logLikelihood, !value.isFinite {
+                throw DataError(file: data ?? "the test split", .nonFinite("importance-weighted log-likelihood \(value) on this data: is it on the scale the run was trained on?"))
+            }
         }
         if json {
             var line = MetricsJSON.evaluation(result)
@@ -40,7 +50,8 @@ struct EvaluateCommand: ParsableCommand {
             print("\(dataset.count) samples of \(dataset.name) on \(device.info)")
             print(String(format: "loss %.4f  reconstruction %.4f", result.loss, result.reconstruction)
                   + (result.kl.map { String(format: "  KL %.4f", $0) } ?? "")
-                  + (result.penalty.map { String(format: "  penalty %.4f", $0) } ?? ""))
+                  + (result.penalty.map { String(format: "  penalty %.4f", $0) } ?? "")
+                  + MetricsJSON.estimateNote(result))
             if let logLikelihood { print(String(format: "importance-weighted log-likelihood (k = %d): %.4f nats", iwSamples, logLikelihood)) }
         }
     }

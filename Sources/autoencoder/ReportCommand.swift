@@ -12,8 +12,10 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let config = try runOptions.readConfig()
-        let opened = try runOptions.open(config: config, batchSize: 256)
-        let files = try RunReport.write(directory: opened.directory, model: opened.model, config: config)
+        // the training batch size: the same z draws, so the page's test loss is the one `train` and `evaluate` print
+        let device = try runOptions.deviceOptions.open()
+        let (model, _) = try runOptions.directory.loadModel(device: device, batchSize: config.training.batchSize, config: config)
+        let files = try RunReport.write(directory: runOptions.directory, model: model, config: config)
         print("wrote \(files.map(\.path).joined(separator: ", "))")
     }
 }

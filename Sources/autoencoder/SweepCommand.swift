@@ -15,13 +15,15 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var options: TrainOptions
     @Option(help: "Latent sizes, comma-separated.") var latentDims: String = "2,4,8,16,32"
+    /// Not a sweep option: given, it is refused with a pointer to --latent-dims (and it is not in --help).
+    @Option(help: .hidden) var latentDim: Int?
     @Option(help: "Plateau tolerance as a fraction of the best reconstruction.") var tolerance: Double = 0.02
     @Option(help: "Sweep folder (default runs/sweep-MODEL-DATA).") var out: String?
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
     func run() throws {
-        if options.latentDim != nil { throw ConfigError.invalid("sweep takes --latent-dims, not --latent-dim") }
+        if latentDim != nil { throw ConfigError.invalid("sweep takes --latent-dims, not --latent-dim") }
         let sizes = try TrainOptions.widths(latentDims, option: "--latent-dims")
         guard !sizes.isEmpty else { throw ConfigError.invalid("--latent-dims needs at least one size") }
         guard tolerance >= 0, tolerance.isFinite else { throw ConfigError.invalid("--tolerance must be ≥ 0") }

@@ -9,13 +9,16 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train an autoencoder; with no options, a VAE on the bundled digits.",
         discussion: """
         Writes DIR/config.json, DIR/model.safetensors (PyTorch names and shapes), DIR/metrics.csv and \
-        DIR/checkpoints/. --resume DIR continues a run exactly where its last checkpoint left it. \
+        DIR/checkpoints/. --resume DIR continues a run exactly where its last checkpoint left it. Ctrl-C (or \
+        SIGTERM) stops after the current step, writes the model, a checkpoint and the metrics so far, and exits \
+        with 130 (a second Ctrl-C quits at once). \
         Anomaly detection: --normal-label L [--normal-count N] trains on N samples of label L and keeps every \
         other sample as the test split (e.g. --data breast-cancer --normal-label 0 --normal-count 250), which \
         `autoencoder detect --run DIR` then scores.
         """)
 
     @OptionGroup var options: TrainOptions
+    @Option(help: "Latent dimension.") var latentDim: Int?
     @Option(help: "Run folder (default runs/MODEL-DATA).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint (--epochs may raise the total).") var resume: String?
     @Flag(help: "Print one final JSON line on standard output.") var json = false
@@ -25,10 +28,12 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         let device = try deviceOptions.open()
-        let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out)
+        let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out, latentDim: latentDim)
         let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
             .run(device: device, resume: resume != nil)
-        let test = try Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed)
+        // no test split (--test-fraction 0): no test metrics at all, rather than zeros
+        let test = try prepared.test.count == 0 ? nil : MetricsJSON.finite(
+            Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed), data: "the test split")
         if report {
             let files = try RunReport.write(directory: directory, model: model, config: runConfig)
             Terminal.note("wrote \(files.map(\.lastPathComponent).joined(separator: ", "))")
@@ -39,18 +44,26 @@ struct TrainCommand: ParsableCommand {
                 "device": device.info.selector, "device_name": device.info.name,
                 "precision": device.matmulPrecision.rawValue, "epochs": trainer.epoch,
                 "wall_seconds": Date().timeIntervalSince(started), "out": directory.url.path,
-                "test": MetricsJSON.evaluation(test),
             ]
+            if let test { line["test"] = MetricsJSON.evaluation(test) }
             if let last = trainer.history.last {
                 line["train"] = MetricsJSON.train(last)
                 if let validation = MetricsJSON.validation(last) { line["validation"] = validation }
             }
             try Terminal.printJSON(line)
         } else {
-            print(String(format: "test: loss %.4f, reconstruction %.4f", test.loss, test.reconstruction)
-                  + (test.kl.map { String(format: ", KL %.4f", $0) } ?? "")
-                  + (test.penalty.map { String(format: ", penalty %.4f", $0) } ?? ""))
-            print("wrote \(directory.url.path)/: model.safetensors, config.json, metrics.csv, checkpoints/ (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
+            if let test {
+                print(String(format: "test: loss %.4f, reconstruction %.4f", test.loss, test.reconstruction)
+                      + (test.kl.map { String(format: ", KL %.4f", $0) } ?? "")
+                      + (test.penalty.map { String(format: ", penalty %.4f", $0) } ?? "")
+                      + MetricsJSON.estimateNote(test))
+            } else {
+                print("test: no test split (--test-fraction 0)")
+            }
+            let written = ["model.safetensors", "config.json", "metrics.csv", "kl_dimensions.csv", "checkpoints/"].filter {
+                FileManager.default.fileExists(atPath: directory.url.appendingPathComponent($0).path)
+            }
+            print("wrote \(directory.url.path)/: \(written.joined(separator: ", ")) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
     }
 
@@ -64,7 +77,6 @@ struct TrainCommand: ParsableCommand {
                                              testFraction: description.testFraction,
                                              validationFraction: config.training.validationFraction, seed: config.training.seed,
                                              normalSplit: description.normalSplit)
-        try directory.write(config: config)
         return (directory, config, prepared)
     }
 }

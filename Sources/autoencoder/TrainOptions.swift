@@ -2,7 +2,8 @@ import ArgumentParser
 import AutoencoderKit
 import Foundation
 
-/// The model, data and training options of `autoencoder train`, shared with `autoencoder sweep`.
+/// The model, data and training options of `autoencoder train`, shared with `autoencoder sweep` (all but
+/// `--latent-dim`, which `train` declares itself and `sweep` replaces with `--latent-dims`).
 struct TrainOptions: ParsableArguments {
     @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive (default vae; ae with --normal-label).") var model: String?
     @Option(help: "mlp or conv.") var arch: String = "mlp"
@@ -15,7 +16,6 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "MLP hidden widths, input side first.") var hidden: String?
     @Option(help: "Convolution widths, input side first.") var channels: String = "32,64"
     @Option(help: "Dense width between convolutions and latent.") var denseWidth: Int = 256
-    @Option(help: "Latent dimension.") var latentDim: Int?
     @Option(help: "bernoulli (BCE, data in [0,1]), gaussian (MSE), or auto.") var likelihood: String = "auto"
     @Option(help: "Batch normalization: none, encoder or both.") var batchNorm: String = "none"
     @Option(help: "Epochs (default 60 for digits, else 20).") var epochs: Int?
@@ -63,8 +63,8 @@ struct TrainOptions: ParsableArguments {
 
     /// Builds a new run from the options: loads and splits the data, checks the model and training settings,
     /// creates the run folder (`out`, else a fresh `runs/MODEL-DATA`) and writes its `config.json`.
-    /// `latentDim` overrides `--latent-dim` (the sweep's sizes).
-    func newRun(device: any Device, out: String?, latentDim override: Int? = nil) throws -> (RunDirectory, RunConfig, PreparedData) {
+    /// `latentDim` is `train`'s `--latent-dim` or one of the sweep's sizes (nil: the default for the data).
+    func newRun(device: any Device, out: String?, latentDim: Int?) throws -> (RunDirectory, RunConfig, PreparedData) {
         // anomaly detection (--normal-label) defaults, tuned on the bundled breast-cancer split: a small
         // z-scored Gaussian AE (ROC-AUC 0.96 at 250 benign training rows; the default VAE gets 0.92)
         let detecting = normalLabel != nil
@@ -86,7 +86,7 @@ struct TrainOptions: ParsableArguments {
         if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") } else if detecting { config.hidden = [64, 32] }
         config.channels = try Self.widths(channels, option: "--channels")
         config.denseWidth = denseWidth
-        if let latentDim = override ?? latentDim { config.latentDim = latentDim } else if data == "digits" { config.latentDim = 16 } else if detecting { config.latentDim = 8 }
+        if let latentDim { config.latentDim = latentDim } else if data == "digits" { config.latentDim = 16 } else if detecting { config.latentDim = 8 }
         switch likelihood {
         case "auto":
             config.likelihood = prepared.train.features.allSatisfy { $0 >= 0 && $0 <= 1 } ? .bernoulli : .gaussian

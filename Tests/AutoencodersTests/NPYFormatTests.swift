@@ -53,11 +53,39 @@ struct NPYFormatTests {
         try NPYFormat.write(HostTensor(shape: [2, 2, 2], elements: .uint8([0, 1, 2, 3, 4, 5, 6, 200])), to: x)
         try NPYFormat.write(HostTensor(shape: [2], elements: .int64([4, 1])), to: y)
         let data = try NPYFormat.load(x, labels: y)
-        #expect(data.shape == [2, 2])
-        #expect(data.features == [0, 1, 2, 3, 4, 5, 6, 200])
+        #expect(data.shape == [1, 2, 2])
+        #expect(data.features == [0, 1, 2, 3, 4, 5, 6, 200].map { Float($0) / 255 })
         #expect(data.labels == [4, 1])
         try NPYFormat.write(HostTensor(shape: [3], int32: [1, 2, 3]), to: y)
         #expect(throws: DataError.self) { try NPYFormat.load(x, labels: y) }
+    }
+
+    /// numpy's usual MNIST layout, an (N, H, W) uint8 array, loads as the same images in IDX do: one channel,
+    /// bytes scaled by 1/255.
+    @Test func uint8ImagesReadAsIDXReadsThem() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var pixels: [UInt8] = (0..<(3 * 4 * 5)).map { UInt8(($0 * 37) % 256) }
+        pixels[1] = 255
+        let npy = dir.file("images.npy")
+        try NPYFormat.write(HostTensor(shape: [3, 4, 5], elements: .uint8(pixels)), to: npy)
+        let idxBytes: [UInt8] = [0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 4, 0, 0, 0, 5] + pixels
+        let fromIDX = try IDXFormat.dataset(images: idxBytes, labels: nil, name: "images-idx3-ubyte")
+        let fromNPY = try NPYFormat.load(npy)
+        #expect(fromNPY.shape == [1, 4, 5])
+        #expect(fromNPY.shape == fromIDX.shape)
+        #expect(fromNPY.features == fromIDX.features)
+        #expect(fromNPY.features.max() == 1 && fromNPY.features.min() == 0)
+        // a uint8 table (N, D) is scaled too, and keeps its shape
+        try NPYFormat.write(HostTensor(shape: [2, 3], elements: .uint8([0, 51, 255, 102, 0, 255])), to: npy)
+        let table = try NPYFormat.load(npy)
+        #expect(table.shape == [3])
+        #expect(table.features == [0, 0.2, 1, 0.4, 0, 1])
+        // float arrays keep their values; a 3-D float array is one-channel images as well
+        try NPYFormat.write(HostTensor(shape: [2, 2, 2], float32: [0, 2, 4, 6, 8, 10, 12, 14]), to: npy)
+        let floats = try NPYFormat.load(npy)
+        #expect(floats.shape == [1, 2, 2])
+        #expect(floats.features == [0, 2, 4, 6, 8, 10, 12, 14])
     }
 }
 

@@ -52,4 +52,41 @@ import TestSupport
             }
         }
     }
+
+    /// A stop request within an epoch (Ctrl-C) leaves a checkpoint from which the epoch finishes as if never
+    /// stopped: same weights, same epoch metrics (on the CPU backend, bit for bit).
+    @Test(arguments: [ModelKind.vae, .vqVAE, .sparse])
+    func aRunStoppedWithinAnEpochContinuesExactly(kind: ModelKind) throws {
+        let full = try Self.trainer(kind, selector: "cpu", epochs: 3)
+        try full.run()
+
+        let stopped = try Self.trainer(kind, selector: "cpu", epochs: 3)
+        var steps = 0
+        try stopped.run(shouldStop: {
+            steps += 1
+            return steps == 30   // 23 steps per epoch: 7 steps into the second epoch
+        })
+        #expect(stopped.interruptedEpoch == 2 && stopped.epoch == 1 && stopped.step == 30)
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let file = folder.file("epoch-0002-partial.safetensors")
+        try SafeTensorsFormat.write(try stopped.checkpoint(), to: file)
+
+        let resumed = try Self.trainer(kind, selector: "cpu", epochs: 3)
+        try resumed.restore(from: SafeTensorsFormat.read(file), file: file.path)
+        #expect(resumed.interruptedEpoch == 2 && resumed.step == 30)
+        try resumed.run()
+        #expect(resumed.interruptedEpoch == nil && resumed.history.count == 3)
+        for (name, tensor) in full.model.weights() {
+            #expect(tensor == resumed.model.weights()[name], "\(name) differs after continuing the epoch")
+        }
+        for (want, got) in zip(full.history, resumed.history) {
+            #expect(want.loss == got.loss && want.reconstruction == got.reconstruction && want.kl == got.kl
+                    && want.perplexity == got.perplexity && want.l0 == got.l0 && want.klPerDimension == got.klPerDimension,
+                    "epoch \(want.epoch)")
+        }
+        // the same trainer continues too, without a checkpoint in between
+        try stopped.run()
+        #expect(stopped.model.weights() == full.model.weights())
+    }
 }

@@ -6,12 +6,14 @@ import TestSupport
 /// The training pictures and the HTML report of a run, and (where `chromium` is installed) that a browser renders
 /// the page.
 @Suite struct RunReportTests {
-    /// Trains a tiny VAE for `epochs` epochs on a few generated shapes and writes a complete run folder.
-    static func makeRun(in folder: TemporaryDirectory, epochs: Int = 2) throws -> (RunDirectory, Autoencoder, RunConfig) {
+    /// Trains a tiny model (a VAE unless `kind` says otherwise) for `epochs` epochs on a few generated shapes and
+    /// writes a complete run folder.
+    static func makeRun(in folder: TemporaryDirectory, epochs: Int = 2,
+                        kind: ModelKind = .vae) throws -> (RunDirectory, Autoencoder, RunConfig) {
         let source = "shapes:160:2x4x4x4"
         let prepared = try PreparedData.load(source: source, csv: CSVOptions(), normalization: nil, testFraction: 0.25,
                                              validationFraction: 0.1, seed: 3)
-        var model = ModelConfig(kind: .vae, inputShape: prepared.train.shape)
+        var model = ModelConfig(kind: kind, inputShape: prepared.train.shape)
         model.hidden = [32]
         model.latentDim = 3
         var training = TrainingConfig()
@@ -28,6 +30,38 @@ import TestSupport
         try directory.write(metrics: trainer.history)
         try directory.write(model: autoencoder)
         return (directory, autoencoder, config)
+    }
+
+    /// The report's configuration shows the settings the model's kind uses, not the defaults of other kinds.
+    @Test func theConfigurationShowsOnlyTheKindsSettings() throws {
+        func keys(_ config: ModelConfig) throws -> Set<String> {
+            let text = try RunReport.configurationText(config)
+            return Set((try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]).keys)
+        }
+        let vae = try keys(ModelConfig(kind: .vae, inputShape: [64]))
+        #expect(vae.isSuperset(of: ["kind", "hidden", "latentDim", "likelihood", "beta"]))
+        #expect(vae.isDisjoint(with: ["vq", "corruption", "sparsity", "contractiveWeight", "contractiveNoise", "channels", "denseWidth"]), "\(vae)")
+        let vq = try keys(ModelConfig(kind: .vqVAE, inputShape: [64]))
+        #expect(vq.contains("vq") && vq.isDisjoint(with: ["beta", "corruption", "sparsity"]), "\(vq)")
+        let denoising = try keys(ModelConfig(kind: .denoising, architecture: .conv, inputShape: [1, 8, 8]))
+        #expect(denoising.isSuperset(of: ["corruption", "channels", "denseWidth"]) && !denoising.contains("hidden"), "\(denoising)")
+        let sparse = try keys(ModelConfig(kind: .sparse, inputShape: [64]))
+        #expect(sparse.contains("sparsity") && !sparse.contains("vq"), "\(sparse)")
+        var contractive = ModelConfig(kind: .contractive, inputShape: [64])
+        contractive.hidden = []
+        #expect(try keys(contractive).contains("contractiveWeight") && !(try keys(contractive)).contains("contractiveNoise"))
+    }
+
+    /// A plain autoencoder's loss is its reconstruction: one curve says so instead of one hiding under the other.
+    @Test func anAutoencodersLossCurveIsNotHidden() throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let (ae, _, _) = try Self.makeRun(in: folder, kind: .ae)
+        #expect(RunReport.lossSeries(try ae.readMetrics()).map(\.name) == ["loss (= reconstruction)", "validation loss"])
+        let other = try TemporaryDirectory()
+        defer { other.remove() }
+        let (vae, _, _) = try Self.makeRun(in: other)
+        #expect(RunReport.lossSeries(try vae.readMetrics()).map(\.name) == ["loss", "reconstruction", "validation loss"])
     }
 
     @Test func metricsReadBackAsWritten() throws {

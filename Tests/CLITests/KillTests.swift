@@ -46,6 +46,12 @@ import Testing
             let evaluate = try CLIRunner.run(["evaluate", "--run", run.path, "--device", "cpu", "--json"])
             if FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path) {
                 #expect(evaluate.status == 0, "\(evaluate.stderr)")
+            } else {
+                // without a final model: one line naming the run folder and how to continue it
+                #expect(evaluate.status == 1, "\(evaluate.stderr)")
+                #expect(evaluate.stderr.split(separator: "\n").count == 1, "\(evaluate.stderr)")
+                #expect(evaluate.stderr.contains("model.safetensors") && evaluate.stderr.contains(run.path)
+                        && evaluate.stderr.contains("autoencoder train --resume \(run.path)"), "\(evaluate.stderr)")
             }
             let resumed = try CLIRunner.run(["train", "--resume", run.path, "--epochs", String(epoch + 1), "--device", "cpu", "--json"])
             #expect(resumed.status == 0, "attempt \(attempt): \(resumed.stderr)")

@@ -9,6 +9,7 @@ import TestSupport
         #expect(try DeviceSelection(parsing: "AUTO") == .auto)
         #expect(try DeviceSelection(parsing: "opencl") == .opencl(index: 0))
         #expect(try DeviceSelection(parsing: "opencl:3") == .opencl(index: 3))
+        #expect(try DeviceSelection(parsing: "gpu") == .gpu)
         #expect(throws: ComputeError.unknownDevice("tpu")) { try DeviceSelection(parsing: "tpu") }
         #expect(throws: ComputeError.unknownDevice("opencl:-1")) { try DeviceSelection(parsing: "opencl:-1") }
     }

@@ -79,3 +79,17 @@ import Testing
         #expect(CoreCount.resolve(environment: [CoreCount.variable: "many"], processors: 4, quota: nil) == 4)
     }
 }
+
+/// An unusable `AUTOENCODERKIT_THREADS` is named, not silently ignored.
+@Suite struct ThreadSettingTests {
+    @Test func unusableValuesAreReported() {
+        for text in ["abc", "0", "-2", "1.5"] {
+            let problem = CPUDevice.threadSettingProblem(in: [CoreCount.variable: text])
+            #expect(problem?.contains("AUTOENCODERKIT_THREADS must be a positive number of threads, got '\(text)'") == true)
+        }
+        #expect(CPUDevice.threadSettingProblem(in: [CoreCount.variable: "3"]) == nil)
+        #expect(CPUDevice.threadSettingProblem(in: [CoreCount.variable: " 2 "]) == nil)
+        #expect(CPUDevice.threadSettingProblem(in: [:]) == nil)
+        #expect(CPUDevice.threadSettingProblem(in: [CoreCount.variable: ""]) == nil)
+    }
+}

@@ -44,25 +44,55 @@ public enum RunReport {
             report.addSection("Samples", [.paragraph("Decoded draws from \(prior.summary)."),
                                           try .figure(samples, caption: "32 samples from the prior")])
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let configText = String(decoding: try encoder.encode(config.model), as: UTF8.self)
-        report.addSection("Model configuration", [.preformatted(configText)])
+        report.addSection("Model configuration", [.preformatted(try configurationText(config.model))])
         try report.write(to: pageURL)
         return [lossURL, latentURL, pageURL]
     }
 
-    /// The loss curves of `metrics`: one panel of loss, reconstruction and validation loss, and below it a panel of
-    /// KL and β (VAEs) or penalty and perplexity (other kinds that have them), stacked into one picture.
+    /// The settings of `model` that its kind uses, as pretty JSON: the architecture's (MLP widths, or convolution
+    /// channels and dense width), the latent and likelihood, and only the kind's own (β, capacity and free bits
+    /// for VAEs, the codebook for VQ-VAE, the corruption for denoising, the sparsity and SAE options for sparse,
+    /// the contractive weight), never the defaults of other kinds.
+    public static func configurationText(_ model: ModelConfig) throws -> String {
+        guard var fields = try JSONSerialization.jsonObject(with: JSONEncoder().encode(model)) as? [String: Any] else {
+            return ""
+        }
+        var unused: Set<String> = model.architecture == .mlp ? ["channels", "denseWidth"] : ["hidden"]
+        if !model.kind.isVariational { unused.formUnion(["beta", "capacity", "freeBits"]) }
+        if model.kind != .vqVAE { unused.insert("vq") }
+        if model.kind != .denoising { unused.insert("corruption") }
+        if model.kind != .sparse { unused.formUnion(["sparsity", "sae"]) }
+        if model.kind != .contractive { unused.insert("contractiveWeight") }
+        if model.kind != .contractive || model.contractiveIsExact { unused.insert("contractiveNoise") }
+        for key in unused { fields[key] = nil }
+        let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The curves of the top panel of ``lossPlot(_:)``: loss, reconstruction and validation loss. Where the loss
+    /// equals the reconstruction in every epoch (a plain autoencoder), one curve "loss (= reconstruction)" stands
+    /// for both instead of one hiding the other.
+    public static func lossSeries(_ metrics: MetricsTable) -> [LinePlot.Series] {
+        let epochs = metrics.series("epoch").enumerated().map { $0.element ?? Double($0.offset + 1) }
+        func series(_ column: String, _ name: String) -> LinePlot.Series? {
+            guard metrics.has(column) else { return nil }
+            return LinePlot.Series(name: name, x: epochs, y: metrics.series(column).map { $0 ?? .nan }, markers: epochs.count < 30)
+        }
+        let same = metrics.has("loss") && metrics.has("reconstruction") && metrics.series("loss") == metrics.series("reconstruction")
+        let losses = same ? [series("loss", "loss (= reconstruction)")] : [series("loss", "loss"), series("reconstruction", "reconstruction")]
+        return (losses + [series("val_loss", "validation loss")]).compactMap { $0 }
+    }
+
+    /// The loss curves of `metrics`: one panel of loss, reconstruction and validation loss (``lossSeries(_:)``),
+    /// and below it a panel of KL and β (VAEs) or penalty and perplexity (other kinds that have them), stacked
+    /// into one picture.
     public static func lossPlot(_ metrics: MetricsTable) -> Raster {
         let epochs = metrics.series("epoch").enumerated().map { $0.element ?? Double($0.offset + 1) }
         func series(_ column: String, _ name: String) -> LinePlot.Series? {
             guard metrics.has(column) else { return nil }
             return LinePlot.Series(name: name, x: epochs, y: metrics.series(column).map { $0 ?? .nan }, markers: epochs.count < 30)
         }
-        let top = LinePlot(title: "Loss per sample", xLabel: "epoch", yLabel: "nats",
-                           series: [series("loss", "loss"), series("reconstruction", "reconstruction"),
-                                    series("val_loss", "validation loss")].compactMap { $0 },
+        let top = LinePlot(title: "Loss per sample", xLabel: "epoch", yLabel: "nats", series: lossSeries(metrics),
                            width: 720, height: 400)
         let lower = [series("kl", "KL"), series("beta", "β"), series("penalty", "penalty"),
                      series("perplexity", "perplexity")].compactMap { $0 }
@@ -110,12 +140,13 @@ public enum RunReport {
 
     private static func summary(_ config: RunConfig, metrics: MetricsTable, test: Dataset) -> String {
         let model = config.model
-        return "\(model.kind.rawValue) (\(model.architecture.rawValue), latent \(model.latentDim), \(model.likelihood.rawValue) likelihood) trained for \(metrics.rows.count) epochs on \(config.data.source) with \(config.device); test metrics on \(test.count) held-out samples."
+        return "\(model.kind.rawValue) (\(model.architecture.rawValue), latent \(model.latentDim), \(model.likelihood.rawValue) likelihood) trained for \(metrics.rows.count) epoch\(metrics.rows.count == 1 ? "" : "s") on \(config.data.source) with \(config.device); test metrics on \(test.count) held-out samples."
     }
 
     private static func finalMetrics(_ metrics: MetricsTable, evaluation: EvaluationResult) -> [HTMLReport.Metric] {
+        let estimate = evaluation.latentDraws.map { " (sampled negative ELBO, \($0) draw\($0 == 1 ? "" : "s") of z per sample)" } ?? ""
         var rows: [HTMLReport.Metric] = [
-            HTMLReport.Metric("test loss", evaluation.loss),
+            HTMLReport.Metric("test loss" + estimate, evaluation.loss),
             HTMLReport.Metric("test reconstruction", evaluation.reconstruction),
         ]
         if let kl = evaluation.kl { rows.append(HTMLReport.Metric("test KL", kl)) }

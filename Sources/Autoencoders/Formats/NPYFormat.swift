@@ -71,18 +71,26 @@ public enum NPYFormat {
         try decode(try FileBytes.read(url), file: url.lastPathComponent)
     }
 
-    /// Loads an `.npy` file as a data set: the first axis indexes samples, the rest is the sample shape
-    /// (`[1]` for a 1-D file); values are converted to `Float` as stored (bytes are not rescaled) and must
-    /// be finite. Labels, when `labels` is given, come from a 1-D integer `.npy` of the same length.
+    /// Loads an `.npy` file as a data set, as ``IDXFormat/load(_:labels:)`` reads an IDX file: the first axis
+    /// indexes samples; the sample shape is `[1, h, w]` for an n×h×w array (one-channel images, numpy's usual
+    /// MNIST layout), the trailing extents otherwise (`[1]` for a 1-D file). `uint8` values are scaled by 1/255
+    /// to [0, 1]; other types are converted to `Float` as stored and must be finite. Labels, when `labels` is
+    /// given, come from a 1-D integer `.npy` of the same length.
     public static func load(_ url: URL, labels: URL? = nil) throws -> Dataset {
         let name = url.lastPathComponent
         let tensor = try read(url)
         guard let n = tensor.shape.first else { throw DataError(file: name, .malformed("a 0-d array holds no samples")) }
         if n == 0 { throw DataError(file: name, .malformed("no samples (first extent is 0)")) }
         var sampleShape = Array(tensor.shape.dropFirst())
+        if sampleShape.count == 2 { sampleShape.insert(1, at: 0) }
         if sampleShape.isEmpty { sampleShape = [1] }
         if sampleShape.contains(0) { throw DataError(file: name, .malformed("sample shape \(dimsText(sampleShape)) has a zero extent")) }
-        let features = try tensor.finiteFloats(file: name)
+        let features: [Float]
+        if case .uint8(let bytes) = tensor.elements {
+            features = bytes.map { Float($0) / 255 }
+        } else {
+            features = try tensor.finiteFloats(file: name)
+        }
         var labelValues: [Int32]?
         if let labels {
             let labelName = labels.lastPathComponent

@@ -16,6 +16,30 @@ extension Autoencoder {
         for buffer in [sums, klDimensionSums, unitActivity, codeCounts] { device.fill(buffer.whole, with: 0) }
     }
 
+    /// The four epoch accumulators as host tensors under `epoch_sums.*`, for a checkpoint taken within an epoch.
+    func epochSumTensors() -> [String: HostTensor] {
+        Dictionary(uniqueKeysWithValues: epochSumBuffers.map { name, buffer in
+            ("epoch_sums." + name, HostTensor(shape: [buffer.count], float32: device.read(buffer.whole)))
+        })
+    }
+
+    /// Puts back accumulators saved by ``epochSumTensors()``.
+    ///
+    /// - Throws: `DataError` naming `file` when a tensor is missing or has another size.
+    func restoreEpochSums(from tensors: [String: HostTensor], file: String) throws {
+        for (name, buffer) in epochSumBuffers {
+            guard let tensor = tensors["epoch_sums." + name], tensor.shape == [buffer.count],
+                  case .float32(let values) = tensor.elements else {
+                throw DataError(file: file, .invalidArgument("checkpoint taken within an epoch lacks epoch_sums.\(name) of \(buffer.count) values"))
+            }
+            device.write(values, to: buffer.whole)
+        }
+    }
+
+    private var epochSumBuffers: [(String, Buffer)] {
+        [("terms", sums), ("kl_dimensions", klDimensionSums), ("unit_activity", unitActivity), ("code_counts", codeCounts)]
+    }
+
     /// Reads the epoch sums (waits for the device).
     public func readEpochSums() -> EpochSumValues {
         let v = device.read(sums.whole).map(Double.init)

@@ -91,16 +91,33 @@ public struct RunDirectory: Sendable {
         checkpointsURL.appendingPathComponent(String(format: "epoch-%04d.safetensors", epoch))
     }
 
-    /// The newest `epoch-NNNN.safetensors`, if any.
+    /// The end of a checkpoint taken within an epoch (an interrupted run): `epoch-NNNN-partial.safetensors`.
+    public static let partialCheckpointSuffix = "-partial.safetensors"
+
+    /// The checkpoint of an interrupted epoch `epoch` (numbered from 1). It sorts after the end of the epoch
+    /// before and before the end of its own epoch, so ``latestCheckpoint()`` picks the newest state.
+    public func partialCheckpointURL(epoch: Int) -> URL {
+        checkpointsURL.appendingPathComponent(String(format: "epoch-%04d", epoch) + Self.partialCheckpointSuffix)
+    }
+
+    /// The newest `epoch-NNNN.safetensors` or `epoch-NNNN-partial.safetensors` file, if any (a folder of such a
+    /// name is not a checkpoint).
     public func latestCheckpoint() -> URL? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpointsURL.path)) ?? []
-        return names.filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".safetensors") }.sorted().last
+        return names.filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".safetensors") }.sorted().reversed()
             .map { checkpointsURL.appendingPathComponent($0) }
+            .first { (try? $0.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true }
     }
 
     /// Rebuilds the trained model on `device` with workspaces for `batchSize` samples, from `model.safetensors`.
     public func loadModel(device: any Device, batchSize: Int, config: RunConfig? = nil) throws -> (Autoencoder, RunConfig) {
         let config = try config ?? readConfig()
+        guard FileManager.default.fileExists(atPath: modelURL.path) else {
+            let hint = latestCheckpoint() != nil
+                ? "training did not finish; continue it with `autoencoder train --resume \(url.path)`"
+                : "no checkpoint either; train again with `autoencoder train --out DIR`"
+            throw DataError(file: modelURL.path, .unreadable("no such file in the run folder \(url.path): \(hint)"))
+        }
         let model = try Autoencoder(config: config.model, device: device, batchSize: batchSize, seed: config.training.seed)
         let archive = try SafeTensorsFormat.read(modelURL)
         try model.load(weights: archive.tensors, file: modelURL.path)

@@ -68,6 +68,11 @@ public final class DeviceDataset {
         let total: Int
         var position = 0
 
+        /// Passes over the next `count` batches without gathering them (continuing an interrupted epoch).
+        public mutating func skip(_ count: Int) {
+            position = Swift.min(batchCount, position + Swift.max(count, 0))
+        }
+
         public mutating func next() -> Batch? {
             guard position < batchCount else { return nil }
             defer { position += 1 }

@@ -16,11 +16,15 @@ public struct EvaluationResult: Sendable {
     public var reconstructionPerSample: [Double]
     /// Per-sample KL terms (VAEs), in data order.
     public var klPerSample: [Double]?
+    /// VAEs: the draws of z per sample behind the reconstruction term, so ``loss`` is a sampled negative ELBO
+    /// (one draw, keyed by the seed and the sample's batch); nil for models whose loss involves no draw.
+    public var latentDraws: Int?
 }
 
 /// Evaluation passes over whole data sets: loss terms, active units, and the importance-weighted likelihood.
 public enum Evaluation {
-    /// The loss terms of every sample of `data` (inputs clean; VAEs sample z with a fixed stream).
+    /// The loss terms of every sample of `data` (inputs clean; VAEs draw z once per sample from a stream keyed
+    /// by `seed` and the batch, so two evaluations of one model with the same batch size and data agree exactly).
     public static func run(model: Autoencoder, data: Dataset, seed: UInt64) throws -> EvaluationResult {
         let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
                                      batchSize: model.batchSize)
@@ -48,7 +52,7 @@ public enum Evaluation {
         let meanPenalty = penalty.isEmpty ? nil : penalty.reduce(0, +) / n
         return EvaluationResult(loss: meanRec + (meanKL ?? 0) + (meanPenalty ?? 0), reconstruction: meanRec, kl: meanKL,
                                 penalty: meanPenalty, reconstructionPerSample: reconstruction,
-                                klPerSample: kl.isEmpty ? nil : kl)
+                                klPerSample: kl.isEmpty ? nil : kl, latentDraws: model.config.kind.isVariational ? 1 : nil)
     }
 
     /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016).

@@ -2,12 +2,23 @@ import Compute
 import Foundation
 import Layers
 
+/// How far an interrupted epoch got: batches done, the samples they trained on, batches skipped for a
+/// non-finite loss, and seconds spent (for its samples/s).
+struct PartialEpoch: Equatable {
+    var batches: Int
+    var seen: Int
+    var skipped: Int
+    var seconds: Double
+}
+
 extension Trainer {
     /// Format tag written into checkpoint metadata.
     static let checkpointFormat = "autoencoderkit-checkpoint-1"
 
     /// Everything needed to continue this run exactly: the model's tensors, the optimizer's state under
-    /// `optimizer.*`, and the counters and history in the metadata.
+    /// `optimizer.*`, and the counters and history in the metadata. Taken within an interrupted epoch
+    /// (``interruptedEpoch``), it also holds the epoch's position (`partial_*` metadata) and its running sums
+    /// (`epoch_sums.*` tensors).
     public func checkpoint() throws -> SafeTensorsArchive {
         var tensors = model.weights()
         let device = model.device
@@ -30,6 +41,13 @@ extension Trainer {
         if let best {
             metadata["best_loss"] = String(best.loss)
             metadata["best_epoch"] = String(best.epoch)
+        }
+        if let partialEpoch {
+            metadata["partial_batches"] = String(partialEpoch.batches)
+            metadata["partial_seen"] = String(partialEpoch.seen)
+            metadata["partial_skipped"] = String(partialEpoch.skipped)
+            metadata["partial_seconds"] = String(partialEpoch.seconds)
+            tensors.merge(model.epochSumTensors()) { current, _ in current }
         }
         return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
@@ -68,6 +86,16 @@ extension Trainer {
             device.write(try moments("optimizer.momentum_buffer"), to: velocity)
         }
         model.emaTotal = emaTotal
+        partialEpoch = nil
+        if let batches = archive.metadata["partial_batches"] {
+            guard let batches = Int(batches), (0...stepsPerEpoch).contains(batches),
+                  let seen = Int(try field("partial_seen")), let skipped = Int(try field("partial_skipped")),
+                  let seconds = Double(try field("partial_seconds")) else {
+                throw DataError(file: file, .invalidArgument("checkpoint metadata is damaged (partial_*)"))
+            }
+            try model.restoreEpochSums(from: archive.tensors, file: file)
+            partialEpoch = PartialEpoch(batches: batches, seen: seen, skipped: skipped, seconds: seconds)
+        }
         restoreProgress(history: history, step: steps,
                         best: Double(archive.metadata["best_loss"] ?? "").flatMap { loss in
                             Int(archive.metadata["best_epoch"] ?? "").map { (loss, $0) }

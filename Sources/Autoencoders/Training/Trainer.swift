@@ -52,6 +52,11 @@ public final class Trainer {
     public var epoch: Int { history.count }
     /// Best validation (or training) loss so far and the epoch that reached it.
     public private(set) var best: (loss: Double, epoch: Int)?
+    /// The epoch a stop request (``run(events:epochEnd:shouldStop:)``) left unfinished, numbered from 1; nil when
+    /// no epoch is half done. The next ``run(events:epochEnd:shouldStop:)`` continues it.
+    public var interruptedEpoch: Int? { partialEpoch.map { _ in epoch + 1 } }
+    /// How far the unfinished epoch got: its position is part of ``checkpoint()``.
+    var partialEpoch: PartialEpoch?
 
     let optimizer: any Optimizer
     let training: DeviceDataset
@@ -117,10 +122,16 @@ public final class Trainer {
 
     /// Trains until ``TrainingConfig/epochs`` epochs are done or early stopping triggers. After each epoch,
     /// `epochEnd` gets the metrics and whether this epoch is the best so far (to write checkpoints).
+    ///
+    /// `shouldStop` is asked after every step (an interrupt handler's flag): when it answers true, the epoch stops
+    /// after that step and `run` returns with ``interruptedEpoch`` set. ``checkpoint()`` then records the position
+    /// within the epoch, and a trainer continued from it (here or after ``restore(from:file:)``) finishes the epoch
+    /// exactly as an uninterrupted run would.
     public func run(events: (TrainingEvent) -> Void = { _ in },
-                    epochEnd: (EpochMetrics, _ isBest: Bool) throws -> Void = { _, _ in }) throws {
+                    epochEnd: (EpochMetrics, _ isBest: Bool) throws -> Void = { _, _ in },
+                    shouldStop: () -> Bool = { false }) throws {
         while epoch < config.epochs && !stopRequested {
-            let metrics = try trainEpoch(events: events)
+            guard let metrics = try trainEpoch(events: events, shouldStop: shouldStop) else { return }
             let monitored = metrics.validationLoss ?? metrics.loss
             let isBest = best.map { monitored < $0.loss } ?? true
             if isBest { best = (monitored, metrics.epoch) }
@@ -129,7 +140,7 @@ public final class Trainer {
             warnAboutCollapse(metrics, events: events)
             try epochEnd(metrics, isBest)
             if let patience = config.earlyStoppingPatience, let best, metrics.epoch - best.epoch >= patience {
-                events(.warning("early stopping: no better validation loss for \(patience) epochs (best \(String(format: "%.4f", best.loss)) at epoch \(best.epoch))"))
+                events(.warning("early stopping: no better validation loss for \(patience) epoch\(patience == 1 ? "" : "s") (best \(String(format: "%.4f", best.loss)) at epoch \(best.epoch))"))
                 stopRequested = true
             }
         }
@@ -151,26 +162,38 @@ public final class Trainer {
         return .init(weight: beta)
     }
 
-    private func trainEpoch(events: (TrainingEvent) -> Void) throws -> EpochMetrics {
+    /// One epoch, or the rest of an interrupted one; nil when `shouldStop` stopped it (``partialEpoch`` says where).
+    private func trainEpoch(events: (TrainingEvent) -> Void, shouldStop: () -> Bool) throws -> EpochMetrics? {
         let device = model.device
         let number = epoch + 1
-        let start = Date()
-        model.resetEpochSums()
-        let batches = training.batches(order: DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch),
+        let resumed = partialEpoch
+        partialEpoch = nil
+        // a continued epoch keeps its sums (on the device, or put back by restore) and its time so far
+        let start = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
+        if resumed == nil { model.resetEpochSums() }
+        var batches = training.batches(order: DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch),
                                        dropLast: true)
-        var seen = 0
-        var skipped = 0
-        for (index, batch) in batches.enumerated() {
-            guard trainStep(on: batch) else {
-                skipped += 1
-                continue
+        batches.skip(resumed?.batches ?? 0)
+        var seen = resumed?.seen ?? 0
+        var skipped = resumed?.skipped ?? 0
+        var done = resumed?.batches ?? 0
+        for batch in batches {
+            done += 1
+            let applied = trainStep(on: batch)
+            if applied { seen += batch.valid } else { skipped += 1 }
+            if shouldStop() {
+                try device.checkHealth()
+                try checkFinite(model.readEpochSums().objective, epoch: number)
+                partialEpoch = PartialEpoch(batches: done, seen: seen, skipped: skipped,
+                                            seconds: Date().timeIntervalSince(start))
+                return nil
             }
-            seen += batch.valid
-            if (index + 1) % progressInterval == 0 {
+            guard applied else { continue }
+            if done % progressInterval == 0 {
                 let sums = model.readEpochSums()
                 try checkFinite(sums.objective, epoch: number)
                 let n = Double(max(seen, 1))
-                events(.progress(epoch: number, batch: index + 1, batches: batches.batchCount, loss: sums.objective / n,
+                events(.progress(epoch: number, batch: done, batches: batches.batchCount, loss: sums.objective / n,
                                  reconstruction: sums.reconstruction / n,
                                  kl: model.config.kind.isVariational ? sums.kl / n : nil,
                                  samplesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))

@@ -13,6 +13,14 @@ public final class CPUDevice: DeviceCore {
 
     /// Creates the CPU backend (the first one also sets OpenBLAS up: see
     /// ``BLASConfiguration``).
+    /// Why `AUTOENCODERKIT_THREADS` in `environment` cannot be used (set and not empty, but not a positive
+    /// integer), or nil.
+    /// The backend then falls back to its default thread count; a tool should say so or refuse.
+    public static func threadSettingProblem(
+        in environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        CoreCount.problem(environment)
+    }
+
     public init() {
         let core = BLASConfiguration.coreName
         info = DeviceInfo(kind: .cpu, index: nil, name: CPUDevice.processorName(), vendor: "OpenBLAS (\(core) kernels)",

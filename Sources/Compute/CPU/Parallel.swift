@@ -44,10 +44,22 @@ enum CoreCount {
     static let variable = "AUTOENCODERKIT_THREADS"
 
     static func resolve(environment: [String: String], processors: Int, quota: Int?) -> Int {
-        if let text = environment[variable], let threads = Int(text.trimmingCharacters(in: .whitespaces)), threads > 0 {
-            return threads
-        }
+        if let threads = setting(environment) { return threads }
         return max(1, min(processors, quota ?? .max))
+    }
+
+    /// The thread count the variable sets: a positive integer, else nil (unset or unusable).
+    static func setting(_ environment: [String: String]) -> Int? {
+        guard let text = environment[variable], let threads = Int(text.trimmingCharacters(in: .whitespaces)),
+              threads > 0 else { return nil }
+        return threads
+    }
+
+    /// Why the variable is unusable (set and not empty, but not a positive integer), or nil.
+    static func problem(_ environment: [String: String]) -> String? {
+        guard let text = environment[variable], !text.trimmingCharacters(in: .whitespaces).isEmpty,
+              setting(environment) == nil else { return nil }
+        return "\(variable) must be a positive number of threads, got '\(text)'"
     }
 
     /// Whole CPUs of the cgroup quota (rounded up), or nil when there is none: cgroup v2's `cpu.max`, else v1's

@@ -1,0 +1,22 @@
+/// How a training run of the command line ends early.
+enum RunError: Error, CustomStringConvertible {
+    /// Ctrl-C or SIGTERM stopped training within `epoch` after `step` steps; the run folder can be resumed.
+    case interrupted(epoch: Int, step: Int, directory: String)
+    /// A file of the run could not be written (disk full, read-only folder); the files before it are intact.
+    case writeFailed(path: String, reason: String)
+
+    var description: String {
+        switch self {
+        case .interrupted(let epoch, let step, let directory):
+            return "interrupted at epoch \(epoch), step \(step): resume with --resume \(directory)"
+        case .writeFailed(let path, let reason):
+            return "cannot write \(path) (\(reason)): training stopped; the files written before it are unchanged"
+        }
+    }
+
+    /// 130 (128 + SIGINT, as a shell reports an interrupted command) or 1.
+    var exitCode: Int32 {
+        if case .interrupted = self { return 130 }
+        return 1
+    }
+}

@@ -28,7 +28,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Clip the global gradient norm.") var clip: Double?
     @Option(help: "KL weight β (default 1; 4 for beta-vae).") var beta: Double?
     @Option(help: "none, linear:STEPS or cyclical:CYCLES:RATIO.") var klSchedule: String = "none"
-    @Option(help: "Free bits: floor in nats on each latent dimension's KL.") var freeBits: Double?
+    @Option(help: "Free bits: floor in nats on each latent dimension's KL (default \(TrainOptions.vaeFreeBits) for vae without --capacity, else none; 0 turns it off).") var freeBits: Double?
     @Option(help: "Capacity-controlled β-VAE: CMAX:STEPS:GAMMA.") var capacity: String?
     @Option(help: "VQ-VAE codebook size K.") var codebookSize: Int = 64
     @Option(help: "VQ-VAE code vector size D (latent-dim must be a multiple).") var codeDim: Int = 4
@@ -101,7 +101,6 @@ struct TrainOptions: ParsableArguments {
         }
         config.batchNorm = placement
         if let beta { config.beta = beta }
-        config.freeBits = freeBits
         if let capacity {
             let parts = capacity.split(separator: ":").compactMap { Double($0) }
             guard parts.count == 3, parts[0] >= 0, parts[1] >= 0, parts[2] > 0 else {
@@ -109,6 +108,7 @@ struct TrainOptions: ParsableArguments {
             }
             config.capacity = CapacitySchedule(maximum: parts[0], steps: Int(parts[1]), gamma: parts[2])
         }
+        config.freeBits = freeBits ?? (kind == .vae && config.capacity == nil ? Self.vaeFreeBits : nil)
         config.vq.codebookSize = codebookSize
         config.vq.codeDim = codeDim
         config.vq.commitment = commitment
@@ -157,6 +157,16 @@ struct TrainOptions: ParsableArguments {
         try directory.write(config: runConfig)
         return (directory, runConfig, prepared)
     }
+
+    /// The free-bits floor λ (nats per latent dimension) a `vae` trains with unless `--free-bits` or `--capacity`
+    /// is given. Without it the default run's KL pressure switches off most latent dimensions (on the bundled
+    /// digits 12 of 16 carry KL < 0.01 nats after 60 epochs; the conv VAE of the README, 32 of 32). λ = 0.03 kept
+    /// every dimension above the collapse threshold and active on three seeds of both runs, and the mean test
+    /// ELBO was no worse (24.21 against 24.22 nats, conv 26.86 against 26.99); it costs at most λ nats per
+    /// dimension that the data does not use, and such a dimension carries about λ. (λ = 0.02 still let the conv
+    /// run collapse on two of three seeds; 0.05 cost 0.13 nats on the MLP; a linear KL warm-up over half the run
+    /// did not stop the collapse.)
+    static let vaeFreeBits = 0.03
 
     static func widths(_ text: String, option: String) throws -> [Int] {
         if text.isEmpty || text == "none" { return [] }

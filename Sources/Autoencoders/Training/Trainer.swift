@@ -227,8 +227,9 @@ public final class Trainer {
             metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
         }
         if let dictionary {
-            metrics.resampledUnits = dictionary.maintenance.resampleDeadLatents(model: model, data: training, seed: config.seed,
-                                                                                epoch: epoch)
+            // no training follows the last epoch: resampling then would only leave untrained latents in the model
+            metrics.resampledUnits = number == config.epochs ? 0 : dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,
+                                                                                seed: config.seed, epoch: epoch)
         }
         return metrics
     }

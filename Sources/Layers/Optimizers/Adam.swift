@@ -46,6 +46,11 @@ public class Adam: Optimizer {
         store.device.adamUpdate(parameters: store.values, gradients: store.gradients, m: m, v: v,
                                 step: stepCount, hyper: hyper, gradientScale: scale)
     }
+
+    /// Zeroes m and v at `indices`; the step count (and so the bias correction) stays that of the whole run.
+    public func resetState(at indices: [Int], store: ParameterStore) {
+        zero(indices, of: [m, v], device: store.device)
+    }
 }
 
 /// AdamW (Loshchilov & Hutter), `torch.optim.AdamW`: Adam with decoupled weight decay θ ← θ − lr·λ·θ,

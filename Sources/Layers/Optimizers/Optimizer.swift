@@ -10,6 +10,25 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update and clears the gradients.
     func step(store: ParameterStore)
+    /// Zeroes the optimizer's per-parameter state (Adam's moments, SGD's momentum) at `indices`, offsets into
+    /// `store`'s ``ParameterStore/values``, so that re-initialized parameters start without the history of the
+    /// ones they replace. Reads the state back and writes it on the host; meant for occasional use, not per step.
+    func resetState(at indices: [Int], store: ParameterStore)
+}
+
+extension Optimizer {
+    /// Zeroes `indices` of the state buffers `slices` on the host (the shared body of ``resetState(at:store:)``).
+    func zero(_ indices: [Int], of slices: [BufferSlice], device: any Device) {
+        guard !indices.isEmpty else { return }
+        for slice in slices {
+            var values = device.read(slice)
+            for index in indices {
+                precondition(index >= 0 && index < values.count, "optimizer state index \(index) outside \(values.count) parameters")
+                values[index] = 0
+            }
+            device.write(values, to: slice)
+        }
+    }
 }
 
 /// Gradient-norm clipping on the device: s = min(1, maxNorm / (‖g‖₂ + 1e-6)) is computed into a

@@ -42,4 +42,9 @@ public final class SGD: Optimizer {
                                learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                                gradientScale: scale)
     }
+
+    /// Zeroes the momentum buffer at `indices` (nothing to reset without momentum).
+    public func resetState(at indices: [Int], store: ParameterStore) {
+        if let velocity { zero(indices, of: [velocity], device: store.device) }
+    }
 }

@@ -5,17 +5,20 @@
 // when logvar is small.
 static inline float kl_term(float mu, float logvar) { return 0.5f * (mu * mu + (expm1(logvar) - logvar)); }
 
-// eps[i] = n_i (the normal stream of fillNormal), z[i] = mu[i] + exp(logvar[i] / 2) * eps[i].
-// One work item per Box-Muller pair; global = ceil(n / 2).
+// eps[i] = n_(offset + i) (the normal stream of fillNormal), z[i] = mu[i] + exp(logvar[i] / 2) * eps[i].
+// One work item per Box-Muller pair; global = ceil((offset % 2 + n) / 2).
 __kernel void vae_reparameterize(__global const float* mu, const int mu_off, __global const float* logvar,
                                  const int logvar_off, __global float* eps, const int eps_off,
-                                 __global float* z, const int z_off, const int n, const ulong seed, const ulong stream) {
-    const int b = get_global_id(0);
-    const int i = b * 2;
+                                 __global float* z, const int z_off, const int n, const ulong seed, const ulong stream,
+                                 const ulong offset) {
+    const ulong b = offset / 2 + (ulong)get_global_id(0);
+    const int i = (int)((long)(2 * b) - (long)offset);
     if (i >= n) return;
-    const float2 e = philox_normal_pair(seed, stream, (ulong)b);
-    eps[eps_off + i] = e.x;
-    z[z_off + i] = mu[mu_off + i] + exp(0.5f * logvar[logvar_off + i]) * e.x;
+    const float2 e = philox_normal_pair(seed, stream, b);
+    if (i >= 0) {
+        eps[eps_off + i] = e.x;
+        z[z_off + i] = mu[mu_off + i] + exp(0.5f * logvar[logvar_off + i]) * e.x;
+    }
     if (i + 1 < n) {
         eps[eps_off + i + 1] = e.y;
         z[z_off + i + 1] = mu[mu_off + i + 1] + exp(0.5f * logvar[logvar_off + i + 1]) * e.y;
@@ -54,15 +57,16 @@ __kernel void vae_latent_forward(__global const float* mu, const int mu_off, __g
                                  const int z_off, __global float* kl_rows, const int kl_rows_off,
                                  __global float* kl_cols, const int kl_cols_off, __global float* sums,
                                  const int sums_off, const int batch, const int dim, const int rows_per_group,
-                                 const int partial, const int has_sums, const ulong seed, const ulong stream) {
+                                 const int partial, const int has_sums, const ulong seed, const ulong stream,
+                                 const ulong offset) {
     __local float part[LATENT_WG];
     const int l = get_local_id(0), g = get_group_id(0);
     const int r0 = g * rows_per_group, r1 = min(r0 + rows_per_group, batch);
     const int e0 = r0 * dim, e1 = r1 * dim;
-    // z and eps, one Box-Muller pair (elements 2p, 2p + 1) per work item at a time
-    for (int p = e0 / 2 + l; 2 * p < e1; p += LATENT_WG) {
-        const float2 e = philox_normal_pair(seed, stream, (ulong)p);
-        const int i = 2 * p;
+    // z and eps, one Box-Muller pair (stream elements 2p, 2p + 1: view elements i, i + 1) per work item at a time
+    for (ulong p = (offset + (ulong)e0) / 2 + (ulong)l; 2 * p < offset + (ulong)e1; p += LATENT_WG) {
+        const float2 e = philox_normal_pair(seed, stream, p);
+        const int i = (int)((long)(2 * p) - (long)offset);
         if (i >= e0) {
             eps[eps_off + i] = e.x;
             z[z_off + i] = mu[mu_off + i] + exp(0.5f * logvar[logvar_off + i]) * e.x;

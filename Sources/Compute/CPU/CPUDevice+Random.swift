@@ -35,41 +35,45 @@ extension CPUDevice: RandomPrimitives {
         }
     }
 
-    /// Calls `body(i, u)` for every element `i < count` with its uniform [0, 1) draw: all four words of
-    /// each Philox block are used, blocks spread over the cores.
+    /// Calls `body(i, u)` for every element `i < count` with its uniform [0, 1) draw, stream element
+    /// `random.offset + i`: all four words of each Philox block are used, blocks spread over the cores.
     @inline(__always)
     private func forEachUniform(_ count: Int, _ random: RandomStream, _ body: (Int, Float) -> Void) {
-        Parallel.chunks((count + 3) / 4, grain: 2048) { blocks in
+        let skip = Int(random.offset % 4), firstBlock = random.offset / 4
+        Parallel.chunks((skip + count + 3) / 4, grain: 2048) { blocks in
             for b in blocks {
-                let r = Philox.block(random, UInt64(b))
-                let i = b * 4
-                if i + 4 <= count {
+                let r = Philox.block(random, firstBlock + UInt64(b))
+                let i = b * 4 - skip
+                if i >= 0 && i + 4 <= count {
                     body(i, Philox.unit(r.0))
                     body(i + 1, Philox.unit(r.1))
                     body(i + 2, Philox.unit(r.2))
                     body(i + 3, Philox.unit(r.3))
                 } else {
-                    for k in 0..<(count - i) { body(i + k, Philox.unit(Philox.word(r, k))) }
+                    for k in max(0, -i)..<min(4, count - i) { body(i + k, Philox.unit(Philox.word(r, k))) }
                 }
             }
         }
     }
 
-    /// Calls `body(i, n)` for every element `i < count` with its standard normal draw: one Box–Muller
-    /// pair per Philox block (elements 2b and 2b + 1: √(−2 ln u₁)·(cos 2πu₂, sin 2πu₂) from words 0 and 1),
-    /// drawn ``normalBlock`` pairs at a time by `aek_normals` (vectorized) into a stack buffer.
+    /// Calls `body(i, n)` for every element `i < count` with its standard normal draw, stream element
+    /// `random.offset + i`: one Box–Muller pair per Philox block (stream elements 2b and 2b + 1:
+    /// √(−2 ln u₁)·(cos 2πu₂, sin 2πu₂) from words 0 and 1), drawn ``normalBlock`` pairs at a time by `aek_normals`
+    /// (vectorized) into a stack buffer.
     @inline(__always)
     func forEachNormal(_ count: Int, _ random: RandomStream, _ body: (Int, Float) -> Void) {
+        let skip = Int(random.offset % 2), firstPair = random.offset / 2
         // A Box–Muller pair costs a few ns vectorized: split from 1,024 pairs on.
-        Parallel.chunks((count + 1) / 2, grain: 1024) { pairs in
+        Parallel.chunks((skip + count + 1) / 2, grain: 1024) { pairs in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * Self.normalBlock) { buffer in
                 let values = buffer.baseAddress!
                 var pair = pairs.lowerBound
                 while pair < pairs.upperBound {
                     let block = min(Self.normalBlock, pairs.upperBound - pair)
-                    let first = 2 * pair, drawn = min(2 * block, count - first)
-                    aek_normals(random.seed, random.stream, UInt64(pair), drawn, values)
-                    for j in 0..<drawn { body(first + j, values[j]) }
+                    // values[j] is view element first + j (negative: before the view)
+                    let first = 2 * pair - skip, drawn = min(2 * block, count - first)
+                    aek_normals(random.seed, random.stream, firstPair + UInt64(pair), drawn, values)
+                    for j in max(0, -first)..<drawn { body(first + j, values[j]) }
                     pair += block
                 }
             }

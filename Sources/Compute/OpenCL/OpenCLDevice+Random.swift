@@ -1,19 +1,27 @@
+extension RandomStream {
+    /// Work items of a fill that draws four stream elements per work item (one Philox block) for `count`
+    /// elements from ``offset`` on.
+    func quadBlocks(_ count: Int) -> Int { (Int(offset % 4) + count + 3) / 4 }
+    /// Work items of a fill that draws one Box–Muller pair per work item.
+    func pairBlocks(_ count: Int) -> Int { (Int(offset % 2) + count + 1) / 2 }
+}
+
 extension OpenCLDevice: RandomPrimitives {
     public func fillUniform(_ x: BufferSlice, low: Float, high: Float, random: RandomStream) {
-        launch("random_uniform", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
-            .buffer(x), .int(x.count), .float(low), .float(high), .ulong(random.seed), .ulong(random.stream),
+        launch("random_uniform", global: [random.quadBlocks(x.count)], local: [Self.elementGroup], [
+            .buffer(x), .int(x.count), .float(low), .float(high), .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
         ])
     }
 
     public func fillNormal(_ x: BufferSlice, mean: Float, std: Float, random: RandomStream) {
-        launch("random_normal", global: [(x.count + 1) / 2], local: [Self.elementGroup], [
-            .buffer(x), .int(x.count), .float(mean), .float(std), .ulong(random.seed), .ulong(random.stream),
+        launch("random_normal", global: [random.pairBlocks(x.count)], local: [Self.elementGroup], [
+            .buffer(x), .int(x.count), .float(mean), .float(std), .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
         ])
     }
 
     public func fillBernoulli(_ x: BufferSlice, keep: Float, scale: Float, random: RandomStream) {
-        launch("random_bernoulli", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
-            .buffer(x), .int(x.count), .float(keep), .float(scale), .ulong(random.seed), .ulong(random.stream),
+        launch("random_bernoulli", global: [random.quadBlocks(x.count)], local: [Self.elementGroup], [
+            .buffer(x), .int(x.count), .float(keep), .float(scale), .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
         ])
     }
 
@@ -22,8 +30,8 @@ extension OpenCLDevice: RandomPrimitives {
         let n = x.count
         switch corruption {
         case .gaussian(let sigma):
-            launch("corrupt_gaussian", global: [(n + 1) / 2], local: [Self.elementGroup], [
-                .buffer(x), .buffer(y), .int(n), .float(sigma), .ulong(random.seed), .ulong(random.stream),
+            launch("corrupt_gaussian", global: [random.pairBlocks(n)], local: [Self.elementGroup], [
+                .buffer(x), .buffer(y), .int(n), .float(sigma), .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
             ])
         case .masking(let p):
             replace(x, y, p: p, half: p, low: 0, high: 0, random)
@@ -35,9 +43,9 @@ extension OpenCLDevice: RandomPrimitives {
     /// y = u < half ? low : (u < p ? high : x), one uniform draw u per element.
     private func replace(_ x: BufferSlice, _ y: BufferSlice, p: Float, half: Float, low: Float, high: Float,
                          _ random: RandomStream) {
-        launch("corrupt_replace", global: [(x.count + 3) / 4], local: [Self.elementGroup], [
+        launch("corrupt_replace", global: [random.quadBlocks(x.count)], local: [Self.elementGroup], [
             .buffer(x), .buffer(y), .int(x.count), .float(p), .float(half), .float(low), .float(high),
-            .ulong(random.seed), .ulong(random.stream),
+            .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
         ])
     }
 }

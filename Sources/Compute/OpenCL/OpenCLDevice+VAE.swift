@@ -8,8 +8,9 @@ extension OpenCLDevice: VAEPrimitives {
                                random: RandomStream) {
         let n = mu.count
         precondition(logvar.count == n && eps.count == n && z.count == n, "reparameterize operand sizes")
-        launch("vae_reparameterize", global: [(n + 1) / 2], local: [Self.elementGroup], [
+        launch("vae_reparameterize", global: [random.pairBlocks(n)], local: [Self.elementGroup], [
             .buffer(mu), .buffer(logvar), .buffer(eps), .buffer(z), .int(n), .ulong(random.seed), .ulong(random.stream),
+            .ulong(random.offset),
         ])
     }
 
@@ -37,7 +38,7 @@ extension OpenCLDevice: VAEPrimitives {
         func forward(rowsPerGroup: Int, groups: Int, columns: BufferSlice, partial: Bool) {
             launch("vae_latent_forward", global: [groups * Self.latentGroup], local: [Self.latentGroup], head + [
                 .buffer(columns)] + sums + [.int(batch), .int(dim), .int(rowsPerGroup), .int(partial ? 1 : 0),
-                .int(klDimensionSums == nil ? 0 : 1), .ulong(random.seed), .ulong(random.stream),
+                .int(klDimensionSums == nil ? 0 : 1), .ulong(random.seed), .ulong(random.stream), .ulong(random.offset),
             ])
         }
         guard groups > 1 else {

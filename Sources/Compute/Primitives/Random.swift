@@ -7,17 +7,29 @@
 /// A normal fill takes words 0 and 1 of block `⌊i/2⌋` for element pairs (Box–Muller, cos then sin):
 /// with u₁ = (w₀ >> 8 + 1)·2⁻²⁴ and u₂ = (w₁ >> 8)·2⁻²⁴, element 2b is √(−2 ln u₁)·cos(2πu₂) and
 /// element 2b + 1 is √(−2 ln u₁)·sin(2πu₂). A uniform word w becomes (w >> 8)·2⁻²⁴ ∈ [0, 1).
-/// Indices count from the start of the view being filled.
+/// Indices count from ``offset``: element `j` of the view being filled draws element `offset + j` of the stream, so a
+/// view of rows r..<r+k of a batch, drawn with the offset of row r, draws exactly what those rows draw when the
+/// whole batch is filled (``advanced(by:)``): what a data-parallel rank needs to draw its slice of a global batch.
 public struct RandomStream: Equatable, Sendable {
     /// The Philox key: words 0 and 1 are its low and high halves.
     public var seed: UInt64
     /// Counter words 2 and 3: separates the draws of different steps and purposes under one seed.
     public var stream: UInt64
+    /// The stream element the first element of a filled view draws.
+    public var offset: UInt64
 
-    /// A stream of draws under key `seed`.
-    public init(seed: UInt64, stream: UInt64) {
+    /// A stream of draws under key `seed`, from its element `offset` on.
+    public init(seed: UInt64, stream: UInt64, offset: UInt64 = 0) {
         self.seed = seed
         self.stream = stream
+        self.offset = offset
+    }
+
+    /// The same stream from `elements` further on: the draws of a view that starts `elements` into the view this
+    /// stream fills.
+    public func advanced(by elements: Int) -> RandomStream {
+        precondition(elements >= 0, "a stream advances by a non-negative number of elements")
+        return RandomStream(seed: seed, stream: stream, offset: offset + UInt64(elements))
     }
 }
 

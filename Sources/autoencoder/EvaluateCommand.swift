@@ -12,6 +12,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Data to evaluate (default: the run's own test split).") var data: String?
     @Option(help: "Draws per sample for the importance-weighted log-likelihood of a VAE (0: skip).") var iwSamples: Int = 0
     @Option(help: "Samples per batch.") var batchSize: Int = 256
+    @OptionGroup var columns: ColumnOptions
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -21,7 +22,7 @@ struct EvaluateCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let dataset = try PreparedData.load(source: data, for: config)
+        let dataset = try PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil))
         let (model, _) = try directory.loadModel(device: device, batchSize: min(batchSize, max(dataset.count, 1)), config: config)
         let result = try Evaluation.run(model: model, data: dataset, seed: config.training.seed)
         var logLikelihood: Double?

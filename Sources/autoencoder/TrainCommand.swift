@@ -26,8 +26,11 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         let device = try deviceOptions.open()
         let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out)
+        let summary = try Self.summary(runConfig)
+        if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
         let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
             .run(device: device, resume: resume != nil)
+        try EnsembleTraining(directory: directory, config: runConfig, prepared: prepared).run(device: device, quiet: json)
         let test = try Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed)
         if report {
             let files = try RunReport.write(directory: directory, model: model, config: runConfig)
@@ -52,6 +55,31 @@ struct TrainCommand: ParsableCommand {
                   + (test.penalty.map { String(format: ", penalty %.4f", $0) } ?? ""))
             print("wrote \(directory.url.path)/: model.safetensors, config.json, metrics.csv, checkpoints/ (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
+    }
+
+    /// The architecture and, for tables, the feature columns a run trains on, as printed before training.
+    static func summary(_ config: RunConfig) throws -> [String] {
+        let model = config.model, n = model.inputDimension
+        let network: String
+        switch model.architecture {
+        case .mlp:
+            let widths = [n] + model.hidden + [model.latentDim] + model.hidden.reversed() + [n]
+            network = "mlp " + widths.map(String.init).joined(separator: " → ") + " (code \(model.latentDim))"
+        case .conv:
+            network = "conv, channels \(model.channels.map(String.init).joined(separator: ",")), dense \(model.denseWidth), code \(model.latentDim)"
+        }
+        var lines = ["model: \(model.kind.rawValue), \(network), \(model.likelihood.rawValue) likelihood"
+                     + (config.ensemble.map { ", ensemble of \($0) seeds" } ?? "")]
+        let description = config.data
+        if let columns = try DataSource(parsing: description.source, csv: description.csv).featureColumns() {
+            let label = description.source == "breast-cancer" ? "malignant" : description.csv.labelColumn
+            lines.append("features: \(columns.count) columns (\(columns.joined(separator: ", ")))"
+                         + (label.map { "; label column \($0)" } ?? "; no label column")
+                         + "; \(description.normalizer.method.rawValue) normalization")
+        } else {
+            lines.append("features: \(description.shape.map(String.init).joined(separator: "×")) values per sample; \(description.normalizer.method.rawValue) normalization")
+        }
+        return lines
     }
 
     private func resumeRun(_ path: String) throws -> (RunDirectory, RunConfig, PreparedData) {

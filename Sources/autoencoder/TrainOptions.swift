@@ -9,17 +9,17 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "digits, breast-cancer, shapes[:COUNT|all][:SxRxXxY] (generated sprites), or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
     @Option(help: "CSV column holding labels (kept out of the features).") var labelColumn: String?
     @Option(help: "CSV columns to use as features, comma-separated.") var featureColumns: String?
-    @Option(help: "none, minmax, zscore (default: none for images, minmax for tables).") var normalize: String?
+    @Option(help: "none, minmax, zscore (default: none for images; minmax for tables, zscore with --normal-label).") var normalize: String?
     @Option(help: "Fraction of a file's samples held out for testing (digits ship their own split).") var testFraction: Double = 0.2
     @Option(help: "Fraction of the training samples held out for validation.") var validation: Double = 0.1
-    @Option(help: "MLP hidden widths, input side first.") var hidden: String?
+    @Option(help: "MLP hidden widths, input side first (default for tables and --normal-label: 8 and 4 times the code, at most 256,128; else 256,128).") var hidden: String?
     @Option(help: "Convolution widths, input side first.") var channels: String = "32,64"
     @Option(help: "Dense width between convolutions and latent.") var denseWidth: Int = 256
-    @Option(help: "Latent dimension.") var latentDim: Int?
+    @Option(help: "Latent dimension (default for tables and --normal-label: a quarter of the features, 2–32; digits 16; else 32).") var latentDim: Int?
     @Option(help: "bernoulli (BCE, data in [0,1]), gaussian (MSE), or auto.") var likelihood: String = "auto"
     @Option(help: "Batch normalization: none, encoder or both.") var batchNorm: String = "none"
-    @Option(help: "Epochs (default 60 for digits, else 20).") var epochs: Int?
-    @Option(help: "Samples per step (default 32 for digits, else 64).") var batchSize: Int?
+    @Option(help: "Epochs (default with --normal-label: 10 for tables, up to 300 for images with early stopping after 10; else 60 for digits, 20 otherwise).") var epochs: Int?
+    @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64).") var batchSize: Int?
     @Option(help: "adam, adamw or sgd.") var optimizer: String = "adam"
     @Option(help: "Learning rate.") var lr: Double = 1e-3
     @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Double = 0

@@ -58,7 +58,6 @@ public struct AnomalyScorer: Sendable {
             errorMoments = Self.moments(try standardizedErrors(model: model, data: normal))
             codeMoments = Self.moments(mahalanobis(codes))
         }
-        scoreMoments = (0, 1)
         scoreMoments = Self.moments(try rawScores(model: model, data: normal))
     }
 

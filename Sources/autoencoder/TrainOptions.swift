@@ -70,6 +70,8 @@ struct TrainOptions: ParsableArguments {
         // (README, "Anomaly detection", for the measurements behind these defaults)
         let detecting = normalLabel != nil
         let model = modelName
+        let members = ensemble ?? (detecting ? Self.detectionEnsemble : 1)
+        guard members >= 1 else { throw ConfigError.invalid("--ensemble must be at least 1") }
         guard let kind = ModelKind(rawValue: model) else {
             throw ConfigError.invalid("unknown --model '\(model)': use \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -163,8 +165,6 @@ struct TrainOptions: ParsableArguments {
         let directory = out.map { RunDirectory(url: URL(fileURLWithPath: $0)) }
             ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs"))
         try directory.create()
-        let members = ensemble ?? (detecting ? Self.detectionEnsemble : 1)
-        guard members >= 1 else { throw ConfigError.invalid("--ensemble must be at least 1") }
         let runConfig = RunConfig(model: config, training: training, data: prepared.description, device: device.info.selector,
                                   precision: device.matmulPrecision, ensemble: members > 1 ? members : nil)
         try directory.write(config: runConfig)

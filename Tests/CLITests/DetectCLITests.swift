@@ -87,6 +87,19 @@ import Testing
         #expect(line["normal_samples"] as? Int == 30 && line["threshold_data"] as? String == normal.path)
     }
 
+    @Test func badScoreAndEnsembleOptionsAreOneLineUsageErrors() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        let files = try Self.splitFiles(in: folder)
+        let run = try Self.trainedRun(folder, files)
+        let score = try CLIRunner.run(["detect", "--run", run.path, "--score", "median"])
+        #expect(score.status == 2 && score.stderr.contains("--score 'median'") && score.stderr.contains("standardized+code"), "\(score.stderr)")
+        let ensemble = try CLIRunner.run(["train", "--data", files.train.path, "--normal-label", "0", "--label-column", "malignant",
+                                          "--ensemble", "0", "--out", folder.appendingPathComponent("zero").path])
+        #expect(ensemble.status == 2 && ensemble.stderr.contains("--ensemble must be at least 1"), "\(ensemble.stderr)")
+        #expect(ensemble.stderr.split(separator: "\n").count == 1)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("zero").path))
+    }
+
     @Test func evaluateAndDetectTakeTheColumnsOfTheScoredFile() throws {
         let folder = try CLIRunner.temporaryFolder()
         let files = try Self.splitFiles(in: folder, testLabel: "diagnosis")

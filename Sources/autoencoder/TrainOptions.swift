@@ -88,15 +88,17 @@ struct TrainOptions: ParsableArguments {
                                              tableNormalization: detecting ? .zscore : .minmax)
         var config = ModelConfig(kind: kind, architecture: architecture, inputShape: prepared.train.shape)
         let isTable = prepared.train.shape.count == 1
+        // sparse autoencoders on activations keep their overcomplete default code
+        let sizeToInput = (isTable && !sae) || detecting
         let sized = Self.sizedToInput(prepared.train.dimension)
-        if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") } else if isTable || detecting { config.hidden = sized.hidden }
+        if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") } else if sizeToInput { config.hidden = sized.hidden }
         config.channels = try Self.widths(channels, option: "--channels")
         config.denseWidth = denseWidth
         if let latentDim = override ?? latentDim {
             config.latentDim = latentDim
         } else if data == "digits" && !detecting {
             config.latentDim = 16
-        } else if isTable || detecting {
+        } else if sizeToInput {
             config.latentDim = sized.latent
         }
         switch likelihood {

@@ -130,6 +130,10 @@ import Testing
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as? [String: Any]
         let model = try #require(config?["model"] as? [String: Any])
         #expect(model["latentDim"] as? Int == 2 && model["hidden"] as? [Int] == [16, 8])
+        // sparse autoencoders on activations keep their overcomplete code
+        let sae = try CLIRunner.run(["train", "--model", "sparse", "--sae", "--data", csv.path, "--epochs", "1", "--device", "cpu",
+                                     "--out", folder.appendingPathComponent("sae").path])
+        #expect(sae.stdout.contains("mlp 9 → 32 → 9 (code 32)"), "\(sae.stdout)\(sae.stderr)")
     }
 
     @Test func imagesKeepTheirNormalizationForAnomalyDetection() throws {

@@ -6,22 +6,28 @@ import Foundation
 struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "detect",
-        abstract: "Score samples by reconstruction error (negative ELBO for VAEs) and flag anomalies.",
+        abstract: "Score samples by how unlike the normal training data they are and flag anomalies.",
         discussion: """
-        The threshold comes from scores of normal validation data (default: the run's own validation split, \
-        which holds only normal samples for a run trained with --normal-label). With labels, a sample is an \
-        anomaly when its label differs from the run's normal label (default 0; for breast-cancer: malignant). \
-        Example: autoencoder train --data breast-cancer --normal-label 0 --normal-count 250 --out bc; \
-        autoencoder detect --run bc --roc roc.png
+        Scores: the default for tables is standardized+code (per-feature squared errors scaled by their mean on \
+        the normal training rows, plus the Mahalanobis distance of the code), for images the model's loss; each \
+        model's score is standardized on the normal training rows and an ensemble (train --ensemble) averages \
+        them. The threshold comes from data the scores are not judged on: percentile, sigma and fpr rules from \
+        normal validation data (default: the run's own validation split, only normal samples for a run trained \
+        with --normal-label), f1 from a labelled --validation file. With labels, a sample is an anomaly when its \
+        label differs from the run's normal label (default 0). Writes DIR/scores.csv and, with labels, DIR/roc.png \
+        unless --out/--roc say otherwise. Example: autoencoder train --data breast-cancer --normal-label 0 \
+        --normal-count 250 --out bc; autoencoder detect --run bc
         """)
 
     @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
     @Option(help: "Data to score (default: the run's own test split).") var data: String?
-    @Option(help: "Normal data whose scores set the threshold (default: the run's validation split).") var validation: String?
-    @Option(help: "percentile:P, sigma:K, f1 (needs labels) or fpr:R.") var threshold: String = "percentile:95"
-    @Option(help: "VAEs: reparameterized draws averaged per score.") var draws: Int = 8
-    @Option(help: "Write index,score,label,flagged rows to this CSV file.") var out: String?
-    @Option(help: "Write the ROC curve to this PNG file (needs labels).") var roc: String?
+    @Option(help: "Data whose scores set the threshold: normal samples, or for f1 labelled normal and anomalous ones (default: the run's validation split).") var validation: String?
+    @OptionGroup var columns: ColumnOptions
+    @Option(help: "percentile:P, sigma:K, fpr:R (from normal validation scores) or f1 (from a labelled --validation file).") var threshold: String = "percentile:95"
+    @Option(help: "loss (reconstruction term; negative ELBO for VAEs), standardized or standardized+code (default: standardized+code for tables, loss for images).") var score: String?
+    @Option(help: "VAEs with --score loss: reparameterized draws averaged per score.") var draws: Int = 8
+    @Option(help: "Write index,score,label,flagged rows to this CSV file (default DIR/scores.csv).") var out: String?
+    @Option(help: "Write the ROC curve to this PNG file (default DIR/roc.png when the data has both classes).") var roc: String?
     @Option(help: "Samples per batch.") var batchSize: Int = 256
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
@@ -33,31 +39,40 @@ struct DetectCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let dataset = try PreparedData.load(source: data, for: config)
-        let normalData = try PreparedData.load(source: validation, for: config, split: .validation)
-        guard dataset.count > 0, normalData.count > 0 else {
-            throw DataError(file: data ?? runPath, .invalidArgument("no samples to score"))
-        }
-        let batch = min(batchSize, dataset.count, normalData.count)
-        let (model, _) = try directory.loadModel(device: device, batchSize: batch, config: config)
-        let seed = config.training.seed
-        let scores = try AnomalyScores.scores(model: model, data: dataset, seed: seed, draws: draws)
-        let normalScores = try AnomalyScores.scores(model: model, data: normalData, seed: seed, draws: draws)
+        let kind = try scoreKind(config)
+        let csv = try columns.csv(for: config, files: data != nil || validation != nil)
+        let dataset = try PreparedData.load(source: data, for: config, csv: csv)
+        let calibration = try ThresholdData.load(validation, for: config, csv: csv)
+        let fitted = try PreparedData.load(source: nil, for: config, split: .training)
         let normalLabel = config.data.normalSplit?.label ?? 0
-        let anomalous = dataset.labels.map { $0.map { $0 != normalLabel } }
-        let cut = try rule.threshold(validation: normalScores, scores: scores, labels: anomalous)
+        guard dataset.count > 0 else { throw DataError(file: data ?? runPath, .invalidArgument("no samples to score")) }
+        if rule.needsLabels && !calibration.hasBothClasses(normalLabel: normalLabel) {
+            throw ConfigError.invalid("--threshold f1 needs --validation FILE with labelled normal and anomalous samples: a threshold is never chosen on the data it is judged on, and \(calibration.name) holds no anomalies")
+        }
+        let batch = min(batchSize, max(dataset.count, calibration.data.count, fitted.count))
+        let models = try directory.loadEnsemble(device: device, batchSize: batch, config: config)
+        let ensemble = try AnomalyEnsemble(models: models, kind: kind, normal: fitted, seed: config.training.seed, draws: draws)
+        let scores = try ensemble.scores(dataset)
+        let calibrationScores = try ensemble.scores(calibration.data)
+        let cut = try calibration.threshold(rule, scores: calibrationScores, normalLabel: normalLabel)
+        let expectedFPR = calibration.falsePositiveRate(scores: calibrationScores, threshold: cut, normalLabel: normalLabel)
         let flagged = scores.map { $0 > cut }
+        let anomalous = dataset.labels.map { $0.map { $0 != normalLabel } }
+        let bothClasses = anomalous.map { $0.contains(true) && $0.contains(false) } ?? false
+        if roc != nil && !bothClasses { throw ConfigError.invalid("--roc needs labelled data with both normal and anomalous samples") }
 
-        if let out {
-            var lines = ["index,score,label,flagged"]
-            for i in scores.indices {
-                let label = dataset.labels.map { String($0[i]) } ?? ""
-                lines.append("\(i),\(String(format: "%.6g", scores[i])),\(label),\(flagged[i] ? 1 : 0)")
-            }
-            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: out))
+        let outURL = URL(fileURLWithPath: out ?? directory.url.appendingPathComponent("scores.csv").path)
+        let rocURL = roc.map { URL(fileURLWithPath: $0) } ?? (bothClasses ? directory.url.appendingPathComponent("roc.png") : nil)
+        var lines = ["index,score,label,flagged"]
+        for i in scores.indices {
+            let label = dataset.labels.map { String($0[i]) } ?? ""
+            lines.append("\(i),\(String(format: "%.6g", scores[i])),\(label),\(flagged[i] ? 1 : 0)")
         }
         var line: [String: Any] = ["threshold": cut, "threshold_rule": rule.description, "samples": scores.count,
-                                   "flagged": flagged.filter { $0 }.count, "normal_samples": normalScores.count]
+                                   "flagged": flagged.filter { $0 }.count, "normal_samples": calibration.normalCount(normalLabel),
+                                   "threshold_data": calibration.name, "expected_fpr": expectedFPR,
+                                   "score": kind.rawValue, "ensemble": models.count, "out": outURL.path]
+        var curve: LinePlot?
         if let anomalous {
             let (precision, recall, f1) = DetectionMetrics.classification(scores: scores, labels: anomalous, threshold: cut)
             line["precision"] = precision
@@ -66,28 +81,39 @@ struct DetectCommand: ParsableCommand {
             line["anomalies"] = anomalous.filter { $0 }.count
             if let auc = DetectionMetrics.rocAUC(scores: scores, labels: anomalous) { line["roc_auc"] = auc }
             if let ap = DetectionMetrics.averagePrecision(scores: scores, labels: anomalous) { line["pr_auc"] = ap }
-            if let roc {
-                let curve = DetectionMetrics.rocCurve(scores: scores, labels: anomalous)
-                guard !curve.isEmpty else { throw ConfigError.invalid("--roc needs both normal and anomalous samples") }
-                let auc = line["roc_auc"] as? Double ?? 0
-                let series = LinePlot.Series(name: String(format: "%@ (AUC %.3f)", config.model.kind.rawValue, auc),
-                                             x: curve.map(\.fpr), y: curve.map(\.tpr))
-                try LinePlot.roc([series], title: "ROC: \(dataset.name)").write(to: URL(fileURLWithPath: roc))
+            if rocURL != nil {
+                let points = DetectionMetrics.rocCurve(scores: scores, labels: anomalous)
+                let series = LinePlot.Series(name: String(format: "%@ (AUC %.3f)", config.model.kind.rawValue, line["roc_auc"] as? Double ?? 0),
+                                             x: points.map(\.fpr), y: points.map(\.tpr))
+                curve = LinePlot.roc([series], title: "ROC: \(dataset.name)")
             }
-        } else if rule.needsLabels || roc != nil {
-            throw ConfigError.invalid("--threshold f1 and --roc need labelled data")
+        }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: outURL)
+        if let curve, let rocURL {
+            try curve.write(to: rocURL)
+            line["roc"] = rocURL.path
         }
         if json {
             try Terminal.printJSON(line)
-        } else {
-            print("\(scores.count) samples of \(dataset.name) scored on \(device.info); threshold \(String(format: "%.4g", cut)) (\(rule), from \(normalScores.count) normal samples): \(line["flagged"] ?? 0) flagged")
-            if let precision = line["precision"] as? Double, let recall = line["recall"] as? Double, let f1 = line["f1"] as? Double {
-                print(String(format: "precision %.4f  recall %.4f  F1 %.4f", precision, recall, f1)
-                      + ((line["roc_auc"] as? Double).map { String(format: "  ROC-AUC %.4f", $0) } ?? "")
-                      + ((line["pr_auc"] as? Double).map { String(format: "  PR-AUC %.4f", $0) } ?? ""))
-            }
-            if let out { print("wrote \(out)") }
-            if let roc { print("wrote \(roc)") }
+            return
         }
+        let ensembleNote = models.count > 1 ? ", ensemble of \(models.count)" : ""
+        print("\(scores.count) samples of \(dataset.name) scored on \(device.info) (\(kind.rawValue)\(ensembleNote)): \(line["flagged"] ?? 0) flagged")
+        print("threshold \(String(format: "%.4g", cut)) (\(rule), chosen on \(calibration.name), \(calibration.describeCounts(normalLabel))); expected false-positive rate \(String(format: "%.1f%%", 100 * expectedFPR))")
+        if let precision = line["precision"] as? Double, let recall = line["recall"] as? Double, let f1 = line["f1"] as? Double {
+            print(String(format: "precision %.4f  recall %.4f  F1 %.4f", precision, recall, f1)
+                  + ((line["roc_auc"] as? Double).map { String(format: "  ROC-AUC %.4f", $0) } ?? "")
+                  + ((line["pr_auc"] as? Double).map { String(format: "  PR-AUC %.4f", $0) } ?? ""))
+        }
+        print("wrote \(outURL.path)" + (line["roc"].map { ", \($0)" } ?? ""))
+    }
+
+    /// `--score`, or the default for the run's data: standardized+code for tables, loss for images.
+    private func scoreKind(_ config: RunConfig) throws -> AnomalyScoreKind {
+        guard let score else { return config.data.shape.count == 1 ? .standardizedAndCode : .loss }
+        guard let kind = AnomalyScoreKind(rawValue: score) else {
+            throw ConfigError.invalid("unknown --score '\(score)': use \(AnomalyScoreKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return kind
     }
 }

@@ -15,6 +15,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
     @Option(help: "Data to evaluate (default: the run's own test split).") var data: String?
     @Option(help: "Draws per sample for the importance-weighted log-likelihood of a VAE (0: skip).") var iwSamples: Int = 0
+    @OptionGroup var columns: ColumnOptions
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -23,7 +24,7 @@ struct EvaluateCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let dataset = try PreparedData.load(source: data, for: config)
+        let dataset = try PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil))
         guard dataset.count > 0 else {
             throw ConfigError.invalid("\(runPath) has no test split (trained with --test-fraction 0): give --data")
         }

@@ -36,6 +36,7 @@ struct SweepCommand: ParsableCommand {
                 device: device, out: folder.appendingPathComponent("latent-\(size)").path, latentDim: size)
             let (trainer, model) = try RunTraining(directory: directory, config: config, prepared: prepared, quiet: true)
                 .run(device: device, resume: false)
+            try EnsembleTraining(directory: directory, config: config, prepared: prepared).run(device: device, quiet: true)
             let loss = try trainer.history.last?.validationReconstruction
                 ?? Evaluation.run(model: model, data: prepared.test, seed: config.training.seed).reconstruction
             losses.append(loss)

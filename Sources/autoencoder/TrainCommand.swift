@@ -18,7 +18,7 @@ struct TrainCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: TrainOptions
-    @Option(help: "Latent dimension.") var latentDim: Int?
+    @Option(help: "Latent dimension (default for tables and --normal-label: a quarter of the features, 2–32; digits 16; else 32).") var latentDim: Int?
     @Option(help: "Run folder (default runs/MODEL-DATA).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint (--epochs may raise the total).") var resume: String?
     @Flag(help: "Print one final JSON line on standard output.") var json = false
@@ -29,8 +29,11 @@ struct TrainCommand: ParsableCommand {
         let started = Date()
         let device = try deviceOptions.open()
         let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out, latentDim: latentDim)
+        let summary = try Self.summary(runConfig)
+        if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
         let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
             .run(device: device, resume: resume != nil)
+        try EnsembleTraining(directory: directory, config: runConfig, prepared: prepared).run(device: device, quiet: json)
         // no test split (--test-fraction 0): no test metrics at all, rather than zeros
         let test = try prepared.test.count == 0 ? nil : MetricsJSON.finite(
             Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed), data: "the test split")
@@ -65,6 +68,31 @@ struct TrainCommand: ParsableCommand {
             }
             print("wrote \(directory.url.path)/: \(written.joined(separator: ", ")) (\(String(format: "%.1f", Date().timeIntervalSince(started))) s)")
         }
+    }
+
+    /// The architecture and, for tables, the feature columns a run trains on, as printed before training.
+    static func summary(_ config: RunConfig) throws -> [String] {
+        let model = config.model, n = model.inputDimension
+        let network: String
+        switch model.architecture {
+        case .mlp:
+            let widths = [n] + model.hidden + [model.latentDim] + model.hidden.reversed() + [n]
+            network = "mlp " + widths.map(String.init).joined(separator: " → ") + " (code \(model.latentDim))"
+        case .conv:
+            network = "conv, channels \(model.channels.map(String.init).joined(separator: ",")), dense \(model.denseWidth), code \(model.latentDim)"
+        }
+        var lines = ["model: \(model.kind.rawValue), \(network), \(model.likelihood.rawValue) likelihood"
+                     + (config.ensemble.map { ", ensemble of \($0) seeds" } ?? "")]
+        let description = config.data
+        if let columns = try DataSource(parsing: description.source, csv: description.csv).featureColumns() {
+            let label = description.source == "breast-cancer" ? "malignant" : description.csv.labelColumn
+            lines.append("features: \(columns.count) columns (\(columns.joined(separator: ", ")))"
+                         + (label.map { "; label column \($0)" } ?? "; no label column")
+                         + "; \(description.normalizer.method.rawValue) normalization")
+        } else {
+            lines.append("features: \(description.shape.map(String.init).joined(separator: "×")) values per sample; \(description.normalizer.method.rawValue) normalization")
+        }
+        return lines
     }
 
     private func resumeRun(_ path: String) throws -> (RunDirectory, RunConfig, PreparedData) {

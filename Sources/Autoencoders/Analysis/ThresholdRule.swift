@@ -6,7 +6,8 @@ public enum ThresholdRule: Equatable, Sendable, CustomStringConvertible {
     case percentile(Double)
     /// μ + k·σ of the normal validation scores (σ the population standard deviation).
     case sigma(Double)
-    /// The threshold that maximizes F1 on the labelled scores being judged (an oracle: it needs their labels).
+    /// The threshold that maximizes F1 on labelled validation scores (normal and anomalous samples held out
+    /// from the data the threshold then judges).
     case f1
     /// The smallest normal validation score s with #{v > s}/n ≤ r: at most a fraction r of the normal
     /// validation samples is flagged, the target false-positive rate.
@@ -36,10 +37,11 @@ public enum ThresholdRule: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether the rule needs the labels of the judged samples.
+    /// Whether the rule needs labelled samples of both kinds.
     public var needsLabels: Bool { self == .f1 }
 
-    /// The threshold from the normal `validation` scores, or for ``f1`` from the judged `scores` and `labels`.
+    /// The threshold from the normal `validation` scores, or for ``f1`` from labelled validation `scores` and
+    /// `labels` (true: anomaly).
     ///
     /// - Throws: `ConfigError.invalid` when the rule's data is missing (no validation scores; F1 without both
     ///   classes).

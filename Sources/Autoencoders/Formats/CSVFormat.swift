@@ -83,7 +83,7 @@ public enum CSVFormat {
 }
 
 /// Splits UTF-8 CSV bytes into rows of fields, tracking line numbers; skips blank lines.
-private struct RowScanner {
+struct RowScanner {
     let bytes: [UInt8]
     let file: String
     var position = 0

@@ -79,9 +79,13 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public var device: String
     /// The precision of the run's matrix products (absent in runs written before TF32 existed: FP32).
     public var precision: MatmulPrecision?
+    /// Models in the run's anomaly-detection ensemble (absent: 1, the run's own model): members 2… train on the
+    /// same data from seeds seed + 1, seed + 2, … into `members/K/` (see ``RunDirectory/member(_:)``).
+    public var ensemble: Int?
 
     public init(model: ModelConfig, training: TrainingConfig, data: DataDescription, device: String,
-                precision: MatmulPrecision? = nil) {
+                precision: MatmulPrecision? = nil, ensemble: Int? = nil) {
+        self.ensemble = ensemble
         self.model = model
         self.training = training
         self.data = data
@@ -102,13 +106,16 @@ public struct PreparedData: Sendable {
     ///
     /// With `normalSplit` (anomaly detection) the training and validation parts hold only normal samples and the
     /// test part everything else (see ``NormalSplit``).
+    ///
+    /// `normalization` nil picks `none` for images and `tableNormalization` for tables.
     public static func load(source: String, csv: CSVOptions, normalization: Normalizer.Method?, testFraction: Double,
-                            validationFraction: Double, seed: UInt64, normalSplit: NormalSplit? = nil) throws -> PreparedData {
+                            validationFraction: Double, seed: UInt64, normalSplit: NormalSplit? = nil,
+                            tableNormalization: Normalizer.Method = .minmax) throws -> PreparedData {
         let data = try DataSource(parsing: source, csv: csv)
         let (full, test) = try split(data, testFraction: testFraction, normalSplit: normalSplit, seed: seed)
         guard full.count > 0 else { throw DataError(file: source, .invalidArgument("no training samples")) }
         let (train, validation) = try splitValidation(full, fraction: validationFraction, seed: seed)
-        let method = normalization ?? (full.shape.count == 3 ? .none : .minmax)
+        let method = normalization ?? (full.shape.count == 3 ? .none : tableNormalization)
         let normalizer = Normalizer(method, fittedOn: train)
         return PreparedData(train: try normalizer.apply(to: train), validation: try validation.map(normalizer.apply),
                             test: try normalizer.apply(to: test),
@@ -132,19 +139,23 @@ public struct PreparedData: Sendable {
     }
 
     /// Loads data for a trained run: the source given (or the run's own) through the run's normalizer. A source
-    /// other than the run's own is loaded whole, whatever `split` says.
-    public static func load(source: String?, for config: RunConfig, split: Split = .test) throws -> Dataset {
+    /// other than the run's own is loaded whole, whatever `split` says, with `csv` (default: the run's own CSV
+    /// options) naming its label and feature columns.
+    public static func load(source: String?, for config: RunConfig, split: Split = .test,
+                            csv: CSVOptions? = nil) throws -> Dataset {
         let description = config.data
+        let own = source == nil || source == description.source
         let dataSource = try DataSource(parsing: source ?? description.source,
-                                        csv: source == nil ? description.csv : description.csv)
+                                        csv: own ? description.csv : csv ?? description.csv)
         let dataset: Dataset
-        if source == nil || source == description.source {
+        if own {
             let seed = config.training.seed
             let parts = try Self.split(dataSource, testFraction: description.testFraction,
                                        normalSplit: description.normalSplit, seed: seed)
             switch split {
             case .test: dataset = parts.test
             case .train: dataset = parts.train
+            case .training: dataset = try splitValidation(parts.train, fraction: config.training.validationFraction, seed: seed).0
             case .all: dataset = try dataSource.load()
             case .validation:
                 let (train, validation) = try splitValidation(parts.train, fraction: config.training.validationFraction, seed: seed)
@@ -165,6 +176,8 @@ public struct PreparedData: Sendable {
     public enum Split: Sendable {
         /// Training and validation together.
         case train
+        /// The samples the model trained on: the training part without its validation share.
+        case training
         /// The held-out test part.
         case test
         /// The validation share of the training part (the whole training part when the run kept none).

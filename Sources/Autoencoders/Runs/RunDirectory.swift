@@ -109,6 +109,23 @@ public struct RunDirectory: Sendable {
             .first { (try? $0.resourceValues(forKeys: [.isRegularFileKey]))?.isRegularFile == true }
     }
 
+    /// The folder of ensemble member `index` (2, 3, …): `members/INDEX/` with its `model.safetensors`,
+    /// `metrics.csv` and `checkpoints/`; its configuration is the run's own with seed + index − 1.
+    public func member(_ index: Int) -> RunDirectory {
+        RunDirectory(url: url.appendingPathComponent("members").appendingPathComponent(String(index)))
+    }
+
+    /// The run's models: its own and, for an ensemble, each member's (seed + 1, seed + 2, …), in that order.
+    public func loadEnsemble(device: any Device, batchSize: Int, config: RunConfig) throws -> [Autoencoder] {
+        var models = [try loadModel(device: device, batchSize: batchSize, config: config).0]
+        for index in stride(from: 2, through: config.ensemble ?? 1, by: 1) {
+            var memberConfig = config
+            memberConfig.training.seed = config.training.seed &+ UInt64(index - 1)
+            models.append(try member(index).loadModel(device: device, batchSize: batchSize, config: memberConfig).0)
+        }
+        return models
+    }
+
     /// Rebuilds the trained model on `device` with workspaces for `batchSize` samples, from `model.safetensors`.
     public func loadModel(device: any Device, batchSize: Int, config: RunConfig? = nil) throws -> (Autoencoder, RunConfig) {
         let config = try config ?? readConfig()

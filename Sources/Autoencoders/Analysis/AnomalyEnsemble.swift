@@ -1,0 +1,27 @@
+import Foundation
+
+/// Several models of one run (the same data, different seeds) scoring together: each member's score is
+/// standardized on the normal training samples (``AnomalyScorer``) and the ensemble's score is their mean, which
+/// evens out how much one seed's model happens to fit the normal data.
+public struct AnomalyEnsemble {
+    /// The members' models, the run's own model first.
+    public let models: [Autoencoder]
+    /// Each member's fitted score.
+    public let scorers: [AnomalyScorer]
+
+    /// Fits `kind` to each of `models` on `normal`, the normal samples they trained on.
+    public init(models: [Autoencoder], kind: AnomalyScoreKind, normal: Dataset, seed: UInt64, draws: Int = 8) throws {
+        precondition(!models.isEmpty, "an ensemble needs a model")
+        self.models = models
+        scorers = try models.map { try AnomalyScorer(kind: kind, model: $0, normal: normal, seed: seed, draws: draws) }
+    }
+
+    /// The mean of the members' standardized scores of every sample of `data`, in order.
+    public func scores(_ data: Dataset) throws -> [Double] {
+        var total = [Double](repeating: 0, count: data.count)
+        for (model, scorer) in zip(models, scorers) {
+            for (i, score) in try scorer.scores(model: model, data: data).enumerated() { total[i] += score }
+        }
+        return total.map { $0 / Double(models.count) }
+    }
+}

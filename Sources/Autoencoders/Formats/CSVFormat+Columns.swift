@@ -1,0 +1,36 @@
+import Foundation
+
+extension CSVFormat {
+    /// The names of the columns that ``decode(_:file:options:)`` reads as features, in feature order: the
+    /// header's columns chosen by `options` (every column but the label when none are chosen).
+    ///
+    /// - Throws: what `decode` throws for an empty file or a header without the named columns.
+    public static func featureColumns(_ bytes: [UInt8], file: String, options: CSVOptions = CSVOptions()) throws -> [String] {
+        var rows = RowScanner(bytes: bytes, file: file)
+        guard let (headerLine, header) = try rows.next() else { throw DataError(file: file, .empty) }
+        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        if let chosen = options.featureColumns {
+            for name in chosen where !columns.contains(name) {
+                throw DataError(file: file, line: headerLine, .missingColumn(name))
+            }
+            return chosen
+        }
+        return columns.filter { $0 != options.labelColumn }
+    }
+}
+
+extension DataSource {
+    /// For tables (a CSV file, `breast-cancer`): the names of the feature columns, in feature order; nil for
+    /// images and arrays, whose features have no names.
+    public func featureColumns() throws -> [String]? {
+        switch self {
+        case .csv(let url, let options):
+            return try CSVFormat.featureColumns(try FileBytes.read(url), file: url.lastPathComponent, options: options)
+        case .breastCancer(let columns):
+            return try CSVFormat.featureColumns(PackageResources.wdbc_csv, file: "wdbc.csv",
+                                                options: CSVOptions(labelColumn: "malignant", featureColumns: columns))
+        default:
+            return nil
+        }
+    }
+}

@@ -3,7 +3,8 @@ import Compute
 import Foundation
 import Testing
 
-/// The README's library example, verbatim but for the epoch count, so it keeps compiling and running.
+/// The README's library example with 2 epochs instead of 30, run in-process so its result is checked on every test
+/// run (`ReadmeExamplePackageTests` in CLITests builds the README's block itself, unchanged, as a separate package).
 @Suite struct ReadmeExampleTests {
     @Test func theLibraryExampleRuns() throws {
         // --- README example begins

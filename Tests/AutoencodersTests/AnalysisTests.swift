@@ -104,6 +104,23 @@ import TestSupport
         #expect(top[1].map(\.index) == [0])
     }
 
+    /// A one-layer top-4 sparse autoencoder on 16 features with SAE maintenance, and its training at lr 0.01,
+    /// batch 64, no validation split: the set-up of the SAE tests on ``plantedActivations(count:)``.
+    static func plantedSAE(latentDim: Int, epochs: Int) -> (ModelConfig, TrainingConfig) {
+        var config = ModelConfig(kind: .sparse, inputShape: [16])
+        config.hidden = []
+        config.latentDim = latentDim
+        config.likelihood = .gaussian
+        config.sparsity = .topK(k: 4)
+        config.sae = SAEOptions()
+        var training = TrainingConfig()
+        training.epochs = epochs
+        training.learningRate = 0.01
+        training.batchSize = 64
+        training.validationFraction = 0
+        return (config, training)
+    }
+
     /// Samples that are sums of two of 24 planted unit atoms in 16 dimensions with positive weights.
     static func plantedActivations(count: Int) -> Dataset {
         var generator = SplitMix64(seed: 11)
@@ -131,17 +148,7 @@ import TestSupport
     func saeKeepsUnitDecoderColumnsAndExplainsVariance(selector: String) throws {
         let device = try TestDevices.device(selector)
         let data = Self.plantedActivations(count: 1024)
-        var config = ModelConfig(kind: .sparse, inputShape: [16])
-        config.hidden = []
-        config.latentDim = 32
-        config.likelihood = .gaussian
-        config.sparsity = .topK(k: 4)
-        config.sae = SAEOptions()
-        var training = TrainingConfig()
-        training.epochs = 8
-        training.learningRate = 0.01
-        training.batchSize = 64
-        training.validationFraction = 0
+        let (config, training) = Self.plantedSAE(latentDim: 32, epochs: 8)
         let model = try Autoencoder(config: config, device: device, batchSize: 64, seed: 3)
         let (train, validation) = try data.split(seed: 1, fraction: 0.9)
         let trainer = try Trainer(model: model, config: training, training: train, validation: validation)

@@ -10,17 +10,7 @@ import TestSupport
     @Test(arguments: TestDevices.selectors)
     func resampledLatentsFireAgainWithZeroedAdamMoments(selector: String) throws {
         let device = try TestDevices.device(selector)
-        var config = ModelConfig(kind: .sparse, inputShape: [16])
-        config.hidden = []
-        config.latentDim = 64
-        config.likelihood = .gaussian
-        config.sparsity = .topK(k: 4)
-        config.sae = SAEOptions()
-        var training = TrainingConfig()
-        training.epochs = 3
-        training.learningRate = 0.01
-        training.batchSize = 64
-        training.validationFraction = 0
+        let (config, training) = AnalysisTests.plantedSAE(latentDim: 64, epochs: 3)
         let model = try Autoencoder(config: config, device: device, batchSize: 64, seed: 3)
         let trainer = try Trainer(model: model, config: training, training: AnalysisTests.plantedActivations(count: 1024),
                                   validation: nil)

@@ -5,7 +5,7 @@ import Foundation
 /// The `autoencoder` command-line tool.
 ///
 /// Exit codes: 0 success, 1 a failure (bad data file, device fault, non-finite training), 2 a usage error
-/// (unknown or impossible options).
+/// (unknown or impossible options), 130 an interrupted run: ``ToolFailure`` maps each error to its code.
 @main
 struct AutoencoderTool: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,38 +25,9 @@ struct AutoencoderTool: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as ConfigError {
-            Terminal.error(error.description)
-            Foundation.exit(2)
-        } catch let error as ScheduleError {
-            Terminal.error(error.description)
-            Foundation.exit(2)
-        } catch let error as ComputeError {
-            if case .unknownDevice = error {
-                Terminal.error(error.description)
-                Foundation.exit(2)
-            }
-            if case .noGPU = error {
-                Terminal.error(error.description)
-                Foundation.exit(2)
-            }
-            Terminal.error(error.description)
-            Foundation.exit(1)
-        } catch let error as DataError {
-            Terminal.error(error.description)
-            Foundation.exit(1)
-        } catch let error as RunError {
-            if case .interrupted = error { Terminal.note(error.description) } else { Terminal.error(error.description) }
-            Foundation.exit(error.exitCode)
-        } catch let error as TrainingError {
-            Terminal.error(error.description)
-            Foundation.exit(1)
-        } catch let error as LayerError {
-            Terminal.error(error.description)
-            Foundation.exit(2)
-        } catch let error as PictureError {
-            Terminal.error(error.description)
-            Foundation.exit(1)
+        } catch let failure as any ToolFailure {
+            if failure.isNote { Terminal.note(failure.description) } else { Terminal.error(failure.description) }
+            Foundation.exit(failure.exitCode)
         } catch {
             let code = exitCode(for: error)
             if code == .success || code == .failure {

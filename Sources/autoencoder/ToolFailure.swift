@@ -1,0 +1,57 @@
+import AutoencoderKit
+
+/// An error the tool reports as one line and an exit code: 2 for a usage error (options that are unknown,
+/// impossible together, or name something that does not exist), 1 for a failure of the work itself (a bad data
+/// file, a device fault, non-finite training), 130 for an interrupted run. Every error type the libraries throw
+/// conforms here, so `main` has one path; an error of another type goes to argument-parser.
+protocol ToolFailure: Error, CustomStringConvertible {
+    /// The process's exit status for this error.
+    var exitCode: Int32 { get }
+    /// Whether the line is a note (the run stopped as asked) rather than an error.
+    var isNote: Bool { get }
+}
+
+extension ToolFailure {
+    var isNote: Bool { false }
+}
+
+extension ConfigError: ToolFailure {
+    var exitCode: Int32 { 2 }
+}
+
+extension ScheduleError: ToolFailure {
+    var exitCode: Int32 { 2 }
+}
+
+extension LayerError: ToolFailure {
+    var exitCode: Int32 { 2 }
+}
+
+extension ComputeError: ToolFailure {
+    /// A device that does not exist is a usage error; anything that went wrong on a device is a failure.
+    var exitCode: Int32 {
+        switch self {
+        case .unknownDevice, .noGPU: return 2
+        default: return 1
+        }
+    }
+}
+
+extension DataError: ToolFailure {
+    var exitCode: Int32 { 1 }
+}
+
+extension TrainingError: ToolFailure {
+    var exitCode: Int32 { 1 }
+}
+
+extension PictureError: ToolFailure {
+    var exitCode: Int32 { 1 }
+}
+
+extension RunError: ToolFailure {
+    var isNote: Bool {
+        if case .interrupted = self { return true }
+        return false
+    }
+}

@@ -15,17 +15,26 @@ extension ToolFailure {
     var isNote: Bool { false }
 }
 
-extension ConfigError: ToolFailure {
+/// An error that is always the user's: exit 2.
+protocol UsageFailure: ToolFailure {}
+
+extension UsageFailure {
     var exitCode: Int32 { 2 }
 }
 
-extension ScheduleError: ToolFailure {
-    var exitCode: Int32 { 2 }
+/// An error that is always a failure of the work: exit 1.
+protocol WorkFailure: ToolFailure {}
+
+extension WorkFailure {
+    var exitCode: Int32 { 1 }
 }
 
-extension LayerError: ToolFailure {
-    var exitCode: Int32 { 2 }
-}
+extension ConfigError: UsageFailure {}
+extension ScheduleError: UsageFailure {}
+extension LayerError: UsageFailure {}
+extension DataError: WorkFailure {}
+extension TrainingError: WorkFailure {}
+extension PictureError: WorkFailure {}
 
 extension ComputeError: ToolFailure {
     /// A device that does not exist is a usage error; anything that went wrong on a device is a failure.
@@ -35,18 +44,6 @@ extension ComputeError: ToolFailure {
         default: return 1
         }
     }
-}
-
-extension DataError: ToolFailure {
-    var exitCode: Int32 { 1 }
-}
-
-extension TrainingError: ToolFailure {
-    var exitCode: Int32 { 1 }
-}
-
-extension PictureError: ToolFailure {
-    var exitCode: Int32 { 1 }
 }
 
 extension RunError: ToolFailure {

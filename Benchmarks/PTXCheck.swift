@@ -98,14 +98,15 @@ struct PTXCheckCommand: ParsableCommand {
         let workGroup: KernelBuild.WorkGroup?
         let sass: Int
 
-        /// Work groups per SM at the launched size (for a size the driver picks, at 256 work items).
+        /// Work items per group at launch; a size the driver picks is counted as 256.
+        var workItems: Int {
+            if case .fixed(let n) = workGroup { return n }
+            return 256
+        }
+
+        /// Work groups per SM at ``workItems``.
         var groups: Int {
-            let items: Int
-            switch workGroup {
-            case .fixed(let n): items = n
-            case .chosenByDriver, nil: items = 256
-            }
-            return resources.groupsPerSM(workItems: items, sharedPerSM: KernelResources.sharedMemoryPerSM(architecture: arch))
+            resources.groupsPerSM(workItems: workItems, sharedPerSM: KernelResources.sharedMemoryPerSM(architecture: arch))
         }
 
         var problems: [String] {
@@ -133,8 +134,7 @@ struct PTXCheckCommand: ParsableCommand {
                 case .chosenByDriver: items = "driver"
                 case nil: items = "?"
                 }
-                let warps = row.workGroup.map { if case .fixed(let n) = $0 { (n + 31) / 32 } else { 8 } } ?? 8
-                let occupancy = Int((Double(row.groups * warps) / 64 * 100).rounded())
+                let occupancy = Int((Double(row.groups * ((row.workItems + 31) / 32)) / 64 * 100).rounded())
                 lines.append("| \(row.program) | \(row.arch) | \(r.kernel) | \(items) | \(r.registers) | \(r.spillStores)/\(r.spillLoads) | "
                              + "\(r.stackFrame) | \(r.sharedMemory) | \(String(format: "%.1f", Double(row.sass) / 1024)) | \(row.groups) | \(occupancy)% |")
             }

@@ -25,6 +25,9 @@ public struct DeviceInfo: Sendable, CustomStringConvertible {
     /// True for an OpenCL device of type GPU.
     public var isGPU: Bool
 
+    /// True when NVIDIA makes the device (its tiles, TF32 tensor cores and `-cl-nv-verbose` build logs apply).
+    public var isNVIDIA: Bool { vendor.lowercased().contains("nvidia") }
+
     /// The string that selects this device on the command line (`cpu` or `opencl:N`).
     public var selector: String { index.map { "opencl:\($0)" } ?? "cpu" }
 

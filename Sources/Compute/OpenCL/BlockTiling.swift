@@ -43,7 +43,7 @@ extension BlockTiling {
             return preset
         }
         guard info.isGPU else { return cpu }
-        return info.vendor.lowercased().contains("nvidia") ? nvidia : gpu
+        return info.isNVIDIA ? nvidia : gpu
     }
 
     /// Work-group size of the blocked kernels: work items along the columns, along the rows, and 1 along the

@@ -81,7 +81,7 @@ extension OpenCLDevice: PrecisionPrimitives {
     /// Why this device cannot run the PTX variant, or nil when it may (an NVIDIA device of compute
     /// capability 8.0 or newer, or one whose capability the driver does not report).
     private var tensorCoreProblem: String? {
-        guard info.vendor.lowercased().contains("nvidia") else {
+        guard info.isNVIDIA else {
             return "TF32 tensor cores need an NVIDIA GPU; \(info.description) is \(info.vendor)"
         }
         // CL_DEVICE_COMPUTE_CAPABILITY_MAJOR_NV / _MINOR_NV (cl_nv_device_attribute_query); 0 when not reported.

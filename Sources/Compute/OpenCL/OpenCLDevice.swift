@@ -115,7 +115,7 @@ public final class OpenCLDevice: DeviceCore {
     /// The option that makes the driver report each kernel's resources in its build log: `-cl-nv-verbose` on
     /// NVIDIA's OpenCL (ptxas's register, spill and shared-memory lines), nothing elsewhere.
     static func verboseOption(for info: DeviceInfo) -> String {
-        info.vendor.lowercased().contains("nvidia") ? " -cl-nv-verbose" : ""
+        info.isNVIDIA ? " -cl-nv-verbose" : ""
     }
 
     /// What the driver's assembler reported for each kernel built so far (NVIDIA's OpenCL under

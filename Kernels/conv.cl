@@ -192,8 +192,8 @@ __kernel void conv2d_forward_blocked(__global const float* x, const int x_off,
         barrier(CLK_LOCAL_MEM_FENCE);
     }
 
-    // The sums are stored unrolled over the register block; the epilogue then runs rolled over what this work item
-    // stored (conv_finish), so the activation's code is emitted once rather than once per accumulator.
+    // The sums are stored unrolled over the register block; the epilogue (EPILOGUE_APPLY) then runs rolled over what
+    // this work item stored, so the activation's code is emitted once rather than once per accumulator.
 #pragma unroll
     for (int j = 0; j < CONV_WN; j++) {
 #pragma unroll

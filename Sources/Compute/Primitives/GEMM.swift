@@ -80,9 +80,6 @@ public struct ProductEpilogue {
         self.activation = activation
         self.derivative = derivative
     }
-
-    /// Whether it changes nothing (no bias, the identity, no factor).
-    public var isNone: Bool { bias == nil && activation == .identity && derivative == nil }
 }
 
 /// Matrix products. All matrices are dense, row-major and contiguous.

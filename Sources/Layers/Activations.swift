@@ -4,14 +4,15 @@ import Compute
 /// ``LeakyReLU``, ``Sigmoid``, ``Tanh`` and ``Softplus``.
 ///
 /// Inside a ``Sequential`` that fuses, an activation that follows a product layer is applied in that
-/// product's epilogue and this layer passes its input and gradient through unchanged.
-public class ActivationLayer: Layer {
+/// product's epilogue and this layer, prepared with ``Fusion/passesThrough``, passes its input and gradient
+/// through unchanged.
+public class ActivationLayer: FusingLayer {
     /// The nonlinearity.
     public let activation: Activation
-    /// Set by ``Sequential`` when the previous layer applies the activation in its epilogue.
-    public internal(set) var isFused = false
 
+    /// nil until prepared, and when the layer passes through.
     private var prepared: Reference<Prepared>?
+    private var passesThrough = false
     private var input: BufferSlice?
 
     private struct Prepared {
@@ -28,15 +29,16 @@ public class ActivationLayer: Layer {
 
     public func declareParameters(in layout: inout ParameterLayout, prefix: String) {}
 
-    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
-        guard !isFused else { prepared = nil; return }
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int, fusion: Fusion) throws {
+        passesThrough = fusion.passesThrough
+        guard !passesThrough else { prepared = nil; return }
         let count = batch * elementCount(inputShape)
         prepared = Reference(Prepared(device: device, output: try device.makeBuffer(count: count, dtype: .float32),
                                       dinput: try device.makeBuffer(count: count, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
-        guard !isFused else { return x }
+        guard !passesThrough else { return x }
         guard let p = prepared else { preconditionFailure("\(type(of: self)): prepare before forward") }
         input = x
         // y = act(x)
@@ -46,7 +48,7 @@ public class ActivationLayer: Layer {
 
     public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
         guard needInputGradient else { return nil }
-        guard !isFused else { return dy }
+        guard !passesThrough else { return dy }
         guard let p = prepared, let x = input else { preconditionFailure("\(type(of: self)): forward before backward") }
         // dx = dy · act′(x, y)
         p.device.activationBackward(dy, input: x, output: p.output.whole, into: p.dinput.whole,

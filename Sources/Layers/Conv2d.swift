@@ -5,7 +5,7 @@ import Compute
 ///
 /// Parameters: `weight` [out, in, kh, kw] and `bias` [out], both U(±1/√(in·kh·kw)).
 /// Per-sample shapes: [in, H, W] → [out, ⌊(H+2p−kh)/s⌋+1, ⌊(W+2p−kw)/s⌋+1].
-public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
+public final class Conv2d: FusableProduct {
     /// Input channels.
     public let inChannels: Int
     /// Output channels.
@@ -18,11 +18,6 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
     public let padding: (Int, Int)
     /// Whether the layer has a bias.
     public let hasBias: Bool
-    var epilogue: Activation = .identity
-    var epilogueDerivativeApplied = false
-    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
-    /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
-    public internal(set) var inputActivation: Activation = .identity
 
     private var parameters = WeightAndBias()
     private var prepared: Reference<PreparedProduct<ConvGeometry>>?
@@ -73,11 +68,11 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
                            biasCount: hasBias ? outChannels : nil, fanIn: inChannels * kernelSize.0 * kernelSize.1)
     }
 
-    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int, fusion: Fusion) throws {
         _ = try outputShape(for: inputShape)
         let g = geometry(inputShape, batch: batch)
         prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters, layer: "Conv2d",
-                                                 shape: g, outputCount: g.outputCount, inputCount: g.inputCount))
+                                                 shape: g, fusion: fusion, outputCount: g.outputCount, inputCount: g.inputCount))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -85,7 +80,7 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         input = x
         let y = p.output.whole
         // x [N, in, H, W] ⋆ w [out, in, kh, kw] + b → y [N, out, Ho, Wo], activation in the epilogue
-        p.device.conv2dForward(x, weight: p.weight, bias: p.bias, into: y, geometry: p.geometry, activation: epilogue)
+        p.device.conv2dForward(x, weight: p.weight, bias: p.bias, into: y, geometry: p.geometry, activation: p.fusion.epilogue)
         return y
     }
 
@@ -93,14 +88,14 @@ public final class Conv2d: Layer, EpilogueFusable, DerivativeFusable {
         guard let p = prepared, let x = input else { preconditionFailure("Conv2d: forward before backward") }
         let d = p.device
         // dpre [N, out, Ho, Wo] = dy · act′(y)
-        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
+        let dpre = p.fusion.epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // dw [out, in, kh, kw] += Σ_n dpre ⋆ x, and db [out] += Σ_{n,i,j} dpre in the same pass
         d.conv2dBackwardWeight(x, dpre, into: p.dweight, biasGradient: p.dbias, geometry: p.geometry, accumulate: true)
         guard needInputGradient else { return nil }
         // dx [N, in, H, W] = dpre ⋆ᵀ w, times g′(x) when x came out of activation g
         let dx = p.dinput.whole
         d.conv2dBackwardInput(dpre, weight: p.weight, into: dx, geometry: p.geometry, accumulate: false,
-                              epilogue: inputGradientEpilogue(input: x))
+                              epilogue: p.fusion.inputGradientEpilogue(input: x))
         return dx
     }
 }

@@ -7,7 +7,7 @@ import Compute
 /// mirrored convolution from `out` to `in` channels) and `bias` [out], both U(±1/√(out·kh·kw)) because
 /// PyTorch computes fan_in from the weight's dimension 1.
 /// Per-sample shapes: [in, H, W] → [out, (H−1)·s − 2p + kh + op, (W−1)·s − 2p + kw + op].
-public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
+public final class ConvTranspose2d: FusableProduct {
     /// Input channels.
     public let inChannels: Int
     /// Output channels.
@@ -22,11 +22,6 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
     public let outputPadding: (Int, Int)
     /// Whether the layer has a bias.
     public let hasBias: Bool
-    var epilogue: Activation = .identity
-    var epilogueDerivativeApplied = false
-    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
-    /// epilogue: the input gradient is then multiplied by its act′ as it is written (`.identity`: no factor).
-    public internal(set) var inputActivation: Activation = .identity
 
     private var parameters = WeightAndBias()
     private var prepared: Reference<PreparedProduct<Geometries>>?
@@ -86,7 +81,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
                            biasCount: hasBias ? outChannels : nil, fanIn: outChannels * kernelSize.0 * kernelSize.1)
     }
 
-    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int, fusion: Fusion) throws {
         let out = try outputShape(for: inputShape)
         let mirrored = ConvGeometry(batch: batch, inChannels: outChannels, inHeight: out[1], inWidth: out[2],
                                     outChannels: inChannels, kernel: kernelSize, stride: stride, padding: padding)
@@ -95,7 +90,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
                                           outChannels: outChannels, kernel: (1, 1))
         let shape = Geometries(mirrored: mirrored, outputGeometry: outputGeometry)
         prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters,
-                                                 layer: "ConvTranspose2d", shape: shape,
+                                                 layer: "ConvTranspose2d", shape: shape, fusion: fusion,
                                                  outputCount: mirrored.inputCount, inputCount: mirrored.outputCount))
     }
 
@@ -106,7 +101,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         // y [N, out, Ho, Wo] = act(x [N, in, H, W] ⋆ᵀ w + b): the input gradient of the mirrored convolution, with
         // the bias and activation in its epilogue
         p.device.conv2dBackwardInput(x, weight: p.weight, into: y, geometry: p.mirrored, accumulate: false,
-                                     epilogue: ProductEpilogue(bias: p.bias, activation: epilogue))
+                                     epilogue: ProductEpilogue(bias: p.bias, activation: p.fusion.epilogue))
         return y
     }
 
@@ -114,7 +109,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         guard let p = prepared, let x = input else { preconditionFailure("ConvTranspose2d: forward before backward") }
         let d = p.device
         // dpre [N, out, Ho, Wo] = dy · act′(y)
-        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
+        let dpre = p.fusion.epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // L = ⟨dpre, convᵀ(x)⟩ = ⟨conv(dpre), x⟩, so dw is the mirrored convolution's weight gradient with
         // dpre as its input and x as its output gradient.
         d.conv2dBackwardWeight(dpre, x, into: p.dweight, geometry: p.mirrored, accumulate: true)
@@ -124,7 +119,7 @@ public final class ConvTranspose2d: Layer, EpilogueFusable, DerivativeFusable {
         // dx [N, in, H, W] = dpre ⋆ w: the mirrored convolution's forward pass, times g′(x) when x came out of
         // activation g
         let dx = p.dinput.whole
-        d.conv2dForward(dpre, weight: p.weight, into: dx, geometry: p.mirrored, epilogue: inputGradientEpilogue(input: x))
+        d.conv2dForward(dpre, weight: p.weight, into: dx, geometry: p.mirrored, epilogue: p.fusion.inputGradientEpilogue(input: x))
         return dx
     }
 }

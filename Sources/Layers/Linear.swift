@@ -4,18 +4,13 @@ import Compute
 ///
 /// Parameters: `weight` [out, in] and `bias` [out], both U(−1/√in, 1/√in). The input's last dimension
 /// must be `in`; leading dimensions are treated as extra rows, as in PyTorch.
-public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
+public final class Linear: FusableProduct {
     /// Input features.
     public let inFeatures: Int
     /// Output features.
     public let outFeatures: Int
     /// Whether the layer has a bias.
     public let hasBias: Bool
-    var epilogue: Activation = .identity
-    var epilogueDerivativeApplied = false
-    /// Set by ``Sequential`` when this layer's input is the output of a product with this activation fused into its
-    /// epilogue: the input gradient is then multiplied by its act′ in the same product (`.identity`: no factor).
-    public internal(set) var inputActivation: Activation = .identity
 
     private var parameters = WeightAndBias()
     private var prepared: Reference<PreparedProduct<Int>>?
@@ -39,16 +34,21 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         return inputShape.dropLast() + [outFeatures]
     }
 
+    /// The weight [out, in] in the store, once declared.
+    public var weightID: ParameterID? { parameters.weightID }
+    /// The bias [out] in the store, once declared (nil without a bias).
+    public var biasID: ParameterID? { parameters.biasID }
+
     public func declareParameters(in layout: inout ParameterLayout, prefix: String) {
         parameters.declare(in: &layout, prefix: prefix, weightShape: [outFeatures, inFeatures],
                            biasCount: hasBias ? outFeatures : nil, fanIn: inFeatures)
     }
 
-    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
+    public func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int, fusion: Fusion) throws {
         _ = try outputShape(for: inputShape)
         let rows = batch * elementCount(inputShape) / inFeatures
         prepared = Reference(try PreparedProduct(device: device, store: store, parameters: parameters, layer: "Linear",
-                                                 shape: rows, outputCount: rows * outFeatures,
+                                                 shape: rows, fusion: fusion, outputCount: rows * outFeatures,
                                                  inputCount: rows * inFeatures))
     }
 
@@ -58,7 +58,7 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         let y = p.output.whole
         // x [rows, in] · Wᵀ [in, out] + b [out] → y [rows, out], activation in the epilogue
         p.device.gemm(x, transposeA: false, p.weight, transposeB: true, into: y, m: p.rows, n: outFeatures,
-                      k: inFeatures, alpha: 1, beta: 0, bias: p.bias, activation: epilogue)
+                      k: inFeatures, alpha: 1, beta: 0, bias: p.bias, activation: p.fusion.epilogue)
         return y
     }
 
@@ -70,7 +70,7 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
 
     /// The backward pass with the input gradient added to `target` instead of written to the layer's own buffer, for
     /// a layer sharing its input with others whose input gradients `target` already holds: dx = target + dpre·W, and
-    /// when the layer takes an input act′ (``inputActivation``) it multiplies that whole sum, so `target` must then
+    /// when the layer takes an input act′ (``Fusion/inputActivation``) it multiplies that whole sum, so `target` must then
     /// hold the others' gradients without it. Returns `target`.
     @discardableResult
     public func backward(_ dy: BufferSlice, context: StepContext, addingInputGradientTo target: BufferSlice) -> BufferSlice {
@@ -84,7 +84,7 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         guard let p = prepared, let x = input else { preconditionFailure("Linear: forward before backward") }
         let d = p.device
         // dpre [rows, out] = dy · act′(y)
-        let dpre = epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
+        let dpre = p.fusion.epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
         // dW [out, in] += dpreᵀ [out, rows] · x [rows, in], and db [out] += Σ_rows dpre: the row sums of dpreᵀ
         d.gemm(dpre, transposeA: true, x, transposeB: false, into: p.dweight, m: outFeatures, n: inFeatures,
                k: p.rows, alpha: 1, beta: 1, epilogue: .none, rowSums: p.dbias)
@@ -92,7 +92,7 @@ public final class Linear: Layer, EpilogueFusable, DerivativeFusable {
         // dx [rows, in] = β·dx + dpre [rows, out] · W [out, in], times g′(x) when x came out of activation g
         // (g′ multiplies the whole sum, which holds as every part of dx takes the same factor)
         d.gemm(dpre, transposeA: false, p.weight, transposeB: false, into: dx, m: p.rows, n: inFeatures,
-               k: outFeatures, alpha: 1, beta: beta, epilogue: inputGradientEpilogue(input: x), rowSums: nil)
+               k: outFeatures, alpha: 1, beta: beta, epilogue: p.fusion.inputGradientEpilogue(input: x), rowSums: nil)
         return dx
     }
 }

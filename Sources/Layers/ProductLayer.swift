@@ -3,8 +3,8 @@ import Compute
 /// The weight and optional bias of a product layer (Linear, Conv2d, ConvTranspose2d), declared under PyTorch's
 /// names `weight` and `bias`, both U(±1/√fanIn) as PyTorch initializes them.
 struct WeightAndBias {
-    private var weightID: ParameterID?
-    private var biasID: ParameterID?
+    private(set) var weightID: ParameterID?
+    private(set) var biasID: ParameterID?
 
     /// Declares `prefix + "weight"` with `weightShape` and, when `biasCount` is given, `prefix + "bias"` with that many
     /// elements.
@@ -28,6 +28,8 @@ struct WeightAndBias {
 struct PreparedProduct<Shape> {
     let device: any Device
     let shape: Shape
+    /// The layer's part in its chain's fusions.
+    let fusion: Fusion
     let weight: BufferSlice, dweight: BufferSlice
     let bias: BufferSlice?, dbias: BufferSlice?
     let output: Buffer
@@ -36,9 +38,10 @@ struct PreparedProduct<Shape> {
 
     /// Looks `parameters` up in `store` and allocates the workspaces on `device`.
     init(device: any Device, store: ParameterStore, parameters: WeightAndBias, layer: String, shape: Shape,
-         outputCount: Int, inputCount: Int) throws {
+         fusion: Fusion, outputCount: Int, inputCount: Int) throws {
         self.device = device
         self.shape = shape
+        self.fusion = fusion
         (weight, dweight, bias, dbias) = parameters.views(in: store, layer: layer)
         output = try device.makeBuffer(count: outputCount, dtype: .float32)
         dpre = try device.makeBuffer(count: outputCount, dtype: .float32)

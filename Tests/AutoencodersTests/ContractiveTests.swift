@@ -75,6 +75,31 @@ import TestSupport
         }
     }
 
+    /// Evaluation estimates the penalty as training does, with draws keyed by the evaluation's seed and batch
+    /// (an evaluation once encoded [x; x] and so reported no penalty at all).
+    @Test(arguments: TestDevices.selectors)
+    func evaluationEstimatesTheStochasticPenaltyToo(selector: String) throws {
+        let model = try Self.model(selector: selector, hidden: [5])
+        var rng = TestRandom(seed: 11)
+        let x = rng.array(Self.batch * Self.inputs, -1, 1)
+        let expected = try Self.finiteDifferenceJacobianNorms(model, x).map { 0.5 * $0 }
+        let buffer = try model.device.makeBuffer(x)
+        var mean = [Double](repeating: 0, count: Self.batch)
+        let draws = 400
+        for step in 0..<draws {
+            model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: step))
+            let penalty = model.device.read(model.penaltyPerSample)
+            for b in 0..<Self.batch { mean[b] += Double(penalty[b]) / Double(draws) }
+        }
+        for b in 0..<Self.batch {
+            #expect(abs(mean[b] - expected[b]) < 0.12 * expected[b] + 1e-4, "sample \(b): \(mean[b]) vs \(expected[b])")
+        }
+        model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: 0))
+        let again = model.device.read(model.penaltyPerSample)
+        model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: 0))
+        #expect(model.device.read(model.penaltyPerSample) == again, "an evaluation's draws are keyed by seed and batch")
+    }
+
     @Test(arguments: TestDevices.selectors)
     func exactPenaltyGradientMatchesFiniteDifferences(selector: String) throws {
         // L(θ) = mean over the batch of (squared error + λ‖J‖²); trainStep's gradient vs central differences of L,

@@ -31,7 +31,7 @@ import TestSupport
             case 1:
                 // the 8 latents that fired most in epoch 1 (so their moments are not zero) are kept out of every
                 // top k in epoch 2 by a bias far below any other pre-activation
-                let activity = device.read(model.unitActivity.whole)
+                let activity = device.read(try #require(model.latent as? SparseCode).unitActivity.whole)
                 silenced = Array(activity.indices.sorted { activity[$0] > activity[$1] }.prefix(8))
                 #expect(encoderRowMoments().contains { $0 != 0 })
                 var b = device.read(bias)
@@ -48,7 +48,7 @@ import TestSupport
             }
         })
         // epoch 3 trained the resampled latents: each of them fired in it
-        let activity = device.read(model.unitActivity.whole)
+        let activity = device.read(try #require(model.latent as? SparseCode).unitActivity.whole)
         #expect(silenced.count == 8)
         for j in silenced { #expect(activity[j] > 0, "resampled latent \(j) never fired after resampling") }
         // no resampling after the last epoch: the model ends as trained

@@ -49,17 +49,23 @@ import TestSupport
                                                    ConvTranspose2d(4, 2, kernelSize: 3, stride: 2, padding: 1, outputPadding: 1),
                                                    LeakyReLU(negativeSlope: 0.1), Conv2d(2, 2, kernelSize: 1)) }),
         ]
+        /// Each layer's part in the chain's fusions, as ``Sequential`` plans them.
+        func parts(_ model: Sequential) -> [(layer: any Layer, fusion: Fusion)] {
+            Array(zip(model.layers, FusionPlan(model.layers, fuse: model.fuse).fusions))
+        }
         /// The activation each product multiplies its input gradient by (its `inputActivation`).
         func inputActivations(_ model: Sequential) -> [Activation] {
-            model.layers.compactMap {
-                ($0 as? Linear)?.inputActivation ?? ($0 as? Conv2d)?.inputActivation ?? ($0 as? ConvTranspose2d)?.inputActivation
-            }
+            parts(model).filter { $0.layer is Linear || $0.layer is Conv2d || $0.layer is ConvTranspose2d }.map(\.fusion.inputActivation)
+        }
+        /// Whether each activation layer passes through (the product before it applies it).
+        func passing(_ model: Sequential) -> [Bool] {
+            parts(model).filter { $0.layer is ActivationLayer }.map(\.fusion.passesThrough)
         }
         for (name, shape, build) in builders {
             let fused = build(true), plain = build(false)
-            let first = fused.layers.compactMap { $0 as? ActivationLayer }
-            #expect(first.filter(\.isFused).count == first.count - (name == "mlp" ? 1 : 0), "softplus is not fused")
-            #expect(plain.layers.compactMap { $0 as? ActivationLayer }.allSatisfy { !$0.isFused })
+            let first = passing(fused)
+            #expect(first.filter { $0 }.count == first.count - (name == "mlp" ? 1 : 0), "softplus is not fused")
+            #expect(passing(plain).allSatisfy { !$0 })
             // Each product after a fused product (past reshapes) takes that product's act′ into its input gradient:
             // Tanh, ReLU, Sigmoid, LeakyReLU in the mlp; the convolution's ReLU in the transposed convolution and
             // the transposed convolution's Tanh across Flatten; ReLU, Sigmoid and LeakyReLU along the conv chain.
@@ -72,6 +78,7 @@ import TestSupport
             #expect(inputActivations(plain).allSatisfy { $0 == .identity })
             let a = try LayerHarness(fused, device: device, inputShape: shape, batch: 3)
             let b = try LayerHarness(plain, device: device, inputShape: shape, batch: 3)
+            #expect(fused.plan == FusionPlan(fused.layers), "preparing the chain plans its fusions")
             var rng = TestRandom(seed: 17)
             let x = rng.array(a.input.count), g = rng.array(a.outputCount)
             let ra = a.gradients(x, g), rb = b.gradients(x, g)
@@ -101,7 +108,8 @@ import TestSupport
 /// A chain read by two Linear heads whose outputs are added, as a VAE's encoder feeds μ and log σ². How the
 /// heads' input gradients reach the chain:
 /// - `plain`: each head's own, summed, no fusion;
-/// - `both`: both heads take the chain's last act′ (``Sequential/fuseOutputDerivative(into:)``), then are summed;
+/// - `both`: both heads take the chain's last act′ (the trunk prepared with ``Fusion/derivativeAppliedDownstream``),
+///   then are summed;
 /// - `accumulating`: only the second takes it, adding its gradient to the first's plain one and multiplying the sum.
 private final class TwoHeads: Layer {
     enum Mode { case plain, both, accumulating }
@@ -113,11 +121,6 @@ private final class TwoHeads: Layer {
 
     init(_ mode: Mode) {
         self.mode = mode
-        switch mode {
-        case .plain: break
-        case .both: #expect(trunk.fuseOutputDerivative(into: [first, second]))
-        case .accumulating: #expect(trunk.fuseOutputDerivative(into: [second]))
-        }
     }
 
     func outputShape(for inputShape: [Int]) throws -> [Int] { [3] }
@@ -129,9 +132,14 @@ private final class TwoHeads: Layer {
     }
 
     func prepare(device: any Device, store: ParameterStore, inputShape: [Int], batch: Int) throws {
-        try trunk.prepare(device: device, store: store, inputShape: inputShape, batch: batch)
-        try first.prepare(device: device, store: store, inputShape: [6], batch: batch)
-        try second.prepare(device: device, store: store, inputShape: [6], batch: batch)
+        try trunk.prepare(device: device, store: store, inputShape: inputShape, batch: batch,
+                          fusion: Fusion(derivativeAppliedDownstream: mode != .plain))
+        let activation = try #require(trunk.plan).outputActivation
+        #expect(activation == (mode == .plain ? .identity : .tanh))
+        let taking = Fusion(inputActivation: activation)
+        try first.prepare(device: device, store: store, inputShape: [6], batch: batch,
+                          fusion: mode == .both ? taking : .none)
+        try second.prepare(device: device, store: store, inputShape: [6], batch: batch, fusion: taking)
         self.device = device
         sum = try device.makeBuffer(count: 3 * batch, dtype: .float32)
         gradient = try device.makeBuffer(count: 6 * batch, dtype: .float32)
@@ -177,11 +185,17 @@ private final class TwoHeads: Layer {
     }
 
     @Test func onlyAChainEndingInAFusedProductFuses() {
-        #expect(!Sequential(Linear(4, 4)).fuseOutputDerivative(into: [Linear(4, 2)]))
-        #expect(!Sequential(Linear(4, 4), ReLU(), Dropout(0.5)).fuseOutputDerivative(into: [Linear(4, 2)]))
-        let taken = Linear(4, 2)
-        #expect(Sequential(Linear(4, 4), Sigmoid(), Flatten()).fuseOutputDerivative(into: [taken]))
-        #expect(taken.inputActivation == .sigmoid)
-        #expect(!Sequential(Linear(4, 4), ReLU()).fuseOutputDerivative(into: [taken]), "already takes a factor")
+        #expect(FusionPlan([Linear(4, 4)], derivativeAppliedDownstream: true).outputActivation == .identity)
+        let dropped = FusionPlan([Linear(4, 4), ReLU(), Dropout(0.5)], derivativeAppliedDownstream: true)
+        #expect(dropped.outputActivation == .identity && !dropped.fusions[0].derivativeAppliedDownstream)
+        let taken = FusionPlan([Linear(4, 4), Sigmoid(), Flatten()], derivativeAppliedDownstream: true)
+        #expect(taken.outputActivation == .sigmoid)
+        #expect(taken.fusions[0] == Fusion(epilogue: .sigmoid, derivativeAppliedDownstream: true))
+        let own = FusionPlan([Linear(4, 4), ReLU()])
+        #expect(own.outputActivation == .identity && !own.fusions[0].derivativeAppliedDownstream,
+                "without the readers' offer the chain applies its own act′")
+        let inner = FusionPlan([Linear(4, 4), ReLU(), Linear(4, 4)], derivativeAppliedDownstream: true)
+        #expect(inner.outputActivation == .identity, "the last product has no activation: the inner one is taken inside")
+        #expect(inner.fusions[2].inputActivation == .relu && inner.fusions[0].derivativeAppliedDownstream)
     }
 }

@@ -6,7 +6,7 @@ public enum AnomalyScores {
     /// features) for deterministic models, and for VAEs the negative ELBO, reconstruction + KL(q(z|x) ‖ N(0, I)),
     /// averaged over `draws` reparameterized samples of z (draw d uses seed + d, so scores are reproducible).
     public static func scores(model: Autoencoder, data: Dataset, seed: UInt64, draws: Int = 8) throws -> [Double] {
-        let passes = model.config.kind.isVariational ? max(draws, 1) : 1
+        let passes = model.latent.terms.contains(.kl) ? max(draws, 1) : 1
         var total = [Double](repeating: 0, count: data.count)
         for draw in 0..<passes {
             let result = try Evaluation.run(model: model, data: data, seed: seed &+ UInt64(draw))

@@ -89,7 +89,7 @@ extension Autoencoder {
             throw DataError(file: data.name, .mismatch("samples have \(data.dimension) features, the model takes \(inputDimension)"))
         }
         let l = latentDim
-        let positions = config.kind == .vqVAE ? l / config.vq.codeDim : 0
+        let positions = latent.codeIndices?.perSample ?? 0
         var values: [Float] = [], indices: [Int32] = []
         values.reserveCapacity(data.count * l)
         if data.count > 0 {
@@ -98,7 +98,7 @@ extension Autoencoder {
             for batch in rows.batches(order: (0..<data.count).map(Int32.init), dropLast: false) {
                 let z = encode(batch.x)
                 values += device.read(z.slice(0, batch.valid * l))
-                if positions > 0 { indices += device.readInts(lastCodes.slice(0, batch.valid * positions)) }
+                if let codes = latent.codeIndices { indices += device.readInts(codes.indices.slice(0, batch.valid * positions)) }
             }
             try device.checkHealth()
         }

@@ -22,18 +22,7 @@ public enum LatentPrior: Sendable, Equatable {
     /// The prior of `model`: N(0, I) for VAEs; otherwise fitted to the codes of `training` (see the type's
     /// description). `training` is only read for models without a prior of their own.
     public static func fit(model: Autoencoder, training: () throws -> Dataset) throws -> LatentPrior {
-        if model.config.kind.isVariational { return .standardNormal(dimension: model.latentDim) }
-        let codes = try model.encode(training())
-        guard codes.count > 0 else { throw ConfigError.invalid("cannot fit a prior without training samples") }
-        if model.config.kind == .vqVAE, let indices = codes.indices, let codebookID = model.codebookID {
-            let k = model.config.vq.codebookSize, positions = codes.positions
-            var counts = [[Double]](repeating: [Double](repeating: 0, count: k), count: positions)
-            for (offset, code) in indices.enumerated() { counts[offset % positions][Int(code)] += 1 }
-            let frequencies = counts.map { row in row.map { $0 / Double(codes.count) } }
-            return .categorical(frequencies: frequencies, codebook: model.device.read(model.store.value(codebookID)),
-                                codeDim: model.config.vq.codeDim)
-        }
-        return .gaussian(mean: codes.mean(), std: codes.standardDeviation())
+        try model.latent.prior { try model.encode(training()) }
     }
 
     /// Width of the codes drawn.

@@ -58,16 +58,15 @@ public enum RunReport {
             return ""
         }
         var unused: Set<String> = model.architecture == .mlp ? ["channels", "denseWidth"] : ["hidden"]
-        if !model.kind.isVariational { unused.formUnion(["beta", "capacity", "freeBits"]) }
-        if model.kind != .vqVAE { unused.insert("vq") }
-        if model.kind != .denoising { unused.insert("corruption") }
-        if model.kind != .sparse { unused.formUnion(["sparsity", "sae"]) }
-        if model.kind != .contractive { unused.insert("contractiveWeight") }
-        if model.kind != .contractive || model.contractiveIsExact { unused.insert("contractiveNoise") }
+        unused.formUnion(Self.kindSpecificKeys.subtracting(model.makeLatent(bodyWidth: 1).configurationKeys))
         for key in unused { fields[key] = nil }
         let data = try JSONSerialization.data(withJSONObject: fields, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// The ``ModelConfig`` fields only some kinds read (each latent names its own in `configurationKeys`).
+    static let kindSpecificKeys: Set<String> = ["beta", "capacity", "freeBits", "vq", "corruption", "sparsity", "sae",
+                                                "contractiveWeight", "contractiveNoise"]
 
     /// The curves of the top panel of ``lossPlot(_:)``: loss, reconstruction and validation loss. Where the loss
     /// equals the reconstruction in every epoch (a plain autoencoder), one curve "loss (= reconstruction)" stands

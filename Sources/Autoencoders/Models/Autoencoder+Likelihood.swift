@@ -7,27 +7,18 @@ extension Autoencoder {
     /// log p(z) − log q(z|x) = Σ_j (−½z_j² + ½ε_j² + ½ log σ_j²) (the 2π terms cancel). For Bernoulli data
     /// log p(x|z) is minus the BCE; for Gaussian data −½‖x − x̂‖² − (D/2)·log 2π. VAEs only.
     func logImportanceWeights(_ x: BufferSlice, draw: Int, seed: UInt64) -> [Double] {
-        guard let fcMu, let fcLogvar else { preconditionFailure("importance weights need a VAE") }
-        let b = batchSize, l = latentDim
+        guard let gaussian = latent as? GaussianLatent else { preconditionFailure("importance weights need a VAE") }
+        let b = batchSize
         let context = StepContext(training: false, seed: seed, step: draw)
-        let h = encoder.forward(x, context: context)
-        let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
-        device.reparameterize(mu: mu, logvar: logvar, eps: work.eps.whole, into: work.z.whole,
-                              random: context.randomStream(purpose: latentPurpose))
-        let logits = decoder.forward(work.z.whole, context: context)
+        let (z, logRatio) = gaussian.importanceDraw(encoder.forward(x, context: context), context: context)
+        let logits = decoder.forward(z, context: context)
         device.reconstructionLoss(config.likelihood.loss, prediction: logits, target: x, rows: b, cols: inputDimension,
                                   perRow: reconstructionPerSample, gradient: nil, gradientScale: 0)
-        let rows = work.rowScratch.whole
-        device.reduce(work.z.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: -0.5, into: rows,
-                      accumulate: false)
-        device.reduce(work.eps.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: 0.5, into: rows,
-                      accumulate: true)
-        device.reduce(logvar, rows: b, cols: l, axis: .columns, op: .sum, scale: 0.5, into: rows, accumulate: true)
-        let prior = device.read(rows), reconstruction = device.read(reconstructionPerSample)
-        let gaussian = config.likelihood == .gaussian
-        let constant = gaussian ? -0.5 * Double(inputDimension) * log(2 * Double.pi) : 0
+        let prior = device.read(logRatio), reconstruction = device.read(reconstructionPerSample)
+        let gaussianData = config.likelihood == .gaussian
+        let constant = gaussianData ? -0.5 * Double(inputDimension) * log(2 * Double.pi) : 0
         return (0..<b).map { i in
-            let logLikelihood = gaussian ? -0.5 * Double(reconstruction[i]) + constant : -Double(reconstruction[i])
+            let logLikelihood = gaussianData ? -0.5 * Double(reconstruction[i]) + constant : -Double(reconstruction[i])
             return logLikelihood + Double(prior[i])
         }
     }
@@ -39,7 +30,7 @@ extension Evaluation {
     /// as k grows (k = 1 is the ELBO). VAEs only.
     public static func importanceWeightedLogLikelihood(model: Autoencoder, data: Dataset, samples k: Int,
                                                        seed: UInt64) throws -> Double {
-        guard model.config.kind.isVariational else {
+        guard model.latent is GaussianLatent else {
             throw ConfigError.invalid("the importance-weighted likelihood needs a VAE (--model vae or beta-vae)")
         }
         guard k > 0 else { throw ConfigError.invalid("--iw-samples must be positive") }

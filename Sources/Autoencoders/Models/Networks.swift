@@ -3,21 +3,20 @@ import Layers
 /// Builds the encoder and decoder networks of a ``ModelConfig``, with PyTorch's module layout so that parameter
 /// names match the equivalent `nn.Sequential` modules (`encoder.0.weight`, `decoder.4.bias`, …).
 enum Networks {
-    /// The encoder: the shared body and, for every kind but the VAEs, the final projection to the latent.
-    /// Returns the network and the width of its output.
-    static func encoder(_ config: ModelConfig) -> (Sequential, Int) {
+    /// The encoder's shared body (before the layers its latent ends it with) and the width of its output.
+    static func encoderBody(_ config: ModelConfig) -> (layers: [any Layer], width: Int) {
         var layers: [any Layer] = []
         let normalize = config.batchNorm != .none
-        var width: Int
         switch config.architecture {
         case .mlp:
-            width = config.inputDimension
+            var width = config.inputDimension
             for next in config.hidden {
                 layers.append(Linear(width, next))
                 if normalize { layers.append(BatchNorm1d(next)) }
                 layers.append(ReLU())
                 width = next
             }
+            return (layers, width)
         case .conv:
             var channels = config.inputShape[0]
             for next in config.channels {
@@ -31,24 +30,8 @@ enum Networks {
             layers.append(Linear(channels * (config.inputShape[1] / side) * (config.inputShape[2] / side), config.denseWidth))
             if normalize { layers.append(BatchNorm1d(config.denseWidth)) }
             layers.append(ReLU())
-            width = config.denseWidth
+            return (layers, config.denseWidth)
         }
-        switch config.kind {
-        case .vae, .betaVAE:
-            break
-        case .ae, .denoising, .vqVAE:
-            layers.append(Linear(width, config.latentDim))
-            width = config.latentDim
-        case .sparse:
-            layers.append(Linear(width, config.latentDim))
-            if case .l1 = config.sparsity { layers.append(ReLU()) }
-            width = config.latentDim
-        case .contractive:
-            layers.append(Linear(width, config.latentDim))
-            layers.append(Sigmoid())
-            width = config.latentDim
-        }
-        return (Sequential(layers), width)
     }
 
     /// The decoder from the latent to the input's shape; its last layer is linear (logits for Bernoulli data).

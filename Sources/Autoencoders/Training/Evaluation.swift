@@ -38,10 +38,10 @@ public enum Evaluation {
         for (index, batch) in data.batches(order: order, dropLast: false).enumerated() {
             model.evaluateBatch(batch.x, context: StepContext(training: false, seed: seed, step: index))
             reconstruction += device.read(model.reconstructionPerSample.slice(0, batch.valid)).map(Double.init)
-            if model.config.kind.isVariational {
+            if model.latent.terms.contains(.kl) {
                 kl += device.read(model.klPerSample.slice(0, batch.valid)).map(Double.init)
             }
-            if [.vqVAE, .sparse, .contractive].contains(model.config.kind) {
+            if model.latent.terms.contains(.penalty) {
                 penalty += device.read(model.penaltyPerSample.slice(0, batch.valid)).map(Double.init)
             }
         }
@@ -52,14 +52,15 @@ public enum Evaluation {
         let meanPenalty = penalty.isEmpty ? nil : penalty.reduce(0, +) / n
         return EvaluationResult(loss: meanRec + (meanKL ?? 0) + (meanPenalty ?? 0), reconstruction: meanRec, kl: meanKL,
                                 penalty: meanPenalty, reconstructionPerSample: reconstruction,
-                                klPerSample: kl.isEmpty ? nil : kl, latentDraws: model.config.kind.isVariational ? 1 : nil)
+                                klPerSample: kl.isEmpty ? nil : kl, latentDraws: model.latent.terms.contains(.kl) ? 1 : nil)
     }
 
-    /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016).
-    /// Σ_x μ_j and Σ_x μ_j² are summed on the device over the valid rows of every batch and read back once.
-    static func activeUnits(model: Autoencoder, data: DeviceDataset) throws -> Int {
+    /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016);
+    /// nil for models without a Gaussian posterior. Σ_x μ_j and Σ_x μ_j² are summed on the device over the valid
+    /// rows of every batch and read back once.
+    static func activeUnits(model: Autoencoder, data: DeviceDataset) throws -> Int? {
+        guard let moments = (model.latent as? GaussianLatent)?.momentSums else { return nil }
         let l = model.latentDim, device = model.device
-        let moments = model.work.latentMoments
         device.fill(moments.whole, with: 0)
         let order = (0..<data.count).map(Int32.init)
         for batch in data.batches(order: order, dropLast: false) {

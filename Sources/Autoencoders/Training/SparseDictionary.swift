@@ -5,15 +5,19 @@ import Layers
 /// The ``SAEOptions`` maintenance of a one-layer sparse autoencoder on activations, run by the ``Trainer``:
 /// unit-norm decoder columns after every optimizer step and dead-latent resampling after every epoch.
 ///
-/// Decoder W_d is `decoder.0.weight`, n × l row-major (PyTorch's [out, in]), so latent j's dictionary vector is
-/// column j. The encoder is `encoder.0.weight` (l × n) and `encoder.0.bias` (l).
+/// Decoder W_d is the decoder's one Linear (`decoder.0.weight`), n × l row-major (PyTorch's [out, in]), so latent
+/// j's dictionary vector is column j. The encoder is the sparse code's projection (`encoder.0.weight`, l × n, and
+/// `encoder.0.bias`, l).
 final class SparseDictionary {
     let device: any Device
     let options: SAEOptions
     let n: Int, l: Int
+    let code: SparseCode
     let decoderWeight: BufferSlice
     let encoderWeight: BufferSlice
     let encoderBias: BufferSlice
+    /// Where the store's values start in their buffer: parameter slices' offsets less this index the optimizer state.
+    let valueBase: Int
     let squares: Buffer    // [l] ‖W_d[:, j]‖²
     let inverse: Buffer    // [l] ≈ 1/‖W_d[:, j]‖
     let newton: Buffer     // [l] Newton scratch
@@ -24,14 +28,21 @@ final class SparseDictionary {
     static let newtonSteps = 3
 
     init(model: Autoencoder, options: SAEOptions) throws {
+        guard let code = model.latent as? SparseCode, let decoder = model.decoder.layers.first as? Linear,
+              let decoderWeightID = decoder.weightID, let encoderWeightID = code.projection.weightID,
+              let encoderBiasID = code.projection.biasID else {
+            throw ConfigError.invalid("--sae needs --model sparse with one linear layer each way")
+        }
         let device = model.device
         self.device = device
         self.options = options
+        self.code = code
         n = model.inputDimension
         l = model.latentDim
-        decoderWeight = try model.store.value(named: "decoder.0.weight")
-        encoderWeight = try model.store.value(named: "encoder.0.weight")
-        encoderBias = try model.store.value(named: "encoder.0.bias")
+        decoderWeight = model.store.value(decoderWeightID)
+        encoderWeight = model.store.value(encoderWeightID)
+        encoderBias = model.store.value(encoderBiasID)
+        valueBase = model.store.values.offset
         func floats(_ count: Int) throws -> Buffer { try device.makeBuffer(count: count, dtype: .float32) }
         squares = try floats(l)
         inverse = try floats(l)
@@ -92,7 +103,7 @@ final class SparseDictionary {
     func resampleDeadLatents(model: Autoencoder, optimizer: any Optimizer, data: DeviceDataset, seed: UInt64,
                              epoch: Int) -> Int {
         guard options.resampleDeadLatents else { return 0 }
-        let activity = device.read(model.unitActivity.whole)
+        let activity = device.read(code.unitActivity.whole)
         let dead = activity.indices.filter { activity[$0] == 0 }
         guard !dead.isEmpty else { return 0 }
         let candidates = scoredInputs(model: model, data: data, seed: seed, epoch: epoch)
@@ -122,7 +133,7 @@ final class SparseDictionary {
         device.write(we, to: encoderWeight)
         device.write(wd, to: decoderWeight)
         device.write(be, to: encoderBias)
-        optimizer.resetState(at: parameterIndices(of: resampled, store: model.store), store: model.store)
+        optimizer.resetState(at: parameterIndices(of: resampled), store: model.store)
         return resampled.count
     }
 
@@ -171,15 +182,15 @@ final class SparseDictionary {
     }
 
     /// The offsets in the store's values of the dead latents' encoder rows, encoder biases and decoder columns.
-    private func parameterIndices(of latents: [Int], store: ParameterStore) -> [Int] {
-        guard let we = try? store.entry("encoder.0.weight"), let be = try? store.entry("encoder.0.bias"),
-              let wd = try? store.entry("decoder.0.weight") else { return [] }
+    private func parameterIndices(of latents: [Int]) -> [Int] {
+        let we = encoderWeight.offset - valueBase, be = encoderBias.offset - valueBase
+        let wd = decoderWeight.offset - valueBase
         var indices: [Int] = []
         for j in latents {
-            indices.append(be.offset + j)
+            indices.append(be + j)
             for i in 0..<n {
-                indices.append(we.offset + j * n + i)
-                indices.append(wd.offset + i * l + j)
+                indices.append(we + j * n + i)
+                indices.append(wd + i * l + j)
             }
         }
         return indices

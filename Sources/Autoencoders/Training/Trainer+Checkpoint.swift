@@ -35,9 +35,9 @@ extension Trainer {
             "epoch": String(epoch),
             "step": String(step),
             "optimizer_steps": String((optimizer as? Adam)?.stepCount ?? step),
-            "ema_total": String(model.emaTotal),
             "history": history,
         ]
+        for (name, value) in model.latent.hostState { metadata[name] = String(value) }
         if let best {
             metadata["best_loss"] = String(best.loss)
             metadata["best_epoch"] = String(best.epoch)
@@ -64,10 +64,17 @@ extension Trainer {
             throw DataError(file: file, .invalidArgument("unknown checkpoint format \(archive.metadata["format"] ?? "")"))
         }
         guard let epochs = Int(try field("epoch")), let steps = Int(try field("step")),
-              let optimizerSteps = Int(try field("optimizer_steps")), let emaTotal = Double(try field("ema_total")),
+              let optimizerSteps = Int(try field("optimizer_steps")),
               let history = try? JSONDecoder().decode([EpochMetrics].self, from: Data(try field("history").utf8)),
               history.count == epochs else {
             throw DataError(file: file, .invalidArgument("checkpoint metadata is damaged"))
+        }
+        var hostState = model.latent.hostState
+        for name in hostState.keys {
+            guard let value = Double(try field(name)) else {
+                throw DataError(file: file, .invalidArgument("checkpoint metadata is damaged (\(name))"))
+            }
+            hostState[name] = value
         }
         try model.load(weights: archive.tensors, file: file)
         let device = model.device
@@ -85,7 +92,7 @@ extension Trainer {
         } else if let sgd = optimizer as? SGD, let velocity = sgd.velocity {
             device.write(try moments("optimizer.momentum_buffer"), to: velocity)
         }
-        model.emaTotal = emaTotal
+        model.latent.hostState = hostState
         partialEpoch = nil
         if let batches = archive.metadata["partial_batches"] {
             guard let batches = Int(batches), (0...stepsPerEpoch).contains(batches),

@@ -195,7 +195,7 @@ public final class Trainer {
                 let n = Double(max(seen, 1))
                 events(.progress(epoch: number, batch: done, batches: batches.batchCount, loss: sums.objective / n,
                                  reconstruction: sums.reconstruction / n,
-                                 kl: model.config.kind.isVariational ? sums.kl / n : nil,
+                                 kl: model.latent.terms.contains(.kl) ? sums.kl / n : nil,
                                  samplesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))
             }
         }
@@ -210,9 +210,7 @@ public final class Trainer {
                                    learningRate: Double(optimizer.learningRate),
                                    samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
         model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
-        if model.config.kind == .vqVAE && model.config.vq.restartDeadCodes {
-            model.restartDeadCodes(batch: training, seed: config.seed, epoch: epoch)
-        }
+        model.endEpoch(data: training, seed: config.seed, epoch: epoch)
         if let validation {
             let result = try Evaluation.run(model: model, data: validation, seed: config.seed)
             metrics.validationLoss = result.loss
@@ -223,9 +221,7 @@ public final class Trainer {
             let result = try Evaluation.run(model: model, data: training, seed: config.seed)
             metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation)
         }
-        if model.config.kind.isVariational {
-            metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
-        }
+        metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
         if let dictionary {
             // no training follows the last epoch: resampling then would only leave untrained latents in the model
             metrics.resampledUnits = number == config.epochs ? 0 : dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,

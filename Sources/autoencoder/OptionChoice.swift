@@ -23,7 +23,7 @@ struct UnknownChoice: Error, CustomStringConvertible {
 extension ExpressibleByArgument {
     /// The `transform:` of an `@Option` that takes one of this type's ``allValueStrings``: any other value is an
     /// ``UnknownChoice`` naming `option`, the value and the choices (argument-parser's own message for an enum
-    /// has no room for ours, and lists seven or more values on lines of their own).
+    /// has no room for ours, and lists six or more values on lines of their own).
     static func choice(of option: String) -> @Sendable (String) throws -> Self {
         { text in
             guard let value = Self(argument: text) else {
@@ -36,8 +36,8 @@ extension ExpressibleByArgument {
 
 extension ArgumentHelp {
     /// Help for an option that takes one of `type`'s values: `abstract`, then `(values: a, b; default: a)` as
-    /// argument-parser writes it for an enum option without a transform (which a ``ExpressibleByArgument/choice(of:)``
-    /// option has).
+    /// argument-parser writes it for an enum option without a transform (an option parsed by
+    /// ``ExpressibleByArgument/choice(of:)`` has one, so argument-parser lists nothing itself).
     static func choice<T: ExpressibleByArgument>(_ abstract: String, of type: T.Type, default value: T? = nil) -> ArgumentHelp {
         let fallback = value.map { "; default: \($0.defaultValueDescription)" } ?? ""
         return ArgumentHelp("\(abstract) (values: \(T.allValueStrings.joined(separator: ", "))\(fallback))")

@@ -10,13 +10,13 @@ struct ArithmeticCommand: ParsableCommand {
 
     @OptionGroup var runOptions: RunOptions
     @Option(help: "Data the operands refer to (default: the run's own test split).") var data: String?
-    @Option(help: "Operand a: a sample index or label:K.") var a: String
-    @Option(help: "Operand b, subtracted.") var b: String
-    @Option(help: "Operand c, added.") var c: String
+    @Option(help: "Operand a: a sample index or label:K.", transform: LatentOperand.init(parsing:)) var a: LatentOperand
+    @Option(help: "Operand b, subtracted.", transform: LatentOperand.init(parsing:)) var b: LatentOperand
+    @Option(help: "Operand c, added.", transform: LatentOperand.init(parsing:)) var c: LatentOperand
     @Option(help: "PNG file to write (default RUN/arithmetic.png).") var out: String?
 
     func run() throws {
-        let operands = try [a, b, c].map(LatentOperand.init(parsing:))
+        let operands = [a, b, c]
         let config = try runOptions.readConfig()
         let images = try RunImages(config: config)
         let opened = try runOptions.open(config: config, batchSize: 256)

@@ -33,9 +33,10 @@ struct AutoencoderTool: ParsableCommand {
             if code == .success || code == .failure {
                 exit(withError: error)
             }
-            // argument-parser reports usage errors with EX_USAGE (64); this tool uses 2
-            let message = fullMessage(for: error)
-            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+            // argument-parser reports usage errors with EX_USAGE (64); this tool uses 2, and says what is wrong in
+            // one line without the usage summary that `--help` prints
+            let message = message(for: error)
+            if !message.isEmpty { Terminal.error(message) }
             Foundation.exit(code == ExitCode.validationFailure ? 2 : code.rawValue)
         }
     }

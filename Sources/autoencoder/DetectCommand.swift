@@ -23,8 +23,10 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Data to score (default: the run's own test split).") var data: String?
     @Option(help: "Data whose scores set the threshold: normal samples, or for f1 labelled normal and anomalous ones (default: the run's validation split).") var validation: String?
     @OptionGroup var columns: ColumnOptions
-    @Option(help: "percentile:P, sigma:K, fpr:R (from normal validation scores) or f1 (from a labelled --validation file).") var threshold: String = "percentile:95"
-    @Option(help: "loss (reconstruction term; negative ELBO for VAEs), standardized or standardized+code (default: standardized+code for tables, loss for images).") var score: String?
+    @Option(help: "percentile:P, sigma:K, fpr:R (from normal validation scores) or f1 (from a labelled --validation file). (default: percentile:95)",
+            transform: ThresholdRule.init(parsing:)) var threshold: ThresholdRule = .percentile(95)
+    @Option(help: .choice("What scores a sample: loss is the reconstruction term (the negative ELBO for VAEs); the standardized scores are described below (default: standardized+code for tables, loss for images).", of: AnomalyScoreKind.self),
+            transform: AnomalyScoreKind.choice(of: "--score")) var score: AnomalyScoreKind?
     @Option(help: "VAEs with --score loss: reparameterized draws averaged per score.") var draws: Int = 8
     @Option(help: "Write index,score,label,flagged rows to this CSV file (default DIR/scores.csv).") var out: String?
     @Option(help: "Write the ROC curve to this PNG file (default DIR/roc.png when the data has both classes).") var roc: String?
@@ -32,14 +34,17 @@ struct DetectCommand: ParsableCommand {
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+        guard draws > 0 else { throw ValidationError("--draws must be positive") }
+    }
+
     func run() throws {
-        let rule = try ThresholdRule(parsing: threshold)
-        guard batchSize > 0 else { throw ConfigError.invalid("--batch-size must be positive") }
-        guard draws > 0 else { throw ConfigError.invalid("--draws must be positive") }
+        let rule = threshold
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let kind = try scoreKind(config)
+        let kind = score ?? (config.data.shape.count == 1 ? .standardizedAndCode : .loss)
         let csv = try columns.csv(for: config, files: data != nil || validation != nil)
         let dataset = try PreparedData.load(source: data, for: config, csv: csv)
         let calibration = try ThresholdData.load(validation, for: config, csv: csv)
@@ -106,14 +111,5 @@ struct DetectCommand: ParsableCommand {
                   + ((line["pr_auc"] as? Double).map { String(format: "  PR-AUC %.4f", $0) } ?? ""))
         }
         print("wrote \(outURL.path)" + (line["roc"].map { ", \($0)" } ?? ""))
-    }
-
-    /// `--score`, or the default for the run's data: standardized+code for tables, loss for images.
-    private func scoreKind(_ config: RunConfig) throws -> AnomalyScoreKind {
-        guard let score else { return config.data.shape.count == 1 ? .standardizedAndCode : .loss }
-        guard let kind = AnomalyScoreKind(rawValue: score) else {
-            throw ConfigError.invalid("unknown --score '\(score)': use \(AnomalyScoreKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return kind
     }
 }

@@ -16,11 +16,15 @@ struct EncodeCommand: ParsableCommand {
     @Option(help: "Data to encode (default: the run's own test split).") var data: String?
     @Option(help: "Output file, .npy or .csv.") var out: String
 
-    func run() throws {
+    func validate() throws {
         let url = URL(fileURLWithPath: out)
         guard ["npy", "csv"].contains(url.pathExtension.lowercased()) else {
-            throw ConfigError.invalid("--out \(url.lastPathComponent): codes are written as .npy or .csv")
+            throw ValidationError("--out \(url.lastPathComponent): codes are written as .npy or .csv")
         }
+    }
+
+    func run() throws {
+        let url = URL(fileURLWithPath: out)
         let config = try runOptions.readConfig()
         let opened = try runOptions.open(config: config, batchSize: 256)
         let dataset = try opened.data(data)

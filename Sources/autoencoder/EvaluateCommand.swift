@@ -19,8 +19,11 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        guard iwSamples >= 0 else { throw ValidationError("--iw-samples must be ≥ 0") }
+    }
+
     func run() throws {
-        guard iwSamples >= 0 else { throw ConfigError.invalid("--iw-samples must be ≥ 0") }
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()

@@ -15,8 +15,11 @@ struct FeaturesCommand: ParsableCommand {
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        guard top > 0 else { throw ValidationError("--top must be positive") }
+    }
+
     func run() throws {
-        guard top > 0 else { throw ConfigError.invalid("--top must be positive") }
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()

@@ -16,8 +16,11 @@ struct InterpolateCommand: ParsableCommand {
     @Flag(help: "Spherical linear interpolation instead of a straight line.") var slerp = false
     @Option(help: "PNG file to write (default RUN/interpolate.png).") var out: String?
 
+    func validate() throws {
+        guard steps >= 2 else { throw ValidationError("--steps must be at least 2, got \(steps)") }
+    }
+
     func run() throws {
-        guard steps >= 2 else { throw ConfigError.invalid("--steps must be at least 2, got \(steps)") }
         let config = try runOptions.readConfig()
         let images = try RunImages(config: config)
         let opened = try runOptions.open(config: config, batchSize: steps)

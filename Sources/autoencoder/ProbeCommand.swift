@@ -20,9 +20,12 @@ struct ProbeCommand: ParsableCommand {
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        guard labels > 1 else { throw ValidationError("--labels must be at least 2") }
+        guard l2 >= 0 else { throw ValidationError("--l2 must be ≥ 0") }
+    }
+
     func run() throws {
-        guard labels > 1 else { throw ConfigError.invalid("--labels must be at least 2") }
-        guard l2 >= 0 else { throw ConfigError.invalid("--l2 must be ≥ 0") }
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()

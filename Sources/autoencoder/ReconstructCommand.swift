@@ -14,9 +14,12 @@ struct ReconstructCommand: ParsableCommand {
     @Option(help: "Images per row.") var columns: Int = 8
     @Option(help: "PNG file to write (default RUN/reconstruct.png).") var out: String?
 
+    func validate() throws {
+        guard n > 0 else { throw ValidationError("-n must be positive, got \(n)") }
+        guard columns > 0 else { throw ValidationError("--columns must be positive, got \(columns)") }
+    }
+
     func run() throws {
-        guard n > 0 else { throw ConfigError.invalid("-n must be positive, got \(n)") }
-        guard columns > 0 else { throw ConfigError.invalid("--columns must be positive, got \(columns)") }
         let config = try runOptions.readConfig()
         let images = try RunImages(config: config)
         let opened = try runOptions.open(config: config, batchSize: n)

@@ -14,7 +14,8 @@ struct SweepCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: TrainOptions
-    @Option(help: "Latent sizes, comma-separated.") var latentDims: String = "2,4,8,16,32"
+    @Option(help: "Latent sizes, comma-separated. (default: 2,4,8,16,32)", transform: TrainOptions.widths(of: "--latent-dims"))
+    var latentDims: [Int] = [2, 4, 8, 16, 32]
     /// Not a sweep option: given, it is refused with a pointer to --latent-dims (and it is not in --help).
     @Option(help: .hidden) var latentDim: Int?
     @Option(help: "Plateau tolerance as a fraction of the best reconstruction.") var tolerance: Double = 0.02
@@ -22,13 +23,16 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
+    func validate() throws {
+        if latentDim != nil { throw ValidationError("sweep takes --latent-dims, not --latent-dim") }
+        if latentDims.isEmpty { throw ValidationError("--latent-dims needs at least one size") }
+        guard tolerance >= 0, tolerance.isFinite else { throw ValidationError("--tolerance must be ≥ 0") }
+    }
+
     func run() throws {
-        if latentDim != nil { throw ConfigError.invalid("sweep takes --latent-dims, not --latent-dim") }
-        let sizes = try TrainOptions.widths(latentDims, option: "--latent-dims")
-        guard !sizes.isEmpty else { throw ConfigError.invalid("--latent-dims needs at least one size") }
-        guard tolerance >= 0, tolerance.isFinite else { throw ConfigError.invalid("--tolerance must be ≥ 0") }
+        let sizes = latentDims
         let device = try deviceOptions.open()
-        let name = "sweep-\(options.modelName)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"
+        let name = "sweep-\(options.modelKind.rawValue)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"
         let folder = out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs")).url
         var losses: [Double] = []
         for size in sizes {
@@ -47,7 +51,7 @@ struct SweepCommand: ParsableCommand {
         try AtomicFile.write(Data((rows.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("sweep.csv"))
         let plot = LinePlot(title: "validation reconstruction (plateau at \(plateau))", xLabel: "latent size",
                             yLabel: "reconstruction", series: [
-                                LinePlot.Series(name: options.modelName, x: sizes.map(Double.init), y: losses, markers: true),
+                                LinePlot.Series(name: options.modelKind.rawValue, x: sizes.map(Double.init), y: losses, markers: true),
                             ], logX: true)
         try plot.write(to: folder.appendingPathComponent("sweep.png"))
         if json {

@@ -5,44 +5,54 @@ import Foundation
 /// The model, data and training options of `autoencoder train`, shared with `autoencoder sweep` (all but
 /// `--latent-dim`, which `train` declares itself and `sweep` replaces with `--latent-dims`).
 struct TrainOptions: ParsableArguments {
-    @Option(help: "ae, vae, beta-vae, vq-vae, denoising, sparse or contractive (default vae; ae with --normal-label).") var model: String?
-    @Option(help: "mlp or conv.") var arch: String = "mlp"
+    @Option(help: .choice("Model kind (default vae; ae with --normal-label).", of: ModelKind.self),
+            transform: ModelKind.choice(of: "--model")) var model: ModelKind?
+    @Option(help: .choice("Network: fully connected, or convolutions (image data).", of: Architecture.self, default: .mlp),
+            transform: Architecture.choice(of: "--arch")) var arch: Architecture = .mlp
     @Option(help: "digits, breast-cancer, shapes[:COUNT|all][:SxRxXxY] (generated sprites), or a .csv, .npy, .idx, .gz or -ubyte file.") var data: String = "digits"
     @Option(help: "CSV column holding labels (kept out of the features).") var labelColumn: String?
     @Option(help: "CSV columns to use as features, comma-separated.") var featureColumns: String?
-    @Option(help: "none, minmax, zscore (default: none for images; minmax for tables, zscore with --normal-label).") var normalize: String?
+    @Option(help: .choice("Feature scaling fitted on the training split (default: none for images; minmax for tables, zscore with --normal-label).", of: Normalizer.Method.self),
+            transform: Normalizer.Method.choice(of: "--normalize")) var normalize: Normalizer.Method?
     @Option(help: "Fraction of a file's samples held out for testing (digits ship their own split).") var testFraction: Double = 0.2
     @Option(help: "Fraction of the training samples held out for validation.") var validation: Double = 0.1
-    @Option(help: "MLP hidden widths, input side first (default for tables and --normal-label: 8 and 4 times the code, at most 256,128; else 256,128).") var hidden: String?
-    @Option(help: "Convolution widths, input side first.") var channels: String = "32,64"
+    @Option(help: "MLP hidden widths, input side first, or none (default for tables and --normal-label: 8 and 4 times the code, at most 256,128; else 256,128).",
+            transform: TrainOptions.widths(of: "--hidden")) var hidden: [Int]?
+    @Option(help: "Convolution widths, input side first. (default: 32,64)", transform: TrainOptions.widths(of: "--channels")) var channels: [Int] = [32, 64]
     @Option(help: "Dense width between convolutions and latent.") var denseWidth: Int = 256
-    @Option(help: "bernoulli (BCE, data in [0,1]), gaussian (MSE), or auto.") var likelihood: String = "auto"
-    @Option(help: "Batch normalization: none, encoder or both.") var batchNorm: String = "none"
+    @Option(help: .choice("Reconstruction term: bernoulli is BCE (data in [0,1]), gaussian is MSE, auto is bernoulli when every feature lies in [0,1].", of: LikelihoodChoice.self, default: .auto),
+            transform: LikelihoodChoice.choice(of: "--likelihood")) var likelihood: LikelihoodChoice = .auto
+    @Option(help: .choice("Batch normalization after the hidden layers of the encoder, or of both networks.", of: BatchNormPlacement.self, default: BatchNormPlacement.none),
+            transform: BatchNormPlacement.choice(of: "--batch-norm")) var batchNorm: BatchNormPlacement = .none
     @Option(help: "Epochs (default with --normal-label: 10 for tables, up to 300 for images with early stopping after 10; else 60 for digits, 20 otherwise).") var epochs: Int?
     @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64).") var batchSize: Int?
-    @Option(help: "adam, adamw or sgd.") var optimizer: String = "adam"
+    @Option(help: .choice("Optimizer.", of: OptimizerKind.self, default: .adam), transform: OptimizerKind.choice(of: "--optimizer"))
+    var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.") var lr: Double = 1e-3
     @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Double = 0
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
-    @Option(help: "constant, step:EVERY:GAMMA or cosine[:MIN].") var lrSchedule: String = "constant"
+    @Option(help: "constant, step:EVERY:GAMMA or cosine[:MIN]. (default: constant)", transform: LearningRateSchedule.init(parsing:))
+    var lrSchedule: LearningRateSchedule = .constant
     @Option(help: "Clip the global gradient norm.") var clip: Double?
     @Option(help: "KL weight β (default 1; 4 for beta-vae).") var beta: Double?
     @Option(help: "none, linear:STEPS or cyclical:CYCLES:RATIO.") var klSchedule: String = "none"
     @Option(help: "Free bits: floor in nats on each latent dimension's KL (default \(TrainOptions.vaeFreeBits) for vae without --capacity, else none; 0 turns it off).") var freeBits: Double?
-    @Option(help: "Capacity-controlled β-VAE: CMAX:STEPS:GAMMA.") var capacity: String?
+    @Option(help: "Capacity-controlled β-VAE: CMAX:STEPS:GAMMA.", transform: TrainOptions.capacity) var capacity: CapacitySchedule?
     @Option(help: "VQ-VAE codebook size K.") var codebookSize: Int = 64
     @Option(help: "VQ-VAE code vector size D (latent-dim must be a multiple).") var codeDim: Int = 4
     @Option(help: "VQ-VAE commitment weight β.") var commitment: Double = 0.25
     @Flag(help: "VQ-VAE: update the codebook by exponential moving averages.") var ema = false
     @Option(help: "VQ-VAE EMA decay.") var emaDecay: Double = 0.99
     @Flag(help: "VQ-VAE: keep dead codes instead of restarting them.") var keepDeadCodes = false
-    @Option(help: "Denoising corruption: gaussian:SIGMA, masking:P or salt-and-pepper:P.") var corruption: String = "gaussian:0.3"
+    @Option(help: "Denoising corruption: gaussian:SIGMA, masking:P or salt-and-pepper:P. (default: gaussian:0.3)", transform: CorruptionConfig.init(parsing:))
+    var corruption: CorruptionConfig = .gaussian(sigma: 0.3)
     @Option(help: "Sparse: L1 weight λ on the code.") var l1: Double?
     @Option(help: "Sparse: keep the k largest code entries.") var topK: Int?
     @Option(help: "Contractive weight λ.") var contractiveWeight: Double = 0.1
     @Option(help: "Stop after this many epochs without a better validation loss.") var earlyStopping: Int?
     @Option(help: "Checkpoint every N epochs (0: none).") var checkpointEvery: Int = 1
-    @Option(help: "On a NaN or infinite loss: stop or skip.") var onNan: String = "stop"
+    @Option(help: .choice("On a NaN or infinite loss: stop, or skip that batch's update.", of: NonFinitePolicy.self, default: .stop),
+            transform: NonFinitePolicy.choice(of: "--on-nan")) var onNan: NonFinitePolicy = .stop
     @Option(help: "Random seed.") var seed: UInt64 = 0
     @Option(help: "Anomaly detection: train on samples of this label only; the test split holds every other sample.") var normalLabel: Int32?
     @Option(help: "With --normal-label: how many normal samples to train on (default: 1 − test-fraction of them).") var normalCount: Int?
@@ -50,16 +60,17 @@ struct TrainOptions: ParsableArguments {
     @Flag(help: "Sparse autoencoder on activations: unit-norm decoder columns after each step, dead-latent resampling, explained variance.") var sae = false
 
     /// The model kind asked for, or the default: `ae` for anomaly detection (`--normal-label`), else `vae`.
-    var modelName: String { model ?? (normalLabel != nil ? "ae" : "vae") }
+    var modelKind: ModelKind { model ?? (normalLabel != nil ? .ae : .vae) }
 
     /// The anomaly-detection split of `--normal-label`/`--normal-count`.
-    func normalSplit() throws -> NormalSplit? {
-        guard let normalLabel else {
-            if normalCount != nil { throw ConfigError.invalid("--normal-count needs --normal-label") }
-            return nil
-        }
-        if let normalCount, normalCount <= 0 { throw ConfigError.invalid("--normal-count must be positive") }
-        return NormalSplit(label: normalLabel, count: normalCount)
+    var normalSplit: NormalSplit? { normalLabel.map { NormalSplit(label: $0, count: normalCount) } }
+
+    /// The checks that need only the options; the data's checks come in ``newRun(device:out:latentDim:)``.
+    func validate() throws {
+        if let ensemble, ensemble < 1 { throw ValidationError("--ensemble must be at least 1") }
+        if normalLabel == nil && normalCount != nil { throw ValidationError("--normal-count needs --normal-label") }
+        if let normalCount, normalCount <= 0 { throw ValidationError("--normal-count must be positive") }
+        if let topK, l1 != nil { throw ValidationError("--top-k \(topK) and --l1 exclude each other") }
     }
 
     /// Builds a new run from the options: loads and splits the data, checks the model and training settings,
@@ -69,30 +80,19 @@ struct TrainOptions: ParsableArguments {
         // anomaly detection (--normal-label): an ensemble of plain AEs sized to the input, tables z-scored
         // (README, "Anomaly detection", for the measurements behind these defaults)
         let detecting = normalLabel != nil
-        let model = modelName
+        let kind = modelKind
         let members = ensemble ?? (detecting ? Self.detectionEnsemble : 1)
-        guard members >= 1 else { throw ConfigError.invalid("--ensemble must be at least 1") }
-        guard let kind = ModelKind(rawValue: model) else {
-            throw ConfigError.invalid("unknown --model '\(model)': use \(ModelKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        guard let architecture = Architecture(rawValue: arch) else { throw ConfigError.invalid("unknown --arch '\(arch)': use mlp or conv") }
-        let normalization = try normalize.map { name -> Normalizer.Method in
-            guard let method = Normalizer.Method(rawValue: name) else {
-                throw ConfigError.invalid("unknown --normalize '\(name)': use none, minmax or zscore")
-            }
-            return method
-        }
         let csv = CSVOptions(labelColumn: labelColumn, featureColumns: featureColumns.map { $0.split(separator: ",").map(String.init) })
-        let prepared = try PreparedData.load(source: data, csv: csv, normalization: normalization ?? (sae ? Normalizer.Method.none : nil), testFraction: testFraction,
-                                             validationFraction: validation, seed: seed, normalSplit: try normalSplit(),
+        let prepared = try PreparedData.load(source: data, csv: csv, normalization: normalize ?? (sae ? Normalizer.Method.none : nil), testFraction: testFraction,
+                                             validationFraction: validation, seed: seed, normalSplit: normalSplit,
                                              tableNormalization: detecting ? .zscore : .minmax)
-        var config = ModelConfig(kind: kind, architecture: architecture, inputShape: prepared.train.shape)
+        var config = ModelConfig(kind: kind, architecture: arch, inputShape: prepared.train.shape)
         let isTable = prepared.train.shape.count == 1
         // sparse autoencoders on activations keep their overcomplete default code
         let sizeToInput = (isTable && !sae) || detecting
         let sized = Self.sizedToInput(prepared.train.dimension)
-        if let hidden { config.hidden = try Self.widths(hidden, option: "--hidden") } else if sizeToInput { config.hidden = sized.hidden }
-        config.channels = try Self.widths(channels, option: "--channels")
+        if let hidden { config.hidden = hidden } else if sizeToInput { config.hidden = sized.hidden }
+        config.channels = channels
         config.denseWidth = denseWidth
         if let latentDim {
             config.latentDim = latentDim
@@ -101,27 +101,10 @@ struct TrainOptions: ParsableArguments {
         } else if sizeToInput {
             config.latentDim = sized.latent
         }
-        switch likelihood {
-        case "auto":
-            config.likelihood = prepared.train.features.allSatisfy { $0 >= 0 && $0 <= 1 } ? .bernoulli : .gaussian
-        default:
-            guard let value = Likelihood(rawValue: likelihood) else {
-                throw ConfigError.invalid("unknown --likelihood '\(likelihood)': use bernoulli, gaussian or auto")
-            }
-            config.likelihood = value
-        }
-        guard let placement = BatchNormPlacement(rawValue: batchNorm) else {
-            throw ConfigError.invalid("unknown --batch-norm '\(batchNorm)': use none, encoder or both")
-        }
-        config.batchNorm = placement
+        config.likelihood = likelihood.resolved(features: prepared.train.features)
+        config.batchNorm = batchNorm
         if let beta { config.beta = beta }
-        if let capacity {
-            let parts = capacity.split(separator: ":").compactMap { Double($0) }
-            guard parts.count == 3, parts[0] >= 0, parts[1] >= 0, parts[2] > 0 else {
-                throw ConfigError.invalid("--capacity takes CMAX:STEPS:GAMMA, e.g. 25:10000:1000")
-            }
-            config.capacity = CapacitySchedule(maximum: parts[0], steps: Int(parts[1]), gamma: parts[2])
-        }
+        config.capacity = capacity
         config.freeBits = freeBits ?? (kind == .vae && config.capacity == nil ? Self.vaeFreeBits : nil)
         config.vq.codebookSize = codebookSize
         config.vq.codeDim = codeDim
@@ -129,14 +112,13 @@ struct TrainOptions: ParsableArguments {
         config.vq.ema = ema
         config.vq.decay = emaDecay
         config.vq.restartDeadCodes = !keepDeadCodes
-        config.corruption = try CorruptionConfig(parsing: corruption)
-        if let topK, l1 != nil { throw ConfigError.invalid("--top-k \(topK) and --l1 exclude each other") }
+        config.corruption = corruption
         if let topK { config.sparsity = .topK(k: topK) } else if let l1 { config.sparsity = .l1(lambda: l1) }
         config.contractiveWeight = contractiveWeight
         if sae {
             config.sae = SAEOptions()
             if self.hidden == nil { config.hidden = [] }
-            if likelihood == "auto" { config.likelihood = .gaussian }
+            if likelihood.fixed == nil { config.likelihood = .gaussian }
         }
         try config.validate()
 
@@ -145,21 +127,17 @@ struct TrainOptions: ParsableArguments {
         let batchSize = self.batchSize ?? recipe?.batchSize ?? (data == "digits" ? 32 : 64)
         training.epochs = epochs ?? recipe?.epochs ?? (data == "digits" ? 60 : 20)
         training.batchSize = batchSize
-        guard let optimizerKind = OptimizerKind(rawValue: optimizer) else {
-            throw ConfigError.invalid("unknown --optimizer '\(optimizer)': use adam, adamw or sgd")
-        }
-        training.optimizer = optimizerKind
+        training.optimizer = optimizer
         training.learningRate = lr
         training.weightDecay = weightDecay
         training.momentum = momentum
-        training.learningRateSchedule = try LearningRateSchedule(parsing: lrSchedule)
+        training.learningRateSchedule = lrSchedule
         training.gradientClip = clip
         training.validationFraction = validation
         training.earlyStoppingPatience = earlyStopping ?? (epochs == nil ? recipe?.earlyStopping : nil)
         training.checkpointEvery = checkpointEvery
         training.seed = seed
-        guard let policy = NonFinitePolicy(rawValue: onNan) else { throw ConfigError.invalid("--on-nan takes stop or skip") }
-        training.onNonFinite = policy
+        training.onNonFinite = onNan
         try training.validate(trainingSamples: prepared.train.count)
         training.klSchedule = try KLSchedule(parsing: klSchedule, totalSteps: training.epochs * (prepared.train.count / batchSize))
 
@@ -194,12 +172,25 @@ struct TrainOptions: ParsableArguments {
         return ([min(8 * latent, 256), min(4 * latent, 128)], latent)
     }
 
-    static func widths(_ text: String, option: String) throws -> [Int] {
-        if text.isEmpty || text == "none" { return [] }
-        let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard values.allSatisfy({ ($0 ?? 0) > 0 }) else {
-            throw ConfigError.invalid("\(option) takes positive comma-separated widths, e.g. 256,128; got '\(text)'")
+    /// The `transform:` of a widths option (`--hidden`, `--channels`, `--latent-dims`): positive comma-separated
+    /// integers, or an empty list for `none` or nothing.
+    static func widths(of option: String) -> @Sendable (String) throws -> [Int] {
+        { text in
+            if text.isEmpty || text == "none" { return [] }
+            let values = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ConfigError.invalid("\(option) takes positive comma-separated widths, e.g. 256,128; got '\(text)'")
+            }
+            return values.compactMap { $0 }
         }
-        return values.compactMap { $0 }
+    }
+
+    /// Parses `--capacity CMAX:STEPS:GAMMA`.
+    @Sendable static func capacity(_ text: String) throws -> CapacitySchedule {
+        let parts = text.split(separator: ":").compactMap { Double($0) }
+        guard parts.count == 3, parts[0] >= 0, parts[1] >= 0, parts[2] > 0 else {
+            throw ConfigError.invalid("--capacity takes CMAX:STEPS:GAMMA, e.g. 25:10000:1000")
+        }
+        return CapacitySchedule(maximum: parts[0], steps: Int(parts[1]), gamma: parts[2])
     }
 }

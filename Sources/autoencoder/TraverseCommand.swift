@@ -17,9 +17,12 @@ struct TraverseCommand: ParsableCommand {
     @Option(help: "Sweep over ±RANGE standard deviations.") var range: Double = 3
     @Option(help: "PNG file to write (default RUN/traverse.png).") var out: String?
 
+    func validate() throws {
+        guard steps >= 2 else { throw ValidationError("--steps must be at least 2, got \(steps)") }
+        guard range > 0, range.isFinite else { throw ValidationError("--range must be positive") }
+    }
+
     func run() throws {
-        guard steps >= 2 else { throw ConfigError.invalid("--steps must be at least 2, got \(steps)") }
-        guard range > 0, range.isFinite else { throw ConfigError.invalid("--range must be positive") }
         let config = try runOptions.readConfig()
         let images = try RunImages(config: config)
         let opened = try runOptions.open(config: config, batchSize: 256)

@@ -54,50 +54,34 @@ import TestSupport
         #expect(mismatch(penalty, expected, rtol: 2e-3, atol: 1e-6) == nil, "\(penalty) vs \(expected)")
     }
 
-    @Test(arguments: TestDevices.selectors)
-    func stochasticEstimateAveragesToTheJacobianNorm(selector: String) throws {
-        // a deeper encoder (7 → 5 → 3): E‖h(x + σε) − h(x)‖²/σ² = ‖J‖²_F + O(σ²)
+    /// A deeper encoder (7 → 5 → 3): E‖h(x + σε) − h(x)‖²/σ² = ‖J‖²_F + O(σ²), in training steps and in evaluation,
+    /// whose draws are keyed by the evaluation's seed and batch (an evaluation once encoded [x; x] and so reported
+    /// no penalty at all).
+    @Test(arguments: TestDevices.selectors, [true, false])
+    func stochasticEstimateAveragesToTheJacobianNorm(selector: String, training: Bool) throws {
         let model = try Self.model(selector: selector, hidden: [5])
-        var rng = TestRandom(seed: 9)
+        var rng = TestRandom(seed: training ? 9 : 11)
         let x = rng.array(Self.batch * Self.inputs, -1, 1)
         let expected = try Self.finiteDifferenceJacobianNorms(model, x).map { 0.5 * $0 }
         let buffer = try model.device.makeBuffer(x)
+        func penalty(step: Int) -> [Float] {
+            if training {
+                model.store.zeroGradients()
+                model.trainStep(buffer.whole, context: StepContext(training: true, seed: 1, step: step), kl: .init(weight: 0))
+            } else {
+                model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: step))
+            }
+            return model.device.read(model.penaltyPerSample)
+        }
         var mean = [Double](repeating: 0, count: Self.batch)
         let draws = 400
         for step in 0..<draws {
-            model.store.zeroGradients()
-            model.trainStep(buffer.whole, context: StepContext(training: true, seed: 1, step: step), kl: .init(weight: 0))
-            let penalty = model.device.read(model.penaltyPerSample)
-            for b in 0..<Self.batch { mean[b] += Double(penalty[b]) / Double(draws) }
+            for (b, value) in penalty(step: step).enumerated() { mean[b] += Double(value) / Double(draws) }
         }
         for b in 0..<Self.batch {
             #expect(abs(mean[b] - expected[b]) < 0.12 * expected[b] + 1e-4, "sample \(b): \(mean[b]) vs \(expected[b])")
         }
-    }
-
-    /// Evaluation estimates the penalty as training does, with draws keyed by the evaluation's seed and batch
-    /// (an evaluation once encoded [x; x] and so reported no penalty at all).
-    @Test(arguments: TestDevices.selectors)
-    func evaluationEstimatesTheStochasticPenaltyToo(selector: String) throws {
-        let model = try Self.model(selector: selector, hidden: [5])
-        var rng = TestRandom(seed: 11)
-        let x = rng.array(Self.batch * Self.inputs, -1, 1)
-        let expected = try Self.finiteDifferenceJacobianNorms(model, x).map { 0.5 * $0 }
-        let buffer = try model.device.makeBuffer(x)
-        var mean = [Double](repeating: 0, count: Self.batch)
-        let draws = 400
-        for step in 0..<draws {
-            model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: step))
-            let penalty = model.device.read(model.penaltyPerSample)
-            for b in 0..<Self.batch { mean[b] += Double(penalty[b]) / Double(draws) }
-        }
-        for b in 0..<Self.batch {
-            #expect(abs(mean[b] - expected[b]) < 0.12 * expected[b] + 1e-4, "sample \(b): \(mean[b]) vs \(expected[b])")
-        }
-        model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: 0))
-        let again = model.device.read(model.penaltyPerSample)
-        model.evaluateBatch(buffer.whole, context: StepContext(training: false, seed: 2, step: 0))
-        #expect(model.device.read(model.penaltyPerSample) == again, "an evaluation's draws are keyed by seed and batch")
+        if !training { #expect(penalty(step: 0) == penalty(step: 0), "an evaluation's draws are keyed by seed and batch") }
     }
 
     @Test(arguments: TestDevices.selectors)

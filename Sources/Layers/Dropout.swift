@@ -3,7 +3,7 @@ import Compute
 /// Inverted dropout, PyTorch's `nn.Dropout`: in training each element is kept with probability 1 − p
 /// and scaled by 1/(1 − p), else zeroed; in evaluation the layer is the identity.
 ///
-/// The mask is drawn on the device from ``StepContext/randomStream(purpose:)`` with the layer's
+/// The mask is drawn on the device from ``StepContext/randomStream(purpose:rowWidth:)`` with the layer's
 /// declaration index as purpose, so runs are reproducible and backends agree.
 public final class Dropout: Layer {
     /// The probability p of zeroing an element.
@@ -18,6 +18,7 @@ public final class Dropout: Layer {
         let mask: Buffer     // 0 or 1/(1−p), same shape as x
         let output: Buffer   // y = x·mask
         let dinput: Buffer   // dx = dy·mask
+        let rowWidth: Int    // elements per sample
     }
 
     /// Dropout with probability `p` (PyTorch's default 0.5).
@@ -41,7 +42,7 @@ public final class Dropout: Layer {
         let count = batch * elementCount(inputShape)
         prepared = Reference(Prepared(device: device, mask: try device.makeBuffer(count: count, dtype: .float32),
                             output: try device.makeBuffer(count: count, dtype: .float32),
-                            dinput: try device.makeBuffer(count: count, dtype: .float32)))
+                            dinput: try device.makeBuffer(count: count, dtype: .float32), rowWidth: count / batch))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -51,7 +52,7 @@ public final class Dropout: Layer {
         let keep = 1 - probability
         // mask = 1/(1−p) with probability 1−p, else 0; y = x · mask
         p.device.fillBernoulli(p.mask.whole, keep: keep, scale: keep > 0 ? 1 / keep : 0,
-                               random: context.randomStream(purpose: purpose))
+                               random: context.randomStream(purpose: purpose, rowWidth: p.rowWidth))
         p.device.multiply(x, p.mask.whole, into: p.output.whole)
         return p.output.whole
     }

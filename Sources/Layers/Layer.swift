@@ -12,18 +12,46 @@ public struct StepContext: Equatable, Sendable {
     public var seed: UInt64
     /// The optimizer step, counting from 0.
     public var step: Int
+    /// The rows of the global batch this step computes, when data-parallel ranks each take a slice; nil: all.
+    public var shard: BatchShard?
 
-    public init(training: Bool, seed: UInt64 = 0, step: Int = 0) {
+    public init(training: Bool, seed: UInt64 = 0, step: Int = 0, shard: BatchShard? = nil) {
         self.training = training
         self.seed = seed
         self.step = step
+        self.shard = shard
     }
+
+    /// The stream of ``randomStream(purpose:)`` for a buffer of `rowWidth` draws per sample, advanced to the
+    /// shard's first row: a shard draws exactly its rows' part of the global batch's draws.
+    public func randomStream(purpose: Int, rowWidth: Int) -> RandomStream {
+        randomStream(purpose: purpose).advanced(by: (shard?.firstRow ?? 0) * rowWidth)
+    }
+
+    /// 1/B with B the global batch (`rows`, the step's own, without a shard): a batch mean's gradient scale, so
+    /// that the shards' gradients sum to the global batch's.
+    public func batchMeanScale(rows: Int) -> Float { 1 / Float(shard?.globalRows ?? rows) }
 
     /// The random stream of one purpose at this step: stream number = step·2¹⁶ + purpose.
     /// Purposes are below 2¹⁶; layers use their declaration index (``ParameterLayout/reserveRandomStream()``).
     public func randomStream(purpose: Int) -> RandomStream {
         precondition(purpose >= 0 && purpose < 1 << 16, "random purpose \(purpose) outside 0..<65536")
         return RandomStream(seed: seed, stream: UInt64(max(step, 0)) << 16 | UInt64(purpose))
+    }
+}
+
+/// The slice of a global batch one data-parallel rank computes: rows `firstRow ..< firstRow + rows` of
+/// `globalRows`.
+public struct BatchShard: Equatable, Sendable {
+    /// The slice's first row in the global batch.
+    public var firstRow: Int
+    /// Rows in the global batch.
+    public var globalRows: Int
+
+    public init(firstRow: Int, globalRows: Int) {
+        precondition(firstRow >= 0 && globalRows > firstRow, "shard from row \(firstRow) of \(globalRows)")
+        self.firstRow = firstRow
+        self.globalRows = globalRows
     }
 }
 

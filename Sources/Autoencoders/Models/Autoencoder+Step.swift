@@ -19,7 +19,7 @@ extension Autoencoder {
     /// One training step on a full batch `x` (batchSize × inputDimension): forward, loss terms, backward.
     /// Gradients are ADDED to ``store``'s gradient buffer; the batch's terms are added to the epoch sums.
     public func trainStep(_ x: BufferSlice, context: StepContext, kl: KLTerm) {
-        let b = batchSize, scale = 1 / Float(b)
+        let b = batchSize, scale = context.batchMeanScale(rows: b)
         let h = encoder.forward(latent.encoderInput(x, context: context), context: context)
         let logits = decoder.forward(latent.forward(h, context: context), context: context)
         // reconstruction: per-sample sums, gradient of their batch mean

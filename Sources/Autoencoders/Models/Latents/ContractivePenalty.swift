@@ -59,7 +59,8 @@ final class ContractivePenalty: Latent {
         let p = run, device = p.setting.device
         let stacked = p.stacked.whole, perturbed = stacked.slice(x.count, x.count)
         device.copy(x, to: stacked.slice(0, x.count))
-        device.fillNormal(perturbed, mean: 0, std: Float(noise), random: context.randomStream(purpose: p.setting.corruptionStream))
+        device.fillNormal(perturbed, mean: 0, std: Float(noise), random: context.randomStream(purpose: p.setting.corruptionStream,
+                                                                     rowWidth: p.setting.inputDimension))
         device.axpby(alpha: 1, x, beta: 1, perturbed)
         return stacked
     }
@@ -72,15 +73,15 @@ final class ContractivePenalty: Latent {
     }
 
     func backward(_ dz: BufferSlice, h: BufferSlice, context: StepContext, kl: Autoencoder.KLTerm) -> BufferSlice {
-        penalty(h, gradientOf: dz)
+        penalty(h, gradientOf: dz, scale: context.batchMeanScale(rows: run.setting.batch))
     }
 
     /// The penalty per sample into the setting's penalty; with `dz`, also returns ∂L/∂h for the encoder (dz plus the
-    /// penalty's gradient) and adds the exact penalty's direct weight gradient.
+    /// penalty's gradient, a batch mean's: `scale` = 1/B) and adds the exact penalty's direct weight gradient.
     @discardableResult
-    private func penalty(_ h: BufferSlice, gradientOf dz: BufferSlice? = nil) -> BufferSlice {
+    private func penalty(_ h: BufferSlice, gradientOf dz: BufferSlice? = nil, scale: Float = 0) -> BufferSlice {
         let p = run, s = p.setting, device = s.device
-        let b = s.batch, l = s.latentDim, n = s.inputDimension, scale = 1 / Float(b)
+        let b = s.batch, l = s.latentDim, n = s.inputDimension
         guard let noise else {
             guard let weightID = projection.weightID else { preconditionFailure("ContractivePenalty: declare before use") }
             let weight = s.store.value(weightID), dweight = s.store.gradient(weightID)

@@ -74,7 +74,7 @@ final class GaussianLatent: Latent {
         let p = run, s = p.setting
         let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
         s.device.gaussianLatent(mu: mu, logvar: logvar, batch: s.batch, dim: s.latentDim, eps: p.eps.whole,
-                                into: p.z.whole, random: context.randomStream(purpose: s.latentStream),
+                                into: p.z.whole, random: context.randomStream(purpose: s.latentStream, rowWidth: s.latentDim),
                                 klPerSample: s.klPerSample, klPerDimension: p.klDimension.whole,
                                 klDimensionSums: context.training ? p.klDimensionSums.whole : nil)
         moments = (mu, logvar)
@@ -84,7 +84,7 @@ final class GaussianLatent: Latent {
     func backward(_ dz: BufferSlice, h: BufferSlice, context: StepContext, kl: Autoencoder.KLTerm) -> BufferSlice {
         guard let (mu, logvar) = moments else { preconditionFailure("GaussianLatent: forward before backward") }
         let p = run, s = p.setting, device = s.device
-        let b = s.batch, l = s.latentDim, scale = 1 / Float(b)
+        let b = s.batch, l = s.latentDim, scale = context.batchMeanScale(rows: b)
         var mask: BufferSlice?
         if let freeBits, freeBits > 0 {
             device.thresholdMask(p.klDimension.whole, threshold: Float(freeBits), into: p.mask.whole)
@@ -158,7 +158,7 @@ final class GaussianLatent: Latent {
         let p = run, s = p.setting, device = s.device, b = s.batch, l = s.latentDim
         let mu = fcMu.forward(h, context: context), logvar = fcLogvar.forward(h, context: context)
         device.reparameterize(mu: mu, logvar: logvar, eps: p.eps.whole, into: p.z.whole,
-                              random: context.randomStream(purpose: s.latentStream))
+                              random: context.randomStream(purpose: s.latentStream, rowWidth: s.latentDim))
         let rows = p.rows.whole
         device.reduce(p.z.whole, rows: b, cols: l, axis: .columns, op: .sumOfSquares, scale: -0.5, into: rows,
                       accumulate: false)

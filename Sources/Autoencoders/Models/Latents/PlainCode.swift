@@ -27,7 +27,7 @@ final class PlainCode: Latent {
         guard context.training, let corruption, let setting, let corrupted else { return x }
         let target = corrupted.slice(0, x.count)
         setting.device.corrupt(x, into: target, corruption: corruption,
-                               random: context.randomStream(purpose: setting.corruptionStream))
+                               random: context.randomStream(purpose: setting.corruptionStream, rowWidth: setting.inputDimension))
         return target
     }
 

@@ -69,7 +69,7 @@ final class SparseCode: Latent {
             countActivity(code: h)
             device.copy(dz, to: p.dh.whole)
             device.l1Penalty(h, rows: b, cols: l, lambda: Float(lambda), perRow: s.penaltyPerSample,
-                             gradient: p.dh.whole, gradientScale: 1 / Float(b))
+                             gradient: p.dh.whole, gradientScale: context.batchMeanScale(rows: b))
         case .topK:
             countActivity(code: p.z.whole)
             device.maskedGradient(dz, mask: p.z.whole, into: p.dh.whole)

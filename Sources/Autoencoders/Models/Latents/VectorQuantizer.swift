@@ -88,7 +88,7 @@ final class VectorQuantizer: Latent {
     func backward(_ dz: BufferSlice, h ze: BufferSlice, context: StepContext, kl: Autoencoder.KLTerm) -> BufferSlice {
         guard let codebookID else { preconditionFailure("VectorQuantizer: declareTables before use") }
         let p = run, s = p.setting, device = s.device
-        let scale = 1 / Float(s.batch), k = options.codebookSize
+        let scale = context.batchMeanScale(rows: s.batch), k = options.codebookSize
         // usage counts and, for the loss form, Σ over each code's vectors of (z_e − z_q)
         device.scatterAddRows(p.difference.whole, indices: p.codes.whole, n: p.vectors, cols: p.codeDim,
                               into: p.codebookScratch.whole, rows: k, counts: p.counts.whole, accumulate: false)

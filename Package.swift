@@ -30,6 +30,8 @@ let package = Package(
         ),
         .target(name: "Compute", dependencies: ["COpenCL", "CPUKernels", "CBLAS", "Kernels"]),
         .target(name: "Layers", dependencies: ["Compute"]),
+        // Ranks of a data-parallel job: Open MPI, loaded with dlopen at run time, or a single process.
+        .target(name: "Distributed", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "Autoencoders",
             dependencies: ["Layers", "CZlib"],
@@ -41,7 +43,7 @@ let package = Package(
                 "wdbc.csv",
             ].map { .embedInCode("Resources/\($0)") }
         ),
-        .target(name: "AutoencoderKit", dependencies: ["Compute", "Layers", "Autoencoders"]),
+        .target(name: "AutoencoderKit", dependencies: ["Compute", "Layers", "Autoencoders", "Distributed"]),
         .executableTarget(
             name: "autoencoder",
             dependencies: ["AutoencoderKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -56,6 +58,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),
         .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
+        // Runs the built `autoencoder-bench allreduce` under mpirun.
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "autoencoder-bench"]),
         .testTarget(
             name: "AutoencodersTests",
             dependencies: ["Autoencoders", "TestSupport"],

@@ -7,7 +7,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoencoder-bench",
         abstract: "Time the compute primitives and training epochs of AutoencoderKit on the CPU backend or OpenCL.",
-        subcommands: [KernelsCommand.self, EpochCommand.self, AllCommand.self, PTXCheckCommand.self])
+        subcommands: [KernelsCommand.self, EpochCommand.self, AllCommand.self, PTXCheckCommand.self,
+                      AllReduceCommand.self])
 }
 
 /// `kernels`: the primitive suite.

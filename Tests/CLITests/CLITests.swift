@@ -117,6 +117,21 @@ import Testing
         #expect(output.contains("libopenblas"), "\(output)")
         #expect(!output.contains("libOpenCL"), "\(output)")
     }
+
+    /// Open MPI is opened with dlopen, and only under mpirun: the binary must not depend on libmpi at link time.
+    @Test func theBinaryDoesNotLinkMPI() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ldd", CLIRunner.executable.path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(output.contains("libopenblas"), "\(output)")
+        #expect(!output.contains("libmpi"), "\(output)")
+    }
 }
 
 @Suite struct DeviceFaultTests {

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+/// Runs the built `autoencoder-bench allreduce` alone and under Open MPI's `mpirun`, each run under `timeout 60`.
+@Suite struct MPIRunTests {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    /// The built benchmark, found next to the test products.
+    static let bench: URL = {
+        var directory = Bundle.main.bundleURL
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("autoencoder-bench")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug/autoencoder-bench")
+    }()
+
+    /// `mpirun` on PATH, or nil (the MPI tests then say why they did not run).
+    static let mpirun: String? = {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// Runs `arguments` under `timeout 60`, with the launcher's variables of this process removed and `extra` added.
+    static func run(_ arguments: [String], extra: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["timeout", "60"] + arguments
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMI") }
+        // mpirun refuses to run as root without these.
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        for (key, value) in extra { environment[key] = value }
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Two ranks sum exactly, and rank 0 alone prints the line.
+    @Test func twoRanksAllReduce() throws {
+        guard let mpirun = Self.mpirun else {
+            print("MPIRunTests: skipped, mpirun is not on PATH (install openmpi-bin)")
+            return
+        }
+        let result = try Self.run([mpirun, "-np", "2", "--oversubscribe", Self.bench.path, "allreduce", "--count", "1000",
+                                   "--repeats", "3"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").filter { $0.hasPrefix("allreduce:") }
+        #expect(lines.count == 1, "\(result.stdout)")
+        #expect(lines.first?.hasPrefix("allreduce: 2 ranks, 1000 floats, 4000 bytes, median ") == true, "\(result.stdout)")
+    }
+
+    /// One rank under mpirun joins MPI and runs like the process alone.
+    @Test func oneRankUnderMPIRun() throws {
+        guard let mpirun = Self.mpirun else {
+            print("MPIRunTests: skipped, mpirun is not on PATH (install openmpi-bin)")
+            return
+        }
+        let result = try Self.run([mpirun, "-np", "1", Self.bench.path, "allreduce", "--count", "1000", "--repeats", "2"])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("allreduce: 1 rank, 1000 floats"), "\(result.stdout)")
+    }
+
+    /// Without mpirun the benchmark runs alone, whether or not Open MPI is installed.
+    @Test func withoutMPIRunItRunsAlone() throws {
+        let result = try Self.run([Self.bench.path, "allreduce", "--count", "1000", "--repeats", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("allreduce: 1 rank, 1000 floats, 4000 bytes"), "\(result.stdout)")
+    }
+
+    /// Launched, as the environment says, but libmpi is missing: one line on stderr and a non-zero exit.
+    @Test func aMissingLibraryEndsWithOneLine() throws {
+        let result = try Self.run([Self.bench.path, "allreduce", "--count", "10"],
+                                  extra: ["OMPI_COMM_WORLD_SIZE": "2", "AUTOENCODERKIT_MPI_LIBRARY": "/nonexistent/libmpi.so.40"])
+        #expect(result.status != 0 && result.status != 124)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("Open MPI could not be loaded") && result.stderr.contains("/nonexistent/libmpi.so.40"),
+                "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+}

@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ComputeTests", dependencies: ["Compute", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "TestSupport"]),
         // Runs the built `autoencoder-bench allreduce` under mpirun.
-        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "autoencoder-bench"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "autoencoder-bench", "TestSupport"]),
         .testTarget(
             name: "AutoencodersTests",
             dependencies: ["Autoencoders", "TestSupport"],
@@ -67,7 +67,7 @@ let package = Package(
             resources: [.copy("Corpus")]
         ),
         // Runs the built `autoencoder` binary as a user would.
-        .testTarget(name: "CLITests", dependencies: ["autoencoder"]),
+        .testTarget(name: "CLITests", dependencies: ["autoencoder", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,24 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `autoencoder-bench allreduce` alone and under Open MPI's `mpirun`, each run under `timeout 60`.
 @Suite struct MPIRunTests {
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
     /// The built benchmark, found next to the test products.
-    static let bench: URL = {
-        var directory = Bundle.main.bundleURL
-        for _ in 0..<3 {
-            let candidate = directory.appendingPathComponent("autoencoder-bench")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: ".build/debug/autoencoder-bench")
-    }()
+    static let bench = ProductRun.executable(named: "autoencoder-bench")
 
     /// `mpirun` on PATH, or nil (the MPI tests then say why they did not run).
     static let mpirun: String? = {
@@ -27,25 +14,13 @@ import Testing
     }()
 
     /// Runs `arguments` under `timeout 60`, with the launcher's variables of this process removed and `extra` added.
-    static func run(_ arguments: [String], extra: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["timeout", "60"] + arguments
+    static func run(_ arguments: [String], extra: [String: String] = [:]) throws -> ProductRun {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMI") }
         // mpirun refuses to run as root without these.
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
         for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        return try ProductRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["timeout", "60"] + arguments, environment: environment)
     }
 
     /// Two ranks sum exactly, and rank 0 alone prints the line.

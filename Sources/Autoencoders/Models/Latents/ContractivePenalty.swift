@@ -68,6 +68,11 @@ final class ContractivePenalty: Latent {
     /// The code h(x); in evaluation also the penalty per sample.
     func forward(_ h: BufferSlice, context: StepContext) -> BufferSlice {
         if !context.training { penalty(h) }
+        return code(h)
+    }
+
+    /// h(x), without the penalty.
+    func code(_ h: BufferSlice) -> BufferSlice {
         let s = run.setting
         return noise == nil ? h : h.slice(0, s.batch * s.latentDim)
     }

@@ -45,20 +45,22 @@ final class SparseCode: Latent {
         return prepared
     }
 
-    /// The top-k code, or the ReLU code itself; in evaluation also the L1 penalty per sample.
+    /// The code of ``code(_:)``; in evaluation also the L1 penalty per sample.
     func forward(_ h: BufferSlice, context: StepContext) -> BufferSlice {
-        let p = run, s = p.setting
-        switch sparsity {
-        case .topK(let k):
-            s.device.topK(h, into: p.z.whole, rows: s.batch, cols: s.latentDim, k: k)
-            return p.z.whole
-        case .l1(let lambda):
-            if !context.training {
-                s.device.l1Penalty(h, rows: s.batch, cols: s.latentDim, lambda: Float(lambda), perRow: s.penaltyPerSample,
-                                   gradient: nil, gradientScale: 0)
-            }
-            return h
+        if !context.training, case .l1(let lambda) = sparsity {
+            let s = run.setting
+            s.device.l1Penalty(h, rows: s.batch, cols: s.latentDim, lambda: Float(lambda), perRow: s.penaltyPerSample,
+                               gradient: nil, gradientScale: 0)
         }
+        return code(h)
+    }
+
+    /// The top-k code, or the ReLU code itself.
+    func code(_ h: BufferSlice) -> BufferSlice {
+        guard case .topK(let k) = sparsity else { return h }
+        let p = run, s = p.setting
+        s.device.topK(h, into: p.z.whole, rows: s.batch, cols: s.latentDim, k: k)
+        return p.z.whole
     }
 
     func backward(_ dz: BufferSlice, h: BufferSlice, context: StepContext, kl: Autoencoder.KLTerm) -> BufferSlice {

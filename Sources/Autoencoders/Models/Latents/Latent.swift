@@ -7,7 +7,7 @@ import Layers
 /// and what the applications ask of it (the code ``Autoencoder/encode(_:)`` returns, the prior to sample from).
 ///
 /// One family per type: ``PlainCode`` (ae, denoising), ``GaussianLatent`` (vae, beta-vae), ``VectorQuantizer``
-/// (vq-vae), ``SparseCode`` (sparse) and ``ContractivePenalty`` (contractive). ``ModelConfig/makeLatent()`` is the
+/// (vq-vae), ``SparseCode`` (sparse) and ``ContractivePenalty`` (contractive). ``ModelConfig/makeLatent(bodyWidth:)`` is the
 /// one switch over ``ModelKind``. A latent is used in the order of a ``Layer``: created, its tensors declared,
 /// prepared for one batch size, then run.
 protocol Latent: AnyObject {

@@ -21,6 +21,7 @@ final class VectorQuantizer: Latent {
         let setting: LatentSetting
         let encoder: Sequential
         let codebook: BufferSlice
+        let vectors: Int             // code vectors per batch, b·l/D
         let codes: Buffer            // int32 [b·l/D]
         let zq: Buffer               // [b, l]
         let difference: Buffer       // z_e − z_q [b, l]
@@ -28,9 +29,6 @@ final class VectorQuantizer: Latent {
         let codebookScratch: Buffer  // [K, D]
         let counts: Buffer           // [K] of the batch
         let codeCounts: Buffer       // [K] of the epoch
-        /// Code vectors per batch.
-        var vectors: Int { setting.batch * setting.latentDim / codeDim }
-        var codeDim: Int { codebook.count / codeCounts.count }
     }
 
     init(config: ModelConfig, bodyWidth: Int) {
@@ -59,7 +57,7 @@ final class VectorQuantizer: Latent {
         let b = setting.batch, l = setting.latentDim, k = options.codebookSize, d = options.codeDim
         let codebook = setting.store.value(codebookID)
         if let embedAverageID { setting.device.copy(codebook, to: setting.store.state(embedAverageID)) }
-        prepared = Prepared(setting: setting, encoder: encoder, codebook: codebook,
+        prepared = Prepared(setting: setting, encoder: encoder, codebook: codebook, vectors: b * l / d,
                             codes: try setting.device.makeBuffer(count: max(b * l / d, 1), dtype: .int32),
                             zq: try setting.floats(b * l), difference: try setting.floats(b * l),
                             dze: try setting.floats(b * l), codebookScratch: try setting.floats(k * d),
@@ -74,9 +72,9 @@ final class VectorQuantizer: Latent {
     /// Nearest code vectors of z_e into z_q, and the penalty per sample (1 + β)·‖z_e − z_q‖² (β·‖·‖² with EMA).
     func forward(_ ze: BufferSlice, context: StepContext) -> BufferSlice {
         let p = run, s = p.setting, device = s.device
-        device.nearestCode(ze, codebook: p.codebook, n: p.vectors, k: options.codebookSize, d: p.codeDim,
+        device.nearestCode(ze, codebook: p.codebook, n: p.vectors, k: options.codebookSize, d: options.codeDim,
                            codes: p.codes.whole, distances: nil)
-        device.gatherRows(p.codebook, indices: p.codes.whole, cols: p.codeDim, into: p.zq.whole)
+        device.gatherRows(p.codebook, indices: p.codes.whole, cols: options.codeDim, into: p.zq.whole)
         device.copy(ze, to: p.difference.whole)
         device.axpby(alpha: -1, p.zq.whole, beta: 1, p.difference.whole)
         let weight = Float(options.commitment) + (options.ema ? 0 : 1)
@@ -90,7 +88,7 @@ final class VectorQuantizer: Latent {
         let p = run, s = p.setting, device = s.device
         let scale = context.batchMeanScale(rows: s.batch), k = options.codebookSize
         // usage counts and, for the loss form, Σ over each code's vectors of (z_e − z_q)
-        device.scatterAddRows(p.difference.whole, indices: p.codes.whole, n: p.vectors, cols: p.codeDim,
+        device.scatterAddRows(p.difference.whole, indices: p.codes.whole, n: p.vectors, cols: options.codeDim,
                               into: p.codebookScratch.whole, rows: k, counts: p.counts.whole, accumulate: false)
         device.axpby(alpha: 1, p.counts.whole, beta: 1, p.codeCounts.whole)
         if options.ema {
@@ -112,14 +110,14 @@ final class VectorQuantizer: Latent {
         let p = run, s = p.setting, device = s.device
         let k = options.codebookSize, decay = Float(options.decay), epsilon = Float(options.epsilon)
         let clusterSize = s.store.state(clusterSizeID), embedAverage = s.store.state(embedAverageID)
-        device.scatterAddRows(ze, indices: p.codes.whole, n: p.vectors, cols: p.codeDim, into: p.codebookScratch.whole,
+        device.scatterAddRows(ze, indices: p.codes.whole, n: p.vectors, cols: options.codeDim, into: p.codebookScratch.whole,
                               rows: k, counts: nil, accumulate: false)
         device.axpby(alpha: 1 - decay, p.counts.whole, beta: decay, clusterSize)
         device.axpby(alpha: 1 - decay, p.codebookScratch.whole, beta: decay, embedAverage)
         emaTotal = Double(decay) * emaTotal + Double(1 - decay) * Double(p.vectors)
         let factor = Float(emaTotal / (emaTotal + Double(k) * Double(epsilon)))
         device.affine(clusterSize, scale: factor, shift: epsilon * factor, into: p.counts.whole)
-        device.scaleRows(embedAverage, by: p.counts.whole, rows: k, cols: p.codeDim, divide: true,
+        device.scaleRows(embedAverage, by: p.counts.whole, rows: k, cols: options.codeDim, divide: true,
                          into: p.codebook, accumulate: false)
     }
 
@@ -140,7 +138,7 @@ final class VectorQuantizer: Latent {
     /// codebook keeps all its entries in play. EMA statistics of a moved code restart at that vector.
     func endEpoch(data: DeviceDataset, seed: UInt64, epoch: Int) {
         guard options.restartDeadCodes else { return }
-        let p = run, s = p.setting, device = s.device, d = p.codeDim
+        let p = run, s = p.setting, device = s.device, d = options.codeDim
         let counts = device.read(p.codeCounts.whole)
         let dead = counts.indices.filter { counts[$0] == 0 }
         guard !dead.isEmpty else { return }

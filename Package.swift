@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "autoencoder-bench", "TestSupport"]),
         .testTarget(
             name: "AutoencodersTests",
-            dependencies: ["Autoencoders", "TestSupport"],
+            dependencies: ["Autoencoders", "Distributed", "TestSupport"],
             exclude: ["Interop"],
             resources: [.copy("Corpus")]
         ),

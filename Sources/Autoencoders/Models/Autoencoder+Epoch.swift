@@ -64,8 +64,9 @@ extension Autoencoder {
         latent.describeEpoch(into: &metrics, sums: sums, samples: samples, klWeight: klWeight)
     }
 
-    /// The latent's upkeep after an epoch's training steps (VQ-VAE's dead-code restarts, drawn by (seed, epoch)).
-    func endEpoch(data: DeviceDataset, seed: UInt64, epoch: Int) {
-        latent.endEpoch(data: data, seed: seed, epoch: epoch)
+    /// The latent's upkeep after an epoch's training steps (VQ-VAE's dead-code restarts, drawn by (seed, epoch)
+    /// from a global batch of `rows` samples).
+    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int) {
+        latent.endEpoch(data: data, rows: rows, seed: seed, epoch: epoch)
     }
 }

@@ -70,7 +70,7 @@ final class DataParallel: ShardReduction, @unchecked Sendable {
         exchange.withUnsafeBufferPointer { values in
             device.write(UnsafeBufferPointer(rebasing: values[0..<count]), to: gradients)
         }
-        return StepFlags(nonFinite: exchange[count] > 0, stop: exchange[count + 1] > 0)
+        return StepFlags(nonFinite: exchange[count] >= 0.5, stop: exchange[count + 1] >= 0.5)
     }
 
     func sumOverShards(_ values: inout [Double]) {

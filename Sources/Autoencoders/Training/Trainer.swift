@@ -256,7 +256,7 @@ public final class Trainer {
                                    learningRate: Double(optimizer.learningRate),
                                    samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
         model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
-        model.endEpoch(data: training, seed: config.seed, epoch: epoch)
+        model.endEpoch(data: training, rows: config.batchSize, seed: config.seed, epoch: epoch)
         if let validation {
             let result = try Evaluation.run(model: model, data: validation, seed: config.seed)
             metrics.validationLoss = result.loss

@@ -144,25 +144,34 @@ final class VectorQuantizer: Latent {
         metrics.codebookUsage = Double(counts.filter { $0 > 0 }.count) / Double(counts.count)
     }
 
-    /// Moves every code unused in the last epoch onto an encoding from `data` (drawn by (seed, epoch)), so the
-    /// codebook keeps all its entries in play. EMA statistics of a moved code restart at that vector.
-    func endEpoch(data: DeviceDataset, seed: UInt64, epoch: Int) {
+    /// Moves every code unused in the last epoch onto an encoding of the first `rows` samples of a (seed, epoch)
+    /// order of `data` (dead code i takes code vector i·7919 mod V of their V), so the codebook keeps all its
+    /// entries in play. EMA statistics of a moved code restart at that vector. The encodings are made a batch of
+    /// the model at a time.
+    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int) {
         guard options.restartDeadCodes else { return }
         let p = run, s = p.setting, device = s.device, d = options.codeDim
         let counts = device.read(p.codeCounts.whole)
         let dead = counts.indices.filter { counts[$0] == 0 }
         guard !dead.isEmpty else { return }
         let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5EED_C0DE, epoch: epoch)
-        var batches = data.batches(order: Array(order.prefix(s.batch)), dropLast: false)
-        guard let batch = batches.next() else { return }
-        let ze = p.encoder.forward(batch.x, context: .init(training: false))
-        for (i, code) in dead.enumerated() {
-            let source = ze.slice(((i * 7919) % p.vectors) * d, d)
-            device.copy(source, to: p.codebook.slice(code * d, d))
-            if let embedAverageID, let clusterSizeID {
-                device.copy(source, to: s.store.state(embedAverageID).slice(code * d, d))
-                device.fill(s.store.state(clusterSizeID).slice(code, 1), with: 1)
+        let drawn = Array(order.prefix(rows))
+        let vectors = drawn.count * p.vectors / s.batch
+        guard vectors > 0 else { return }
+        let sources = dead.enumerated().map { i, code in (code: code, vector: (i * 7919) % vectors) }
+        var batches = data.batches(order: drawn, dropLast: false)
+        var first = 0
+        while let batch = batches.next() {
+            let ze = p.encoder.forward(batch.x, context: .init(training: false))
+            for (code, vector) in sources where vector >= first && vector < first + p.vectors {
+                let source = ze.slice((vector - first) * d, d)
+                device.copy(source, to: p.codebook.slice(code * d, d))
+                if let embedAverageID, let clusterSizeID {
+                    device.copy(source, to: s.store.state(embedAverageID).slice(code * d, d))
+                    device.fill(s.store.state(clusterSizeID).slice(code, 1), with: 1)
+                }
             }
+            first += p.vectors
         }
     }
 

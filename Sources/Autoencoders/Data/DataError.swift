@@ -40,6 +40,8 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case decompression(String)
         /// Writing the file failed.
         case writeFailed(String)
+        /// The file changed (size or modification time) after it was opened, while it was being read.
+        case changed(String)
     }
 
     /// The file's name (its last path component), or a data set's name.
@@ -84,6 +86,7 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidArgument(let what): return "invalid argument: \(what)"
         case .decompression(let what): return "gzip: \(what)"
         case .writeFailed(let what): return "write failed: \(what)"
+        case .changed(let what): return "changed while in use: \(what)"
         }
     }
 

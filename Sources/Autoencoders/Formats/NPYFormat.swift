@@ -5,7 +5,7 @@ import Foundation
 /// Layout: `\x93NUMPY`, major and minor version bytes, the header length (UInt16 little-endian in 1.0,
 /// UInt32 in 2.0/3.0), then a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }`
 /// padded with spaces to a multiple of 64 bytes and ended by `\n`, then the raw elements in C order.
-/// Read dtypes: `<f4 <f8 <i4 <i8 |u1` (`<u1`, `|i1` not). Fortran order and big-endian data are refused.
+/// Read dtypes: `<f4 <f2 <f8 <i4 <i8 |u1` (and `<u1`; `|i1` not). Fortran order and big-endian data are refused.
 public enum NPYFormat {
     /// Files claiming more elements than this (2^31) are refused as absurd.
     public static let maxElements = 1 << 31
@@ -14,8 +14,24 @@ public enum NPYFormat {
 
     private static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
-    /// Decodes `.npy` bytes into a tensor; `file` names the source in errors.
-    public static func decode(_ bytes: [UInt8], file: String) throws -> HostTensor {
+    /// What an `.npy` header describes: the element type, the shape, and where the elements start.
+    public struct Layout: Equatable, Sendable {
+        /// The numpy type string: `<f4`, `<f2`, `<f8`, `<i4`, `<i8` or `|u1`.
+        public var descr: String
+        public var shape: [Int]
+        /// Bytes before the first element (magic, version, header).
+        public var dataOffset: Int
+        /// Bytes per element.
+        public var elementSize: Int
+        /// Elements the shape promises.
+        public var elementCount: Int
+        /// Bytes of a whole file with this layout.
+        public var fileSize: Int { dataOffset + elementCount * elementSize }
+    }
+
+    /// Parses the header at the start of `bytes` (which may stop after the header), accepting shapes of up to
+    /// `elementLimit` elements.
+    public static func layout(_ bytes: [UInt8], file: String, elementLimit: Int = maxElements) throws -> Layout {
         if bytes.isEmpty { throw DataError(file: file, .empty) }
         var reader = ByteReader(bytes, file: file)
         let head = try reader.take(min(6, bytes.count), "the magic string")
@@ -37,33 +53,48 @@ public enum NPYFormat {
         }
         let header = try Header(parsing: headerText, file: file)
         if header.fortranOrder { throw DataError(file: file, .unsupported("fortran_order True (only C order is read)")) }
-        guard let count = checkedProduct(header.shape, limit: maxElements) else {
-            throw DataError(file: file, .absurdSize("shape \(dimsText(header.shape)) exceeds \(maxElements) elements"))
+        guard let count = checkedProduct(header.shape, limit: elementLimit) else {
+            throw DataError(file: file, .absurdSize("shape \(dimsText(header.shape)) exceeds \(elementLimit) elements"))
         }
         let elementSize: Int
         switch header.descr {
         case "<f4", "<i4": elementSize = 4
         case "<f8", "<i8": elementSize = 8
+        case "<f2": elementSize = 2
         case "|u1", "<u1": elementSize = 1
         default: throw DataError(file: file, .unsupported("dtype \(DataError.quoted(header.descr))"))
         }
-        let needed = count * elementSize
-        if reader.remaining < needed {
-            throw DataError(file: file, .truncated(needed: "header promises \(reader.offset) + \(dimsText(header.shape))×\(elementSize) bytes", actual: bytes.count))
+        return Layout(descr: header.descr == "<u1" ? "|u1" : header.descr, shape: header.shape, dataOffset: reader.offset,
+                      elementSize: elementSize, elementCount: count)
+    }
+
+    /// The error for a file of `actual` bytes whose header promises `layout`, or nil when the sizes agree.
+    static func sizeProblem(_ layout: Layout, actual: Int, file: String) -> DataError? {
+        if actual < layout.fileSize {
+            return DataError(file: file, .truncated(needed: "header promises \(layout.dataOffset) + \(dimsText(layout.shape))×\(layout.elementSize) bytes", actual: actual))
         }
-        if reader.remaining > needed {
-            throw DataError(file: file, .trailingBytes(expected: reader.offset + needed, actual: bytes.count))
+        if actual > layout.fileSize {
+            return DataError(file: file, .trailingBytes(expected: layout.fileSize, actual: actual))
         }
-        let data = bytes[reader.offset...]
+        return nil
+    }
+
+    /// Decodes `.npy` bytes into a tensor; `file` names the source in errors. float16 (`<f2`) is widened to
+    /// float32.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> HostTensor {
+        let layout = try layout(bytes, file: file)
+        if let problem = sizeProblem(layout, actual: bytes.count, file: file) { throw problem }
+        let data = bytes[layout.dataOffset...], count = layout.elementCount
         let elements: HostTensor.Elements
-        switch header.descr {
+        switch layout.descr {
         case "<f4": elements = .float32(decodeLittleEndian(data, count: count, as: UInt32.self).map { Float(bitPattern: $0) })
+        case "<f2": elements = .float32(decodeLittleEndian(data, count: count, as: UInt16.self).map(Half.float))
         case "<f8": elements = .float64(decodeLittleEndian(data, count: count, as: UInt64.self).map { Double(bitPattern: $0) })
         case "<i4": elements = .int32(decodeLittleEndian(data, count: count, as: UInt32.self).map { Int32(bitPattern: $0) })
         case "<i8": elements = .int64(decodeLittleEndian(data, count: count, as: UInt64.self).map { Int64(bitPattern: $0) })
         default: elements = .uint8(Array(data))
         }
-        return HostTensor(shape: header.shape, elements: elements)
+        return HostTensor(shape: layout.shape, elements: elements)
     }
 
     /// Loads an `.npy` file as a tensor.
@@ -79,12 +110,8 @@ public enum NPYFormat {
     public static func load(_ url: URL, labels: URL? = nil) throws -> Dataset {
         let name = url.lastPathComponent
         let tensor = try read(url)
-        guard let n = tensor.shape.first else { throw DataError(file: name, .malformed("a 0-d array holds no samples")) }
-        if n == 0 { throw DataError(file: name, .malformed("no samples (first extent is 0)")) }
-        var sampleShape = Array(tensor.shape.dropFirst())
-        if sampleShape.count == 2 { sampleShape.insert(1, at: 0) }
-        if sampleShape.isEmpty { sampleShape = [1] }
-        if sampleShape.contains(0) { throw DataError(file: name, .malformed("sample shape \(dimsText(sampleShape)) has a zero extent")) }
+        let sampleShape = try sampleShape(of: tensor.shape, file: name)
+        let n = tensor.shape[0]
         let features: [Float]
         if case .uint8(let bytes) = tensor.elements {
             features = bytes.map { Float($0) / 255 }
@@ -101,6 +128,20 @@ public enum NPYFormat {
             labelValues = try labelTensor.labels(file: labelName)
         }
         return Dataset(name: name, shape: sampleShape, features: features, labels: labelValues)
+    }
+
+    /// The per-sample shape of an array of `shape` whose first axis indexes samples: `[1, h, w]` for n×h×w,
+    /// the trailing extents otherwise, `[1]` for a 1-D array.
+    ///
+    /// - Throws: `malformed` for a 0-d array, no samples, or a zero extent.
+    static func sampleShape(of shape: [Int], file: String) throws -> [Int] {
+        guard let n = shape.first else { throw DataError(file: file, .malformed("a 0-d array holds no samples")) }
+        if n == 0 { throw DataError(file: file, .malformed("no samples (first extent is 0)")) }
+        var sampleShape = Array(shape.dropFirst())
+        if sampleShape.count == 2 { sampleShape.insert(1, at: 0) }
+        if sampleShape.isEmpty { sampleShape = [1] }
+        if sampleShape.contains(0) { throw DataError(file: file, .malformed("sample shape \(dimsText(sampleShape)) has a zero extent")) }
+        return sampleShape
     }
 
     /// The `.npy` bytes of `tensor` (float32 as `<f4`, float64 `<f8`, int32 `<i4`, int64 `<i8`, uint8 `|u1`),

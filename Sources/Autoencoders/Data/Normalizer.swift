@@ -136,15 +136,22 @@ public struct Normalizer: Codable, Equatable, Sendable {
     }
 
     private func transform(_ values: inout [Float], _ f: (Float, Float, Float) -> Float) {
+        values.withUnsafeMutableBufferPointer { transform($0, f) }
+    }
+
+    /// Normalizes `values` (whole samples, row-major) in place, as ``apply(_:)-([Float])`` does.
+    public func apply(_ values: UnsafeMutableBufferPointer<Float>) {
+        transform(values) { x, shift, divisor in (x - shift) / divisor }
+    }
+
+    private func transform(_ x: UnsafeMutableBufferPointer<Float>, _ f: (Float, Float, Float) -> Float) {
         let d = dimension
-        precondition(d > 0 && values.count % d == 0, "\(values.count) values are not whole samples of \(d) features")
+        precondition(d > 0 && x.count % d == 0, "\(x.count) values are not whole samples of \(d) features")
         if method == .none { return }
         shift.withUnsafeBufferPointer { shift in
             divisor.withUnsafeBufferPointer { divisor in
-                values.withUnsafeMutableBufferPointer { x in
-                    for row in stride(from: 0, to: x.count, by: d) {
-                        for j in 0..<d { x[row + j] = f(x[row + j], shift[j], divisor[j]) }
-                    }
+                for row in stride(from: 0, to: x.count, by: d) {
+                    for j in 0..<d { x[row + j] = f(x[row + j], shift[j], divisor[j]) }
                 }
             }
         }

@@ -66,7 +66,7 @@ extension Autoencoder {
 
     /// The latent's upkeep after an epoch's training steps (VQ-VAE's dead-code restarts, drawn by (seed, epoch)
     /// from a global batch of `rows` samples).
-    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int) {
-        latent.endEpoch(data: data, rows: rows, seed: seed, epoch: epoch)
+    func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {
+        try latent.endEpoch(data: data, rows: rows, seed: seed, epoch: epoch)
     }
 }

@@ -5,7 +5,7 @@ import Compute
 /// Training batches follow a permutation drawn per epoch from (seed, epoch), so a resumed run sees the same
 /// order as an uninterrupted one. Evaluation batches walk the rows in order; the last one is padded by
 /// repeating rows, and callers read back only the first ``Batches/Batch/valid`` rows of its results.
-public final class DeviceDataset {
+public final class DeviceDataset: BatchedRows {
     /// The device holding the rows.
     public let device: any Device
     /// Number of rows.
@@ -31,24 +31,19 @@ public final class DeviceDataset {
         batch = try device.makeBuffer(count: batchSize * dimension, dtype: .float32)
     }
 
-    /// One batch: the gathered rows and how many of them are real (the rest pad an evaluation batch).
-    public struct Batch {
-        public let x: BufferSlice
-        public let valid: Int
-        /// The data set rows in this batch, in order (host copy of the index slice).
-        public let rowIndices: ArraySlice<Int32>
-    }
-
     /// Training order of an epoch: a seeded shuffle (``SplitMix64/permutation(count:seed:)``) keyed by (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
         SplitMix64.permutation(count: count, seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
             .map { Int32($0) }
     }
 
+    /// A checksum of the rows' values.
+    public func fingerprint() -> Double { DataParallel.fingerprint(device.read(rows.whole)) }
+
     /// Uploads an order of at most ``count`` rows (a permutation for training, or `0..<count` for evaluation), padded to whole
     /// batches by repeating its first rows, and returns the batches over it. With `dropLast`, a final partial
     /// batch is skipped (training); otherwise it is padded (evaluation).
-    public func batches(order: [Int32], dropLast: Bool) -> Batches {
+    public func batches(order: [Int32], dropLast: Bool) -> RowBatches {
         precondition(order.count <= count, "an order longer than the data set")
         let whole = order.count / batchSize
         let partial = order.count % batchSize
@@ -56,34 +51,24 @@ public final class DeviceDataset {
         var padded = order
         while padded.count < batchCount * batchSize { padded.append(order[padded.count % max(order.count, 1)]) }
         device.write(padded, to: indices.slice(0, padded.count))
-        return Batches(dataset: self, order: padded, batchCount: batchCount, total: order.count)
+        return RowBatches(batchCount: batchCount, cursor: Gather(dataset: self, total: order.count))
     }
 
-    /// The batches of one pass; gathering a batch overwrites the previous one.
-    public struct Batches: Sequence, IteratorProtocol {
+    /// Gathers batch i of an uploaded order: its rows, by their indices, into the batch buffer.
+    private final class Gather: BatchCursor {
         let dataset: DeviceDataset
-        let order: [Int32]
-        /// Number of batches in the pass.
-        public let batchCount: Int
         let total: Int
-        var position = 0
+        var failure: (any Error)? { nil }
 
-        /// Passes over the next `count` batches without gathering them (continuing an interrupted epoch).
-        public mutating func skip(_ count: Int) {
-            position = Swift.min(batchCount, position + Swift.max(count, 0))
+        init(dataset: DeviceDataset, total: Int) {
+            self.dataset = dataset
+            self.total = total
         }
 
-        public mutating func next() -> Batch? {
-            guard position < batchCount else { return nil }
-            defer { position += 1 }
-            return dataset.gather(batch: position, order: order, total: total)
+        func batch(_ index: Int) -> RowBatch? {
+            let d = dataset, size = d.batchSize, start = index * size
+            d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension, into: d.batch.whole)
+            return RowBatch(x: d.batch.whole, valid: min(size, max(0, total - start)))
         }
-    }
-
-    private func gather(batch index: Int, order: [Int32], total: Int) -> Batch {
-        let start = index * batchSize
-        device.gatherRows(rows.whole, indices: indices.slice(start, batchSize), cols: dimension, into: batch.whole)
-        let valid = min(batchSize, max(0, total - start))
-        return Batch(x: batch.whole, valid: valid, rowIndices: order[start..<(start + batchSize)])
     }
 }

@@ -31,12 +31,13 @@ public enum Evaluation {
         return try run(model: model, data: rows, seed: seed)
     }
 
-    static func run(model: Autoencoder, data: DeviceDataset, seed: UInt64) throws -> EvaluationResult {
+    static func run(model: Autoencoder, data: any BatchedRows, seed: UInt64) throws -> EvaluationResult {
         let device = model.device
         var reconstruction: [Double] = [], kl: [Double] = [], penalty: [Double] = []
-        let order = (0..<data.count).map(Int32.init)
-        for (index, batch) in data.batches(order: order, dropLast: false).enumerated() {
+        var batches = data.inOrder(), index = 0
+        while let batch = batches.next() {
             model.evaluateBatch(batch.x, context: StepContext(training: false, seed: seed, step: index))
+            index += 1
             reconstruction += device.read(model.reconstructionPerSample.slice(0, batch.valid)).map(Double.init)
             if model.latent.terms.contains(.kl) {
                 kl += device.read(model.klPerSample.slice(0, batch.valid)).map(Double.init)
@@ -45,6 +46,7 @@ public enum Evaluation {
                 penalty += device.read(model.penaltyPerSample.slice(0, batch.valid)).map(Double.init)
             }
         }
+        try batches.check()
         try device.checkHealth()
         let n = Double(max(data.count, 1))
         let meanRec = reconstruction.reduce(0, +) / n
@@ -58,18 +60,19 @@ public enum Evaluation {
     /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016);
     /// nil for models without a Gaussian posterior. Σ_x μ_j and Σ_x μ_j² are summed on the device over the valid
     /// rows of every batch and read back once.
-    static func activeUnits(model: Autoencoder, data: DeviceDataset) throws -> Int? {
+    static func activeUnits(model: Autoencoder, data: any BatchedRows) throws -> Int? {
         guard let moments = (model.latent as? GaussianLatent)?.momentSums else { return nil }
         let l = model.latentDim, device = model.device
         device.fill(moments.whole, with: 0)
-        let order = (0..<data.count).map(Int32.init)
-        for batch in data.batches(order: order, dropLast: false) {
+        var batches = data.inOrder()
+        while let batch = batches.next() {
             let mu = model.encode(batch.x).slice(0, batch.valid * l)
             device.reduce(mu, rows: batch.valid, cols: l, axis: .rows, op: .sum, scale: 1, into: moments.slice(0, l),
                           accumulate: true)
             device.reduce(mu, rows: batch.valid, cols: l, axis: .rows, op: .sumOfSquares, scale: 1,
                           into: moments.slice(l, l), accumulate: true)
         }
+        try batches.check()
         try device.checkHealth()
         let sums = device.read(moments.whole).map(Double.init)
         let n = Double(max(data.count, 1))

@@ -100,13 +100,13 @@ final class SparseDictionary {
     /// 0.2·ā for ReLU codes, where the latent fires wherever d·x > 0, as in the paper; ā for top-k codes, where
     /// a latent fires only among an input's k largest pre-activations and 0.2·ā lies below a typical k-th
     /// largest, so the latent would stay dead (see ``encoderScale``).
-    func resampleDeadLatents(model: Autoencoder, optimizer: any Optimizer, data: DeviceDataset, seed: UInt64,
-                             epoch: Int) -> Int {
+    func resampleDeadLatents(model: Autoencoder, optimizer: any Optimizer, data: any BatchedRows, seed: UInt64,
+                             epoch: Int) throws -> Int {
         guard options.resampleDeadLatents else { return 0 }
         let activity = device.read(code.unitActivity.whole)
         let dead = activity.indices.filter { activity[$0] == 0 }
         guard !dead.isEmpty else { return 0 }
-        let candidates = scoredInputs(model: model, data: data, seed: seed, epoch: epoch)
+        let candidates = try scoredInputs(model: model, data: data, seed: seed, epoch: epoch)
         var generator = SplitMix64(seed: seed ^ 0x5AE_DEAD ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
         let sources = Self.draw(count: dead.count, weights: candidates.losses.map { Double($0) * Double($0) },
                                 generator: &generator)
@@ -152,11 +152,12 @@ final class SparseDictionary {
     static let candidateCount = 8192
 
     /// Up to ``candidateCount`` training inputs drawn by (seed, epoch) and their squared errors ‖x − x̂‖².
-    private func scoredInputs(model: Autoencoder, data: DeviceDataset, seed: UInt64, epoch: Int)
-        -> (inputs: [Float], losses: [Float]) {
+    private func scoredInputs(model: Autoencoder, data: any BatchedRows, seed: UInt64, epoch: Int)
+        throws -> (inputs: [Float], losses: [Float]) {
         let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5AE_DEAD, epoch: epoch)
         var inputs: [Float] = [], losses: [Float] = []
-        for batch in data.batches(order: Array(order.prefix(Self.candidateCount)), dropLast: false) {
+        var batches = data.batches(order: Array(order.prefix(Self.candidateCount)), dropLast: false)
+        while let batch = batches.next() {
             let x = device.read(batch.x.slice(0, batch.valid * n))
             let xHat = device.read(model.reconstruct(batch.x).slice(0, batch.valid * n))
             for row in 0..<batch.valid {
@@ -166,6 +167,7 @@ final class SparseDictionary {
             }
             inputs += x
         }
+        try batches.check()
         return (inputs, losses)
     }
 
@@ -196,17 +198,28 @@ final class SparseDictionary {
         return indices
     }
 
-    /// Σ_i ‖x_i − x̄‖² of a data set, x̄ its mean sample: the denominator of the explained variance.
-    static func totalSquaredDeviation(_ data: Dataset) -> Double {
+    /// Σ_i ‖x_i − x̄‖² of a data set, x̄ its mean sample: the denominator of the explained variance. Two passes
+    /// over the rows in order, read back from the device and summed in double precision.
+    static func totalSquaredDeviation(_ data: any BatchedRows) throws -> Double {
         let d = data.dimension, count = data.count
         guard count > 0 else { return 0 }
+        func eachRow(_ body: (UnsafeBufferPointer<Float>) -> Void) throws {
+            var batches = data.inOrder()
+            while let batch = batches.next() {
+                let rows = data.device.read(batch.x.slice(0, batch.valid * d))
+                rows.withUnsafeBufferPointer { x in
+                    for i in 0..<batch.valid { body(UnsafeBufferPointer(rebasing: x[(i * d)..<((i + 1) * d)])) }
+                }
+            }
+            try batches.check()
+        }
         var mean = [Double](repeating: 0, count: d)
-        for i in 0..<count { for k in 0..<d { mean[k] += Double(data.features[i * d + k]) } }
+        try eachRow { x in for k in 0..<d { mean[k] += Double(x[k]) } }
         for k in 0..<d { mean[k] /= Double(count) }
         var total = 0.0
-        for i in 0..<count {
+        try eachRow { x in
             for k in 0..<d {
-                let v = Double(data.features[i * d + k]) - mean[k]
+                let v = Double(x[k]) - mean[k]
                 total += v * v
             }
         }

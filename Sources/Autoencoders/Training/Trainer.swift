@@ -73,8 +73,8 @@ public final class Trainer {
     let optimizer: any Optimizer
     /// The ranks training together (one, without a launcher).
     let ranks: DataParallel
-    let training: DeviceDataset
-    let validation: DeviceDataset?
+    let training: any BatchedRows
+    let validation: (any BatchedRows)?
     /// SAE maintenance (``SAEOptions``) and Σ‖x − x̄‖² of the split its explained variance is measured on.
     let dictionary: (maintenance: SparseDictionary, totalDeviation: Double)?
     /// Under `--on-nan skip`, the epoch sums before the current step, restored on the device if it goes non-finite.
@@ -87,16 +87,38 @@ public final class Trainer {
     /// Read the running sums back every this many steps for progress events.
     public var progressInterval = 25
 
-    /// Prepares training of `model` on `training` rows (count × model.inputDimension), validating on `validation`.
+    /// Prepares training of `model` on `training` rows (count × model.inputDimension), validating on `validation`,
+    /// both uploaded to the model's device.
     ///
     /// With a `communicator` of N ranks, ``TrainingConfig/batchSize`` is the global batch: it must divide by N,
     /// and `model` is built for batches of B/N. Every rank must call this with the same configuration and data
     /// (checked: the ranks exchange their facts, and a difference throws naming it).
-    public init(model: Autoencoder, config: TrainingConfig, training: Dataset, validation: Dataset?,
+    public convenience init(model: Autoencoder, config: TrainingConfig, training: Dataset, validation: Dataset?,
+                            communicator: any Communicator = SingleProcess()) throws {
+        try config.validate(trainingSamples: training.count)
+        func resident(_ data: Dataset) throws -> DeviceDataset {
+            guard data.dimension == model.inputDimension else {
+                throw ConfigError.invalid("the data has \(data.dimension) features per sample but the model expects \(model.inputDimension)")
+            }
+            return try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
+                                     batchSize: model.batchSize)
+        }
+        try self.init(model: model, config: config, training: try resident(training),
+                      validation: try validation.flatMap { $0.count > 0 ? try resident($0) : nil }, communicator: communicator)
+    }
+
+    /// Prepares training of `model` on rows resident on its device or streamed from disk (``BatchedRows``, in
+    /// batches of the model's batch size), validating on `validation`; otherwise as the initializer that takes
+    /// ``Dataset``s.
+    public init(model: Autoencoder, config: TrainingConfig, training: any BatchedRows, validation: (any BatchedRows)?,
                 communicator: any Communicator = SingleProcess()) throws {
         try config.validate(trainingSamples: training.count)
-        guard training.dimension == model.inputDimension else {
-            throw ConfigError.invalid("the data has \(training.dimension) features per sample but the model expects \(model.inputDimension)")
+        for data in [training] + (validation.map { [$0] } ?? []) {
+            guard data.dimension == model.inputDimension else {
+                throw ConfigError.invalid("the data has \(data.dimension) features per sample but the model expects \(model.inputDimension)")
+            }
+            precondition(data.batchSize == model.batchSize && data.device === model.device,
+                         "data batched for another batch size or device than the model's")
         }
         let ranks = communicator.size
         guard config.batchSize % ranks == 0 else {
@@ -109,18 +131,11 @@ public final class Trainer {
         self.config = config
         self.ranks = DataParallel(communicator: communicator)
         let device = model.device
-        self.training = try DeviceDataset(device: device, features: training.features, dimension: training.dimension,
-                                          batchSize: model.batchSize)
-        if let validation, validation.count > 0 {
-            self.validation = try DeviceDataset(device: device, features: validation.features,
-                                                dimension: validation.dimension, batchSize: model.batchSize)
-        } else {
-            self.validation = nil
-        }
+        self.training = training
+        self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
         if let options = model.config.sae {
-            let measured = self.validation == nil ? training : validation ?? training
             dictionary = (try SparseDictionary(model: model, options: options),
-                          SparseDictionary.totalSquaredDeviation(measured))
+                          try SparseDictionary.totalSquaredDeviation(self.validation ?? training))
         } else {
             dictionary = nil
         }
@@ -144,7 +159,7 @@ public final class Trainer {
                 ("the number of training samples", Double(training.count)),
                 ("the number of validation samples", Double(validation?.count ?? 0)),
                 ("the features per sample", Double(training.dimension)),
-                ("the training data (a checksum of its values)", DataParallel.fingerprint(training.features)),
+                ("the training data (a checksum)", training.fingerprint()),
                 ("the model configuration", DataParallel.fingerprint(try encoder.encode(model.config))),
                 ("the training configuration", DataParallel.fingerprint(try encoder.encode(config))),
                 ("the initial parameters (a checksum of them)", DataParallel.fingerprint(model.device.read(model.store.values))),
@@ -212,7 +227,7 @@ public final class Trainer {
         // a continued epoch keeps its sums (on the device, or put back by restore) and its time so far
         let start = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
         if resumed == nil { model.resetEpochSums() }
-        let order = DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch)
+        let order = (config.epochOrder ?? .permutation).rows(count: training.count, seed: config.seed, epoch: epoch)
         var batches = training.batches(order: ranks.localOrder(order, globalBatch: config.batchSize), dropLast: true)
         batches.skip(resumed?.batches ?? 0)
         // samples of the global batches trained on (every rank applies or skips a step alike)
@@ -243,6 +258,7 @@ public final class Trainer {
                                  samplesPerSecond: Double(seen) / max(Date().timeIntervalSince(start), 1e-9)))
             }
         }
+        try batches.check()
         try device.checkHealth()
         // the accumulators of every rank summed, before the latent reads them (metrics, dead-code restarts)
         ranks.sumInPlace(model.epochAccumulatorBuffers, device: device)
@@ -256,7 +272,7 @@ public final class Trainer {
                                    learningRate: Double(optimizer.learningRate),
                                    samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
         model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
-        model.endEpoch(data: training, rows: config.batchSize, seed: config.seed, epoch: epoch)
+        try model.endEpoch(data: training, rows: config.batchSize, seed: config.seed, epoch: epoch)
         if let validation {
             let result = try Evaluation.run(model: model, data: validation, seed: config.seed)
             metrics.validationLoss = result.loss
@@ -270,7 +286,7 @@ public final class Trainer {
         metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
         if let dictionary {
             // no training follows the last epoch: resampling then would only leave untrained latents in the model
-            metrics.resampledUnits = number == config.epochs ? 0 : dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,
+            metrics.resampledUnits = number == config.epochs ? 0 : try dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,
                                                                                 seed: config.seed, epoch: epoch)
         }
         try checkRanksAgree(epoch: number)
@@ -297,7 +313,7 @@ public final class Trainer {
     /// Returns whether the update was applied (false when `--on-nan skip` dropped the batch for a non-finite
     /// loss; the step counter advances either way) and whether to stop after it (`shouldStop` on this rank or,
     /// data-parallel, on any).
-    func trainStep(on batch: DeviceDataset.Batch, shouldStop: () -> Bool = { false }) -> (applied: Bool, stop: Bool) {
+    func trainStep(on batch: RowBatch, shouldStop: () -> Bool = { false }) -> (applied: Bool, stop: Bool) {
         defer { step += 1 }
         if !gradientsAreZero { model.store.zeroGradients() }
         gradientsAreZero = false

@@ -35,6 +35,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// The run's seed: initialization, data order and every random draw.
     public var seed: UInt64 = 0
     public var onNonFinite: NonFinitePolicy = .stop
+    /// The order of each epoch's rows; nil: a full permutation (``EpochOrder/permutation``).
+    public var epochOrder: EpochOrder?
 
     public init() {}
 
@@ -50,5 +52,6 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             throw ConfigError.invalid("--validation must lie in [0, 1)")
         }
         if let gradientClip, !(gradientClip > 0) { throw ConfigError.invalid("--clip must be positive") }
+        try epochOrder?.validate()
     }
 }

@@ -66,7 +66,7 @@ protocol Latent: AnyObject {
     /// Upkeep at the end of a training epoch, before validation (VQ-VAE's dead-code restarts), drawing from the
     /// first `rows` samples of a (seed, epoch) order of `data`: the global batch, so that data-parallel ranks,
     /// whose model takes a shard of it, draw what one process draws.
-    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int)
+    func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws
 
     /// The code indices of the last ``code(_:)`` and how many each sample has (VQ-VAE), else nil.
     var codeIndices: (indices: BufferSlice, perSample: Int)? { get }
@@ -120,7 +120,7 @@ extension Latent {
     func code(_ h: BufferSlice) -> BufferSlice { forward(h, context: StepContext(training: false)) }
     func objectiveKLWeight(_ kl: Autoencoder.KLTerm) -> Float { 0 }
     var epochAccumulators: [(name: String, buffer: Buffer)] { [] }
-    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int) {}
+    func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {}
     var codeIndices: (indices: BufferSlice, perSample: Int)? { nil }
     var hostState: [String: Double] {
         get { [:] }

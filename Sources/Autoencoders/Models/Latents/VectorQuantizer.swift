@@ -148,7 +148,7 @@ final class VectorQuantizer: Latent {
     /// order of `data` (dead code i takes code vector i·7919 mod V of their V), so the codebook keeps all its
     /// entries in play. EMA statistics of a moved code restart at that vector. The encodings are made a batch of
     /// the model at a time.
-    func endEpoch(data: DeviceDataset, rows: Int, seed: UInt64, epoch: Int) {
+    func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {
         guard options.restartDeadCodes else { return }
         let p = run, s = p.setting, device = s.device, d = options.codeDim
         let counts = device.read(p.codeCounts.whole)
@@ -173,6 +173,7 @@ final class VectorQuantizer: Latent {
             }
             first += p.vectors
         }
+        try batches.check()
     }
 
     var codeIndices: (indices: BufferSlice, perSample: Int)? {

@@ -30,8 +30,31 @@ public struct Normalizer: Codable, Equatable, Sendable {
 
     /// Fits `method` on every feature of `training`.
     public init(_ method: Method, fittedOn training: Dataset) {
-        let d = training.dimension
-        let n = training.count
+        self.init(method, dimension: training.dimension, count: training.count) { body in
+            training.features.withUnsafeBufferPointer { body($0) }
+        }
+    }
+
+    /// Fits `method` on the rows `ranges` of `source` (default: all), read a block of rows at a time: the
+    /// normalizer of data streamed from disk, equal to the one fitted on the same rows loaded whole.
+    public init(_ method: Method, fittedOn source: any RowSource, ranges: [Range<Int>]? = nil, blockRows: Int = 4096) throws {
+        let ranges = ranges ?? [0..<source.count], d = source.dimension
+        var block = [Float](repeating: 0, count: blockRows * d)
+        try self.init(method, dimension: d, count: ranges.reduce(0) { $0 + $1.count }) { body in
+            for range in ranges {
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                    let end = min(range.upperBound, start + blockRows)
+                    try block.withUnsafeMutableBufferPointer { try source.read(start..<end, into: $0) }
+                    block.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<((end - start) * d)])) }
+                }
+            }
+        }
+    }
+
+    /// Fits `method` on `count` rows of `d` features that `rows` hands to its body, a block of whole rows at a
+    /// time, in order (it is called once for min-max, twice for z-scores); statistics accumulate in Double.
+    init(_ method: Method, dimension d: Int, count n: Int,
+         rows: ((UnsafeBufferPointer<Float>) -> Void) throws -> Void) rethrows {
         var shift = [Double](repeating: 0, count: d)
         var divisor = [Double](repeating: 1, count: d)
         switch method {
@@ -40,9 +63,8 @@ public struct Normalizer: Codable, Equatable, Sendable {
         case .minmax where n > 0:
             var low = [Float](repeating: .infinity, count: d)
             var high = [Float](repeating: -.infinity, count: d)
-            training.features.withUnsafeBufferPointer { x in
-                for i in 0..<n {
-                    let row = i * d
+            try rows { x in
+                for row in stride(from: 0, to: x.count, by: d) {
                     for j in 0..<d {
                         low[j] = min(low[j], x[row + j])
                         high[j] = max(high[j], x[row + j])
@@ -55,17 +77,17 @@ public struct Normalizer: Codable, Equatable, Sendable {
             }
         case .zscore where n > 0:
             var sum = [Double](repeating: 0, count: d)
-            training.features.withUnsafeBufferPointer { x in
-                for i in 0..<n {
-                    for j in 0..<d { sum[j] += Double(x[i * d + j]) }
+            try rows { x in
+                for row in stride(from: 0, to: x.count, by: d) {
+                    for j in 0..<d { sum[j] += Double(x[row + j]) }
                 }
             }
             for j in 0..<d { shift[j] = sum[j] / Double(n) }
             var squares = [Double](repeating: 0, count: d)
-            training.features.withUnsafeBufferPointer { x in
-                for i in 0..<n {
+            try rows { x in
+                for row in stride(from: 0, to: x.count, by: d) {
                     for j in 0..<d {
-                        let deviation = Double(x[i * d + j]) - shift[j]
+                        let deviation = Double(x[row + j]) - shift[j]
                         squares[j] += deviation * deviation
                     }
                 }

@@ -15,6 +15,8 @@ public struct DataDescription: Codable, Equatable, Sendable {
     public var testFraction: Double
     /// The anomaly-detection split, when the run trained on normal samples only.
     public var normalSplit: NormalSplit?
+    /// How the data was streamed from disk (its splits are whole blocks, ``StreamedSplits``); nil: loaded whole.
+    public var stream: StreamLayout?
 
     public init(source: String, csv: CSVOptions, shape: [Int], normalizer: Normalizer, testFraction: Double,
                 normalSplit: NormalSplit? = nil) {
@@ -145,6 +147,21 @@ public struct PreparedData: Sendable {
                             csv: CSVOptions? = nil) throws -> Dataset {
         let description = config.data
         let own = source == nil || source == description.source
+        if own, let layout = description.stream {
+            // a streamed run's splits are whole blocks; the part asked for is loaded whole
+            let splits = try StreamedSplits.load(source: description.source, normalization: nil, fitted: description.normalizer,
+                                                 testFraction: description.testFraction,
+                                                 validationFraction: config.training.validationFraction,
+                                                 seed: config.training.seed, layout: layout)
+            let name = URL(fileURLWithPath: description.source).lastPathComponent
+            switch split {
+            case .test: return try splits.loadAll(splits.test, name: name + "-test")
+            case .train: return try splits.loadAll((splits.train + splits.validation).sorted { $0.lowerBound < $1.lowerBound }, name: name)
+            case .training: return try splits.loadAll(splits.train, name: name)
+            case .all: return try splits.loadAll([0..<splits.source.count], name: name)
+            case .validation: return try splits.loadAll(splits.validation.isEmpty ? splits.train : splits.validation, name: name + "-validation")
+            }
+        }
         let dataSource = try DataSource(parsing: source ?? description.source,
                                         csv: own ? description.csv : csv ?? description.csv)
         let dataset: Dataset

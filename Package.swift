@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Distributed", linkerSettings: [.linkedLibrary("dl")]),
         .target(
             name: "Autoencoders",
-            dependencies: ["Layers", "CZlib"],
+            dependencies: ["Layers", "Distributed", "CZlib"],
             exclude: ["Resources/README.md"],
             // Data small enough to ship (Resources/README.md): `PackageResources.wdbc_csv` and so on.
             resources: [

@@ -8,7 +8,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "autoencoder-bench",
         abstract: "Time the compute primitives and training epochs of AutoencoderKit on the CPU backend or OpenCL.",
         subcommands: [KernelsCommand.self, EpochCommand.self, AllCommand.self, PTXCheckCommand.self,
-                      AllReduceCommand.self])
+                      AllReduceCommand.self, ScalingCommand.self])
 }
 
 /// `kernels`: the primitive suite.

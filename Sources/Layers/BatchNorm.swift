@@ -40,6 +40,7 @@ public class BatchNorm: Layer {
         let ones: Buffer          // [C] ones
         let zeros: Buffer         // [C] zeros
         let scratch: Buffer       // [2C] saved statistics an evaluation-mode call may write
+        let shardScratch: Buffer  // [4C] a sharded step's statistics and corrections (``ShardedStatistics``)
     }
 
     init(features: Int, epsilon: Float, momentum: Float, name: String, acceptedRanks: Set<Int>) {
@@ -89,7 +90,8 @@ public class BatchNorm: Layer {
             savedInvStd: try device.makeBuffer(count: features, dtype: .float32),
             ones: ones,
             zeros: try device.makeBuffer(count: features, dtype: .float32),
-            scratch: try device.makeBuffer(count: 2 * features, dtype: .float32)))
+            scratch: try device.makeBuffer(count: 2 * features, dtype: .float32),
+            shardScratch: try device.makeBuffer(count: 4 * features, dtype: .float32)))
     }
 
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
@@ -97,11 +99,15 @@ public class BatchNorm: Layer {
         input = x
         trainedForward = context.training
         let y = p.output.whole
-        // x [N, C, S] → y [N, C, S] = γ·x̂ + β
-        p.device.batchNormForward(x, gamma: p.gamma, beta: p.beta, runningMean: p.runningMean, runningVar: p.runningVar,
-                                  savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole, into: y,
-                                  n: p.n, channels: features, spatial: p.spatial, momentum: momentum,
-                                  epsilon: epsilon, training: context.training)
+        if context.training, let shard = context.shard, let reduction = shard.reduction {
+            forwardWithGlobalStatistics(x, into: y, p: p, reduction: reduction, globalRows: shard.globalRows)
+        } else {
+            // x [N, C, S] → y [N, C, S] = γ·x̂ + β
+            p.device.batchNormForward(x, gamma: p.gamma, beta: p.beta, runningMean: p.runningMean, runningVar: p.runningVar,
+                                      savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole, into: y,
+                                      n: p.n, channels: features, spatial: p.spatial, momentum: momentum,
+                                      epsilon: epsilon, training: context.training)
+        }
         if context.training {
             // num_batches_tracked += 1
             p.device.axpby(alpha: 1, p.ones.slice(0, 1), beta: 1, p.batchesTracked)
@@ -109,11 +115,71 @@ public class BatchNorm: Layer {
         return y
     }
 
+    /// A shard's training forward pass with the statistics of the global batch (synchronized batch norm).
+    ///
+    /// The shard's own mean μ_r and v_r = σ²_r + ε come from a training-mode pass with momentum 0 (the running
+    /// statistics stay). Over the shards, with M_r values per channel each and M in all,
+    /// μ = Σ M_r·μ_r / M and σ² + ε = Σ M_r·v_r / M + Σ M_r·μ_r² / M − μ² (one reduction of 3C values). y is
+    /// then the evaluation-mode normalization with μ and σ², and the running statistics move as one process's
+    /// would, with the unbiased σ²·M/(M − 1).
+    private func forwardWithGlobalStatistics(_ x: BufferSlice, into y: BufferSlice, p: Reference<Prepared>,
+                                             reduction: any ShardReduction, globalRows: Int) {
+        let d = p.device, c = features
+        d.batchNormForward(x, gamma: p.gamma, beta: p.beta, runningMean: p.runningMean, runningVar: p.runningVar,
+                           savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole, into: y,
+                           n: p.n, channels: c, spatial: p.spatial, momentum: 0, epsilon: epsilon, training: true)
+        let local = Double(p.n * p.spatial), total = Double(globalRows * p.spatial)
+        let mean = d.read(p.savedMean.whole), invStd = d.read(p.savedInvStd.whole)
+        var moments = [Double](repeating: 0, count: 3 * c)
+        for j in 0..<c {
+            let mu = Double(mean[j]), v = 1 / (Double(invStd[j]) * Double(invStd[j]))
+            moments[j] = local * mu
+            moments[c + j] = local * v
+            moments[2 * c + j] = local * mu * mu
+        }
+        reduction.sumOverShards(&moments)
+        var globalMean = [Float](repeating: 0, count: c), globalInvStd = globalMean
+        var variance = globalMean, unbiased = globalMean
+        for j in 0..<c {
+            let mu = moments[j] / total
+            let v = max(moments[c + j] / total + moments[2 * c + j] / total - mu * mu, Double(epsilon))
+            globalMean[j] = Float(mu)
+            globalInvStd[j] = Float(1 / v.squareRoot())
+            variance[j] = Float(v - Double(epsilon))
+            unbiased[j] = Float((v - Double(epsilon)) * total / max(total - 1, 1))
+        }
+        let stats = ShardedStatistics(p.shardScratch, channels: c)
+        d.write(globalMean, to: p.savedMean.whole)
+        d.write(globalInvStd, to: p.savedInvStd.whole)
+        d.write(variance, to: stats.variance)
+        d.write(unbiased, to: stats.unbiasedVariance)
+        d.batchNormForward(x, gamma: p.gamma, beta: p.beta, runningMean: p.savedMean.whole, runningVar: stats.variance,
+                           savedMean: p.scratch.slice(0, c), savedInvStd: p.scratch.slice(c, c), into: y,
+                           n: p.n, channels: c, spatial: p.spatial, momentum: 0, epsilon: epsilon, training: false)
+        d.axpby(alpha: momentum, p.savedMean.whole, beta: 1 - momentum, p.runningMean)
+        d.axpby(alpha: momentum, stats.unbiasedVariance, beta: 1 - momentum, p.runningVar)
+    }
+
+    /// Views of a sharded step's scratch: σ² of the global batch, its unbiased form, and the backward pass's
+    /// per-channel sums (reused as the correction's scale and shift).
+    private struct ShardedStatistics {
+        let variance: BufferSlice, unbiasedVariance: BufferSlice, sumDyXHat: BufferSlice, sumDy: BufferSlice
+
+        init(_ scratch: Buffer, channels c: Int) {
+            variance = scratch.slice(0, c)
+            unbiasedVariance = scratch.slice(c, c)
+            sumDyXHat = scratch.slice(2 * c, c)
+            sumDy = scratch.slice(3 * c, c)
+        }
+    }
+
     public func backward(_ dy: BufferSlice, context: StepContext, needInputGradient: Bool) -> BufferSlice? {
         guard let p = prepared, let x = input else { preconditionFailure("\(layerName): forward before backward") }
         let d = p.device
         let dx = p.dinput.whole
-        if trainedForward {
+        if trainedForward, let shard = context.shard, let reduction = shard.reduction {
+            backwardWithGlobalSums(dy, x: x, into: dx, p: p, reduction: reduction, globalRows: shard.globalRows)
+        } else if trainedForward {
             // dγ += Σ dy·x̂, dβ += Σ dy, dx = γ·σ⁻¹/M·(M·dy − Σdy − x̂·Σ dy·x̂) with M = N·S
             d.batchNormBackward(dy, x: x, gamma: p.gamma, savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole,
                                 dx: dx, dgamma: p.dgamma, dbeta: p.dbeta, n: p.n, channels: features, spatial: p.spatial)
@@ -135,6 +201,44 @@ public class BatchNorm: Layer {
                                epsilon: epsilon, training: false)
         }
         return needInputGradient ? dx : nil
+    }
+
+    /// A shard's training backward pass with the sums of the global batch: the shard's Σ dy·x̂ and Σ dy (its
+    /// dγ and dβ, added to the gradients) are summed over the shards (one reduction of 2C values), and the
+    /// shard's dx, computed with its own means, is corrected to the global ones:
+    ///
+    ///     dx = dx_r + γ·σ⁻¹·((m₁,r − m₁) + x̂·(m₂,r − m₂)),   m₁ = Σ dy / M,   m₂ = Σ dy·x̂ / M
+    ///
+    /// where the correction is the evaluation-mode normalization of x with scale γ·σ⁻¹·(m₂,r − m₂) and shift
+    /// γ·σ⁻¹·(m₁,r − m₁).
+    private func backwardWithGlobalSums(_ dy: BufferSlice, x: BufferSlice, into dx: BufferSlice, p: Reference<Prepared>,
+                                        reduction: any ShardReduction, globalRows: Int) {
+        let d = p.device, c = features, stats = ShardedStatistics(p.shardScratch, channels: c)
+        d.fill(stats.sumDyXHat, with: 0)
+        d.fill(stats.sumDy, with: 0)
+        d.batchNormBackward(dy, x: x, gamma: p.gamma, savedMean: p.savedMean.whole, savedInvStd: p.savedInvStd.whole,
+                            dx: dx, dgamma: stats.sumDyXHat, dbeta: stats.sumDy, n: p.n, channels: c, spatial: p.spatial)
+        d.axpby(alpha: 1, stats.sumDyXHat, beta: 1, p.dgamma)
+        d.axpby(alpha: 1, stats.sumDy, beta: 1, p.dbeta)
+        let local = d.read(p.shardScratch.slice(2 * c, 2 * c)).map(Double.init)
+        var global = local
+        reduction.sumOverShards(&global)
+        let gamma = d.read(p.gamma), invStd = d.read(p.savedInvStd.whole)
+        let m = Double(p.n * p.spatial), total = Double(globalRows * p.spatial)
+        var scale = [Float](repeating: 0, count: c), shift = scale
+        for j in 0..<c {
+            let factor = Double(gamma[j]) * Double(invStd[j])
+            scale[j] = Float(factor * (local[j] / m - global[j] / total))
+            shift[j] = Float(factor * (local[c + j] / m - global[c + j] / total))
+        }
+        d.write(scale, to: stats.sumDyXHat)
+        d.write(shift, to: stats.sumDy)
+        let correction = p.output.whole   // y is no longer needed once the backward pass runs
+        d.batchNormForward(x, gamma: stats.sumDyXHat, beta: stats.sumDy, runningMean: p.savedMean.whole,
+                           runningVar: stats.variance, savedMean: p.scratch.slice(0, c), savedInvStd: p.scratch.slice(c, c),
+                           into: correction, n: p.n, channels: c, spatial: p.spatial, momentum: 0, epsilon: epsilon,
+                           training: false)
+        d.axpby(alpha: 1, correction, beta: 1, dx)
     }
 }
 

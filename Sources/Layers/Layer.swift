@@ -41,17 +41,48 @@ public struct StepContext: Equatable, Sendable {
 }
 
 /// The slice of a global batch one data-parallel rank computes: rows `firstRow ..< firstRow + rows` of
-/// `globalRows`.
+/// `globalRows`, and how the ranks sum the batch-wide values a step needs (batch statistics, EMA counts).
 public struct BatchShard: Equatable, Sendable {
     /// The slice's first row in the global batch.
     public var firstRow: Int
     /// Rows in the global batch.
     public var globalRows: Int
+    /// Sums values over every rank's shard within a step; nil when the shards run apart (a test of their
+    /// arithmetic), in which case batch-wide values are the shard's own.
+    public var reduction: (any ShardReduction)?
 
-    public init(firstRow: Int, globalRows: Int) {
+    public init(firstRow: Int, globalRows: Int, reduction: (any ShardReduction)? = nil) {
         precondition(firstRow >= 0 && globalRows > firstRow, "shard from row \(firstRow) of \(globalRows)")
         self.firstRow = firstRow
         self.globalRows = globalRows
+        self.reduction = reduction
+    }
+
+    public static func == (a: BatchShard, b: BatchShard) -> Bool {
+        a.firstRow == b.firstRow && a.globalRows == b.globalRows
+            && a.reduction.map(ObjectIdentifier.init) == b.reduction.map(ObjectIdentifier.init)
+    }
+}
+
+/// Sums host values over the shards of one global batch, within a step: every rank calls it at the same point
+/// of its step, in the same order, with the same count (a collective).
+///
+/// Layers and latents whose step needs a batch-wide value (batch normalization's statistics, a VQ codebook's
+/// EMA counts and sums, the batch-mean KL of free bits and capacity training) reduce it through the shard's
+/// reduction, so N ranks compute what one process computes on the global batch. A reduction does not fail:
+/// one that cannot complete ends the job (a data-parallel step cannot continue without it).
+public protocol ShardReduction: AnyObject, Sendable {
+    /// Replaces `values` by their element-wise sum over every shard's `values`.
+    func sumOverShards(_ values: inout [Double])
+}
+
+extension ShardReduction {
+    /// Replaces the device values of `slice` by their sum over every shard's, times `scale` (read to the host,
+    /// summed in double precision, written back).
+    public func sumOverShards(_ slice: BufferSlice, on device: any Device, scale: Double = 1) {
+        var values = device.read(slice).map(Double.init)
+        sumOverShards(&values)
+        device.write(values.map { Float($0 * scale) }, to: slice)
     }
 }
 

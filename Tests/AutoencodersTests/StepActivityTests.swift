@@ -107,7 +107,7 @@ import TestSupport
         var applied = 0
         for _ in 0..<count {
             guard let batch = batches.next() else { break }
-            if trainer.trainStep(on: batch) { applied += 1 }
+            if trainer.trainStep(on: batch).applied { applied += 1 }
         }
         return (device.activity - before, applied)
     }

@@ -40,6 +40,9 @@ extension Autoencoder {
         [("terms", sums)] + latent.epochAccumulators
     }
 
+    /// The epoch sums and the latent's accumulators: what data-parallel ranks sum before reading them.
+    var epochAccumulatorBuffers: [Buffer] { epochSumBuffers.map(\.1) }
+
     /// Reads the epoch sums (waits for the device).
     public func readEpochSums() -> EpochSumValues {
         let v = device.read(sums.whole).map(Double.init)

@@ -52,7 +52,8 @@ extension Trainer {
         return SafeTensorsArchive(tensors: tensors, metadata: metadata)
     }
 
-    /// Restores a ``checkpoint()`` of the same model and training configuration.
+    /// Restores a ``checkpoint()`` of the same model and training configuration. Data-parallel ranks all restore
+    /// rank 0's checkpoint, taken under the same number of ranks.
     public func restore(from archive: SafeTensorsArchive, file: String) throws {
         func field(_ name: String) throws -> String {
             guard let value = archive.metadata[name] else {
@@ -101,6 +102,8 @@ extension Trainer {
                 throw DataError(file: file, .invalidArgument("checkpoint metadata is damaged (partial_*)"))
             }
             try model.restoreEpochSums(from: archive.tensors, file: file)
+            // the sums are every rank's (``Trainer/checkpoint()`` of rank 0 after they were summed): one rank holds them
+            if ranks.rank != 0 { model.resetEpochSums() }
             partialEpoch = PartialEpoch(batches: batches, seen: seen, skipped: skipped, seconds: seconds)
         }
         restoreProgress(history: history, step: steps,

@@ -1,4 +1,5 @@
 import Compute
+import Distributed
 import Foundation
 import Layers
 
@@ -17,11 +18,15 @@ public enum TrainingEvent: Sendable {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     /// The loss became NaN or infinite.
     case nonFinite(epoch: Int, step: Int, hint: String)
+    /// Data-parallel ranks hold different parameters after an epoch (checksums compared across the ranks).
+    case diverged(epoch: Int, rank: Int)
 
     public var description: String {
         switch self {
         case .nonFinite(let epoch, let step, let hint):
             return "the training loss became NaN or infinite in epoch \(epoch) (step \(step)); \(hint)"
+        case .diverged(let epoch, let rank):
+            return "after epoch \(epoch) the parameters of rank \(rank) differ from rank 0's: the ranks diverged (a device or reduction fault)"
         }
     }
 }
@@ -39,6 +44,13 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 ///
 /// A run is reproducible from its seed, and a run resumed from a ``TrainingState`` continues exactly: the data
 /// order comes from (seed, epoch) and every random draw from (seed, step).
+///
+/// Given a ``Communicator`` of N processes (data-parallel training, each rank with its own device and a model
+/// built for B/N samples), the trainer trains what one process would on global batches of B: each rank takes
+/// its rows of every global batch, and the ranks sum their gradients, batch-wide statistics, epoch sums and
+/// metrics, and agree on every decision (`--on-nan skip`, stopping, early stopping, restarts). The ranks
+/// check at start that they train the same configuration on the same data, and after each epoch that their
+/// parameters are still equal.
 public final class Trainer {
     /// The model being trained.
     public let model: Autoencoder
@@ -59,6 +71,8 @@ public final class Trainer {
     var partialEpoch: PartialEpoch?
 
     let optimizer: any Optimizer
+    /// The ranks training together (one, without a launcher).
+    let ranks: DataParallel
     let training: DeviceDataset
     let validation: DeviceDataset?
     /// SAE maintenance (``SAEOptions``) and Σ‖x − x̄‖² of the split its explained variance is measured on.
@@ -74,22 +88,32 @@ public final class Trainer {
     public var progressInterval = 25
 
     /// Prepares training of `model` on `training` rows (count × model.inputDimension), validating on `validation`.
-    public init(model: Autoencoder, config: TrainingConfig, training: Dataset, validation: Dataset?) throws {
+    ///
+    /// With a `communicator` of N ranks, ``TrainingConfig/batchSize`` is the global batch: it must divide by N,
+    /// and `model` is built for batches of B/N. Every rank must call this with the same configuration and data
+    /// (checked: the ranks exchange their facts, and a difference throws naming it).
+    public init(model: Autoencoder, config: TrainingConfig, training: Dataset, validation: Dataset?,
+                communicator: any Communicator = SingleProcess()) throws {
         try config.validate(trainingSamples: training.count)
         guard training.dimension == model.inputDimension else {
             throw ConfigError.invalid("the data has \(training.dimension) features per sample but the model expects \(model.inputDimension)")
         }
-        guard config.batchSize == model.batchSize else {
-            throw ConfigError.invalid("the model was built for batches of \(model.batchSize), the training config asks for \(config.batchSize)")
+        let ranks = communicator.size
+        guard config.batchSize % ranks == 0 else {
+            throw ConfigError.invalid("--batch-size \(config.batchSize) must divide by the \(ranks) ranks: it is the global batch, each rank takes an equal part (use \(max(ranks, config.batchSize / ranks * ranks)))")
+        }
+        guard config.batchSize / ranks == model.batchSize else {
+            throw ConfigError.invalid("the model was built for batches of \(model.batchSize), the training config asks for \(config.batchSize)\(ranks > 1 ? " over \(ranks) ranks" : "")")
         }
         self.model = model
         self.config = config
+        self.ranks = DataParallel(communicator: communicator)
         let device = model.device
         self.training = try DeviceDataset(device: device, features: training.features, dimension: training.dimension,
-                                          batchSize: config.batchSize)
+                                          batchSize: model.batchSize)
         if let validation, validation.count > 0 {
             self.validation = try DeviceDataset(device: device, features: validation.features,
-                                                dimension: validation.dimension, batchSize: config.batchSize)
+                                                dimension: validation.dimension, batchSize: model.batchSize)
         } else {
             self.validation = nil
         }
@@ -113,9 +137,26 @@ public final class Trainer {
             optimizer = try SGD(store: model.store, learningRate: lr, momentum: Float(config.momentum),
                                 weightDecay: Float(config.weightDecay), maxGradientNorm: clip)
         }
+        if self.ranks.isParallel {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            try self.ranks.agree(on: [
+                ("the number of training samples", Double(training.count)),
+                ("the number of validation samples", Double(validation?.count ?? 0)),
+                ("the features per sample", Double(training.dimension)),
+                ("the training data (a checksum of its values)", DataParallel.fingerprint(training.features)),
+                ("the model configuration", DataParallel.fingerprint(try encoder.encode(model.config))),
+                ("the training configuration", DataParallel.fingerprint(try encoder.encode(config))),
+                ("the initial parameters (a checksum of them)", DataParallel.fingerprint(model.device.read(model.store.values))),
+            ])
+        }
     }
 
-    /// Steps per epoch (partial batches are dropped).
+    /// Seconds this trainer's rank has spent in collectives with the other ranks (0 with one process): the
+    /// communication share of data-parallel training.
+    public var communicationSeconds: Double { ranks.collectiveSeconds }
+
+    /// Steps per epoch (partial global batches are dropped).
     public var stepsPerEpoch: Int { training.count / config.batchSize }
     /// Steps of the whole run.
     public var totalSteps: Int { stepsPerEpoch * config.epochs }
@@ -171,26 +212,29 @@ public final class Trainer {
         // a continued epoch keeps its sums (on the device, or put back by restore) and its time so far
         let start = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
         if resumed == nil { model.resetEpochSums() }
-        var batches = training.batches(order: DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch),
-                                       dropLast: true)
+        let order = DeviceDataset.permutation(count: training.count, seed: config.seed, epoch: epoch)
+        var batches = training.batches(order: ranks.localOrder(order, globalBatch: config.batchSize), dropLast: true)
         batches.skip(resumed?.batches ?? 0)
+        // samples of the global batches trained on (every rank applies or skips a step alike)
         var seen = resumed?.seen ?? 0
         var skipped = resumed?.skipped ?? 0
         var done = resumed?.batches ?? 0
         for batch in batches {
             done += 1
-            let applied = trainStep(on: batch)
-            if applied { seen += batch.valid } else { skipped += 1 }
-            if shouldStop() {
+            let (applied, stop) = trainStep(on: batch, shouldStop: shouldStop)
+            if applied { seen += batch.valid * ranks.size } else { skipped += 1 }
+            if stop {
                 try device.checkHealth()
-                try checkFinite(model.readEpochSums().objective, epoch: number)
+                try checkFinite(epochSums().objective, epoch: number)
+                // the checkpoint (rank 0's) holds the sums over every rank; the others continue from zero
+                ranks.sumInPlace(model.epochAccumulatorBuffers, device: device)
                 partialEpoch = PartialEpoch(batches: done, seen: seen, skipped: skipped,
                                             seconds: Date().timeIntervalSince(start))
                 return nil
             }
             guard applied else { continue }
             if done % progressInterval == 0 {
-                let sums = model.readEpochSums()
+                let sums = epochSums()
                 try checkFinite(sums.objective, epoch: number)
                 let n = Double(max(seen, 1))
                 events(.progress(epoch: number, batch: done, batches: batches.batchCount, loss: sums.objective / n,
@@ -200,6 +244,8 @@ public final class Trainer {
             }
         }
         try device.checkHealth()
+        // the accumulators of every rank summed, before the latent reads them (metrics, dead-code restarts)
+        ranks.sumInPlace(model.epochAccumulatorBuffers, device: device)
         let sums = model.readEpochSums()
         try checkFinite(sums.objective, epoch: number)
         if skipped > 0 { events(.warning("epoch \(number): skipped \(skipped) batches with a non-finite loss")) }
@@ -227,30 +273,52 @@ public final class Trainer {
             metrics.resampledUnits = number == config.epochs ? 0 : dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,
                                                                                 seed: config.seed, epoch: epoch)
         }
+        try checkRanksAgree(epoch: number)
         return metrics
+    }
+
+    /// The epoch sums so far, summed over the ranks.
+    private func epochSums() -> EpochSumValues { ranks.sum(model.readEpochSums()) }
+
+    /// Compares a checksum of every rank's parameters and state with rank 0's (data-parallel training only).
+    private func checkRanksAgree(epoch: Int) throws {
+        guard ranks.isParallel else { return }
+        let checksums = ranks.gather([DataParallel.fingerprint(model.device.read(model.store.values)),
+                                      DataParallel.fingerprint(model.device.read(model.store.states))])
+        if let rank = checksums.indices.first(where: { checksums[$0] != checksums[0] }) {
+            throw TrainingError.diverged(epoch: epoch, rank: rank)
+        }
     }
 
     /// One optimizer step on a gathered batch, as an epoch runs it: zero the gradients unless the last update did, forward and backward
     /// (``Autoencoder/trainStep(_:context:kl:)``), the update at the scheduled learning rate, and the SAE decoder
-    /// normalization. Returns false when `--on-nan skip` dropped the batch for a non-finite loss; the step
-    /// counter advances either way.
-    func trainStep(on batch: DeviceDataset.Batch) -> Bool {
+    /// normalization. Data-parallel ranks sum their gradients (and their flags) before the update.
+    ///
+    /// Returns whether the update was applied (false when `--on-nan skip` dropped the batch for a non-finite
+    /// loss; the step counter advances either way) and whether to stop after it (`shouldStop` on this rank or,
+    /// data-parallel, on any).
+    func trainStep(on batch: DeviceDataset.Batch, shouldStop: () -> Bool = { false }) -> (applied: Bool, stop: Bool) {
         defer { step += 1 }
         if !gradientsAreZero { model.store.zeroGradients() }
         gradientsAreZero = false
         if let sumsBeforeStep { model.saveEpochSums(into: sumsBeforeStep.whole) }
-        model.trainStep(batch.x, context: StepContext(training: true, seed: config.seed, step: step), kl: klTerm(step: step))
+        let context = StepContext(training: true, seed: config.seed, step: step,
+                                  shard: ranks.shard(globalBatch: config.batchSize))
+        model.trainStep(batch.x, context: context, kl: klTerm(step: step))
         // whether to apply this batch's update is a host decision: the one read-back of a step under --on-nan skip
-        if let sumsBeforeStep, !model.device.read(model.objectiveSum)[0].isFinite {
+        var flags = DataParallel.StepFlags(nonFinite: sumsBeforeStep != nil && !model.device.read(model.objectiveSum)[0].isFinite,
+                                           stop: shouldStop())
+        if ranks.isParallel { flags = ranks.allReduce(gradients: model.store.gradients, device: model.device, flags: flags) }
+        if let sumsBeforeStep, flags.nonFinite {
             model.restoreEpochSums(from: sumsBeforeStep.whole)
-            return false
+            return (false, flags.stop)
         }
         optimizer.learningRate = Float(config.learningRateSchedule.rate(
             base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
         optimizer.step(store: model.store)
         gradientsAreZero = true
         dictionary?.maintenance.normalizeDecoder()
-        return true
+        return (true, flags.stop)
     }
 
     /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from an evaluation whose reconstruction term is the squared error.

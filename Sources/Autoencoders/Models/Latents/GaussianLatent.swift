@@ -86,14 +86,18 @@ final class GaussianLatent: Latent {
         let p = run, s = p.setting, device = s.device
         let b = s.batch, l = s.latentDim, scale = context.batchMeanScale(rows: b)
         var mask: BufferSlice?
+        // the batch-wide values below are the global batch's: each shard's batch means, weighted by its rows
+        let reduction = context.shard?.reduction, shardWeight = Double(b) * Double(scale)
         if let freeBits, freeBits > 0 {
+            reduction?.sumOverShards(p.klDimension.whole, on: device, scale: shardWeight)
             device.thresholdMask(p.klDimension.whole, threshold: Float(freeBits), into: p.mask.whole)
             mask = p.mask.whole
         }
         if let capacity = kl.capacity {
             // γ·|KL − C| with the sign of KL − C kept on the device (nothing read back): its gradient is formed for
             // +γ/B, then scaled by the sign
-            let sign = capacityTerm(target: capacity.target, gamma: capacity.gamma)
+            let sign = capacityTerm(target: capacity.target, gamma: capacity.gamma, reduction: reduction,
+                                    shardWeight: shardWeight)
             device.reparameterizeBackward(dz, logvar: logvar, eps: p.eps.whole, dmu: p.dmu.whole,
                                           dlogvar: p.dlogvar.whole, accumulate: false)
             device.fill(p.dmuKL.whole, with: 0)
@@ -115,13 +119,17 @@ final class GaussianLatent: Latent {
         return fcLogvar.backward(p.dlogvar.whole, context: context, addingInputGradientTo: dh)
     }
 
-    /// The capacity objective on the device: with k̄ = Σ KL / B of the batch, adds B·γ·|k̄ − C| to the epoch's
-    /// objective and returns the one-element view of sign(k̄ − C) (+1 where k̄ = C), which weighs the KL gradient.
-    private func capacityTerm(target: Double, gamma: Double) -> BufferSlice {
+    /// The capacity objective on the device: with k̄ = Σ KL / B of the batch (of the global batch, through
+    /// `reduction`, when the batch is a shard of `shardWeight` = rows/B), adds B·γ·|k̄ − C| to the epoch's
+    /// objective (the shard's rows' part of it) and returns the one-element view of sign(k̄ − C) (+1 where
+    /// k̄ = C), which weighs the KL gradient.
+    private func capacityTerm(target: Double, gamma: Double, reduction: (any ShardReduction)?,
+                              shardWeight: Double) -> BufferSlice {
         let p = run, s = p.setting, device = s.device, b = s.batch
         let meanKL = p.capacity.slice(0, 1), excess = p.capacity.slice(1, 1), sign = p.capacity.slice(2, 1)
         device.reduce(s.klPerSample, rows: 1, cols: b, axis: .all, op: .sum, scale: 1 / Float(b), into: meanKL,
                       accumulate: false)
+        reduction?.sumOverShards(meanKL, on: device, scale: shardWeight)
         device.thresholdMask(meanKL, threshold: Float(target), into: sign)   // 1 where k̄ ≥ C, else 0
         device.affine(sign, scale: 2, shift: -1, into: sign)                  // ±1
         device.affine(meanKL, scale: 1, shift: -Float(target), into: excess)  // k̄ − C

@@ -92,7 +92,7 @@ final class VectorQuantizer: Latent {
                               into: p.codebookScratch.whole, rows: k, counts: p.counts.whole, accumulate: false)
         device.axpby(alpha: 1, p.counts.whole, beta: 1, p.codeCounts.whole)
         if options.ema {
-            updateCodebookByEMA(ze: ze)
+            updateCodebookByEMA(ze: ze, context: context)
         } else {
             // ∂/∂e_k Σ ‖z_e − e‖² = −2 Σ (z_e − e_k)
             device.axpby(alpha: -2 * scale, p.codebookScratch.whole, beta: 1, s.store.gradient(codebookID))
@@ -104,17 +104,27 @@ final class VectorQuantizer: Latent {
     }
 
     /// EMA codebook (van den Oord et al. 2017, appendix): N ← γN + (1−γ)n, m ← γm + (1−γ)Σz_e,
-    /// e = m / Ñ with Laplace-smoothed Ñ = (N + ε)·T/(T + Kε), T = ΣN.
-    private func updateCodebookByEMA(ze: BufferSlice) {
+    /// e = m / Ñ with Laplace-smoothed Ñ = (N + ε)·T/(T + Kε), T = ΣN. A shard's n and Σz_e are summed over
+    /// the shards first (one reduction of K·(D + 1) values), so every shard moves the codebook as the global
+    /// batch does.
+    private func updateCodebookByEMA(ze: BufferSlice, context: StepContext) {
         guard let clusterSizeID, let embedAverageID else { return }
         let p = run, s = p.setting, device = s.device
         let k = options.codebookSize, decay = Float(options.decay), epsilon = Float(options.epsilon)
         let clusterSize = s.store.state(clusterSizeID), embedAverage = s.store.state(embedAverageID)
         device.scatterAddRows(ze, indices: p.codes.whole, n: p.vectors, cols: options.codeDim, into: p.codebookScratch.whole,
                               rows: k, counts: nil, accumulate: false)
+        var vectors = Double(p.vectors)
+        if let shard = context.shard, let reduction = shard.reduction {
+            var batchwide = (device.read(p.counts.whole) + device.read(p.codebookScratch.whole)).map(Double.init)
+            reduction.sumOverShards(&batchwide)
+            device.write(batchwide[..<k].map { Float($0) }, to: p.counts.whole)
+            device.write(batchwide[k...].map { Float($0) }, to: p.codebookScratch.whole)
+            vectors *= Double(shard.globalRows) / Double(s.batch)
+        }
         device.axpby(alpha: 1 - decay, p.counts.whole, beta: decay, clusterSize)
         device.axpby(alpha: 1 - decay, p.codebookScratch.whole, beta: decay, embedAverage)
-        emaTotal = Double(decay) * emaTotal + Double(1 - decay) * Double(p.vectors)
+        emaTotal = Double(decay) * emaTotal + Double(1 - decay) * vectors
         let factor = Float(emaTotal / (emaTotal + Double(k) * Double(epsilon)))
         device.affine(clusterSize, scale: factor, shift: epsilon * factor, into: p.counts.whole)
         device.scaleRows(embedAverage, by: p.counts.whole, rows: k, cols: options.codeDim, divide: true,

@@ -59,14 +59,38 @@ import TestSupport
         }
     }
 
-    static func expectTwoRanksMatchOneProcess(_ model: [String]) throws {
+    /// On PoCL as on the CPU (both ranks on the one OpenCL device, named `opencl:0`).
+    @Test func twoRanksOnOpenCLTrainTheWeightsOfOneProcess() throws {
+        guard (try CLIRunner.run(["devices"])).stdout.contains("opencl:0 ") else {
+            print("MPITrainTests: the OpenCL case skipped, no OpenCL device")
+            return
+        }
+        try Self.expectTwoRanksMatchOneProcess(["--model", "vae"], device: "opencl:0")
+    }
+
+    /// Plain `--device opencl` gives each rank the device of its local rank: on a node with one OpenCL device the
+    /// second rank says so in one line and the job exits 2.
+    @Test func plainOpenCLNeedsADevicePerRank() throws {
+        let listed = try CLIRunner.run(["devices"]).stdout
+        guard listed.contains("opencl:0 ") && !listed.contains("opencl:1 ") else {
+            print("MPITrainTests: the one-device case skipped, this node has no OpenCL device or several")
+            return
+        }
         let folder = try CLIRunner.temporaryFolder()
-        let arguments = Self.base + model + ["--epochs", "2", "--batch-size", "32"]
+        guard let job = try Self.mpirun(2, ["train", "--device", "opencl", "--epochs", "1", "--out", folder.appendingPathComponent("run").path]) else { return }
+        #expect(job.status == 2, "\(job.stderr)")
+        #expect(job.stderr.contains("rank 1: error: --device opencl gives local rank 1 the OpenCL device number 1, but this node has 1 OpenCL device"),
+                "\(job.stderr)")
+    }
+
+    static func expectTwoRanksMatchOneProcess(_ model: [String], device: String = "cpu") throws {
+        let folder = try CLIRunner.temporaryFolder()
+        let arguments = Self.base.map { $0 == "cpu" ? device : $0 } + model + ["--epochs", "2", "--batch-size", "32"]
         let single = try Self.alone(arguments + ["--out", folder.appendingPathComponent("one").path])
         #expect(single.status == 0, "\(single.stderr)")
         guard let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path]) else { return }
         #expect(job.status == 0, "\(job.stderr)")
-        #expect(job.stdout.contains("on 2 ranks (rank 0 on cpu"), "\(job.stdout)")
+        #expect(job.stdout.contains("on 2 ranks (rank 0 on \(device)"), "\(job.stdout)")
         // rank 0 alone prints: one line per epoch, one summary of the files
         #expect(job.stdout.split(separator: "\n").filter { $0.hasPrefix("epoch ") }.count == 2, "\(job.stdout)")
         #expect(job.stdout.split(separator: "\n").filter { $0.hasPrefix("wrote ") }.count == 1, "\(job.stdout)")

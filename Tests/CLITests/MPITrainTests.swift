@@ -145,6 +145,61 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path))
     }
 
+    /// A rank that stops taking part (SIGSTOP, as a hung driver call would) is caught by the watchdog of the rank
+    /// waiting for it: one line naming the limit (`AUTOENCODERKIT_COLLECTIVE_TIMEOUT=2`), and the job ends, exit 1.
+    @Test func aStoppedRankIsCaughtByTheWatchdog() throws {
+        guard let mpirun = MPILaunch.mpirun else {
+            print("MPITrainTests: skipped, \(MPILaunch.missing)")
+            return
+        }
+        let folder = try CLIRunner.temporaryFolder()
+        let run = folder.appendingPathComponent("run")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["timeout", "60", mpirun, "-q", "-np", "2", "--oversubscribe", CLIRunner.executable.path]
+            + Self.base + ["--batch-size", "32", "--epochs", "1000", "--out", run.path]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMI") }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["AUTOENCODERKIT_COLLECTIVE_TIMEOUT"] = "2"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let checkpoint = run.appendingPathComponent("checkpoints/epoch-0001.safetensors")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && process.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        // timeout → mpirun → the two ranks
+        func children(_ pid: Int32) -> [Int32] {
+            let text = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+            return text.split(separator: " ").compactMap { Int32($0) }
+        }
+        let ranks = children(process.processIdentifier).flatMap(children)
+        #expect(ranks.count == 2, "\(ranks)")
+        if let stopped = ranks.last { kill(stopped, SIGSTOP) }
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1, "\(process.terminationStatus) \(stderr)")
+        #expect(stderr.contains(": no collective completed in 2 s; a rank stopped taking part"), "\(stderr)")
+    }
+
+    /// Without --out, rank 0 alone picks and creates the run folder: one `runs/vae-digits`, no `vae-digits-2`.
+    @Test func onlyRankZeroCreatesTheAutoNamedFolder() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        guard let mpirun = MPILaunch.mpirun else {
+            print("MPITrainTests: skipped, \(MPILaunch.missing)")
+            return
+        }
+        let job = try MPILaunch.run([mpirun, "-q", "-np", "2", "--oversubscribe", CLIRunner.executable.path]
+                                    + Self.base + ["--epochs", "1", "--batch-size", "32"], in: folder, seconds: 120)
+        #expect(job.status == 0, "\(job.stderr)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("runs").path)
+        #expect(runs == ["vae-digits"], "\(runs)")
+    }
+
     /// A global batch that does not divide by the ranks: exit 2, one line from rank 0, no run folder.
     @Test func aBatchThatDoesNotDivideIsAUsageError() throws {
         let folder = try CLIRunner.temporaryFolder()

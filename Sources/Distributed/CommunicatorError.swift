@@ -8,6 +8,8 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
     case callFailed(call: String, code: Int32, message: String)
     /// A broadcast named a root that is not a rank of the job.
     case invalidRoot(Int, size: Int)
+    /// The watchdog's timeout variable (``CollectiveWatchdog/timeoutVariable``) is set but not positive seconds.
+    case invalidTimeout(variable: String, value: String)
 
     public var description: String {
         switch self {
@@ -21,6 +23,8 @@ public enum CommunicatorError: Error, CustomStringConvertible, Equatable {
             return "\(call) failed with MPI error \(code)\(message.isEmpty ? "" : ": \(oneLine(message))")"
         case .invalidRoot(let root, let size):
             return "broadcast root \(root) is not a rank of a job of \(size) process\(size == 1 ? "" : "es")"
+        case .invalidTimeout(let variable, let value):
+            return "\(variable) must be a positive number of seconds, got '\(value)'"
         }
     }
 

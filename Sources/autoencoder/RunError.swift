@@ -4,6 +4,8 @@ enum RunError: Error, CustomStringConvertible {
     case interrupted(epoch: Int, step: Int, directory: String)
     /// A file of the run could not be written (disk full, read-only folder); the files before it are intact.
     case writeFailed(path: String, reason: String)
+    /// ``ForcedFailure`` (a test aid) stopped rank `rank` after epoch `epoch`.
+    case forcedFailure(rank: Int, epoch: Int)
 
     var description: String {
         switch self {
@@ -11,6 +13,8 @@ enum RunError: Error, CustomStringConvertible {
             return "interrupted at epoch \(epoch), step \(step): resume with --resume \(directory)"
         case .writeFailed(let path, let reason):
             return "cannot write \(path) (\(reason)): training stopped; the files written before it are unchanged"
+        case .forcedFailure(let rank, let epoch):
+            return "rank \(rank) failed after epoch \(epoch), as \(ForcedFailure.rankVariable) and \(ForcedFailure.epochVariable) asked (a test aid)"
         }
     }
 

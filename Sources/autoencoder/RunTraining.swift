@@ -8,59 +8,92 @@ import Foundation
 /// within the epoch (`checkpoints/epoch-NNNN-partial.safetensors`) and the metrics of the finished epochs, then
 /// throws ``RunError/interrupted(epoch:step:directory:)``. A file that cannot be written stops it with
 /// ``RunError/writeFailed(path:reason:)``; every file is written atomically, so the earlier ones stay intact.
+///
+/// Of several ``ranks`` (`mpirun -np N`), each trains its share of every global batch; rank 0 alone writes the
+/// files and prints, and its checkpoints record N, which a resume must match. Every rank resumes from rank 0's
+/// newest checkpoint, read from the run folder (which must therefore be on a file system every rank sees).
 struct RunTraining {
     let directory: RunDirectory
     let config: RunConfig
     let prepared: PreparedData
     /// Epoch lines go to standard error instead of standard output (a `--json` command).
     let quiet: Bool
+    /// The processes training together (one, unless started by an MPI launcher).
+    var ranks = TrainingRanks(communicator: SingleProcess())
+
+    /// The checkpoint metadata key holding the number of ranks of the job that wrote it (absent: one process).
+    static let ranksMetadataKey = "ranks"
 
     /// Trains (continuing from the newest checkpoint when `resume`, and then rewriting `config.json` with the
     /// epochs now asked for) and returns the trainer and its model.
     func run(device: any Device, resume: Bool) throws -> (Trainer, Autoencoder) {
-        let model = try Autoencoder(config: config.model, device: device, batchSize: config.training.batchSize,
-                                    seed: config.training.seed)
+        let communicator = ranks.communicator
+        let model = try Autoencoder(config: config.model, device: device,
+                                    batchSize: try ranks.localBatch(config.training.batchSize), seed: config.training.seed)
         let trainer = try Trainer(model: model, config: config.training, training: prepared.train,
-                                  validation: prepared.validation)
+                                  validation: prepared.validation, communicator: communicator)
         if resume, let checkpoint = directory.latestCheckpoint() {
-            try trainer.restore(from: SafeTensorsFormat.read(checkpoint), file: checkpoint.path)
+            let archive = try SafeTensorsFormat.read(checkpoint)
+            let written = archive.metadata[Self.ranksMetadataKey].flatMap { Int($0) } ?? 1
+            guard written == communicator.size else {
+                throw ParallelRunError.ranksDiffer(checkpoint: checkpoint.path, written: written, now: communicator.size)
+            }
+            try trainer.restore(from: archive, file: checkpoint.path)
             if let epoch = trainer.interruptedEpoch {
                 guard epoch <= config.training.epochs else {
                     throw ConfigError.invalid("\(directory.url.path) stopped within epoch \(epoch): continue it with --epochs \(epoch) or more")
                 }
-                Terminal.note("resuming \(directory.url.path) within epoch \(epoch) (step \(trainer.step))")
+                note("resuming \(directory.url.path) within epoch \(epoch) (step \(trainer.step))")
             } else {
-                Terminal.note("resuming \(directory.url.path) after epoch \(trainer.epoch) (step \(trainer.step))")
+                note("resuming \(directory.url.path) after epoch \(trainer.epoch) (step \(trainer.step))")
             }
         }
         // a resumed run's config (its --epochs) changes once the checkpoint is known to continue
-        if resume { try writing(directory.configURL) { try directory.write(config: config) } }
-        if !quiet {
-            print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(prepared.description.source): \(prepared.train.count) samples, \(Terminal.count(config.training.epochs, "epoch")) on \(device.info)")
+        if resume && ranks.ownsFiles { try writing(directory.configURL) { try directory.write(config: config) } }
+        if !quiet && ranks.ownsFiles {
+            let placement = ranks.isParallel ? "\(communicator.size) ranks (rank 0 on \(device.info))" : "\(device.info)"
+            print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(prepared.description.source): \(prepared.train.count) samples, \(Terminal.count(config.training.epochs, "epoch")) on \(placement)")
         }
+        let forcedFailure = ForcedFailure(environment: ProcessInfo.processInfo.environment)
         Interruption.catchSignals()
         defer { Interruption.restoreDefaults() }
-        try trainer.run(events: { report($0, total: config.training.epochs) }, epochEnd: { metrics, isBest in
+        try trainer.run(events: { if ranks.ownsFiles { report($0, total: config.training.epochs) } }, epochEnd: { metrics, isBest in
+            try forcedFailure?.check(rank: communicator.rank, epoch: metrics.epoch)
+            guard ranks.ownsFiles else { return }
             try writing(directory.metricsURL) { try directory.write(metrics: trainer.history) }
             let every = config.training.checkpointEvery
             if every > 0 && metrics.epoch % every == 0 {
                 let url = directory.checkpointURL(epoch: metrics.epoch)
-                try writing(url) { try SafeTensorsFormat.write(try trainer.checkpoint(), to: url) }
+                try writing(url) { try SafeTensorsFormat.write(try checkpoint(of: trainer), to: url) }
                 pruneCheckpoints(keep: 2)
             }
             removePartialCheckpoints(through: metrics.epoch)
             if isBest { try writing(directory.bestURL) { try directory.write(model: model, to: directory.bestURL) } }
         }, shouldStop: { Interruption.requested })
         if let epoch = trainer.interruptedEpoch {
-            Terminal.finishStatus()
-            try writing(directory.metricsURL) { try directory.write(metrics: trainer.history) }
-            let url = directory.partialCheckpointURL(epoch: epoch)
-            try writing(url) { try SafeTensorsFormat.write(try trainer.checkpoint(), to: url) }
-            try writing(directory.modelURL) { try directory.write(model: model) }
+            if ranks.ownsFiles {
+                Terminal.finishStatus()
+                try writing(directory.metricsURL) { try directory.write(metrics: trainer.history) }
+                let url = directory.partialCheckpointURL(epoch: epoch)
+                try writing(url) { try SafeTensorsFormat.write(try checkpoint(of: trainer), to: url) }
+                try writing(directory.modelURL) { try directory.write(model: model) }
+            }
             throw RunError.interrupted(epoch: epoch, step: trainer.step, directory: directory.url.path)
         }
-        try writing(directory.modelURL) { try directory.write(model: model) }
+        if ranks.ownsFiles { try writing(directory.modelURL) { try directory.write(model: model) } }
         return (trainer, model)
+    }
+
+    /// The trainer's checkpoint, with the number of ranks in its metadata when there are several.
+    private func checkpoint(of trainer: Trainer) throws -> SafeTensorsArchive {
+        var archive = try trainer.checkpoint()
+        if ranks.isParallel { archive.metadata[Self.ranksMetadataKey] = String(ranks.communicator.size) }
+        return archive
+    }
+
+    /// A line on standard error, from rank 0 only.
+    private func note(_ line: String) {
+        if ranks.ownsFiles { Terminal.note(line) }
     }
 
     /// Runs a write of `url`, turning a failure into one line that names the whole path.

@@ -30,6 +30,13 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
+        try TrainingRanks.run { ranks in
+            if ranks.isParallel { throw ParallelRunError.unsupported("sweep", ranks: ranks.communicator.size) }
+            try sweep()
+        }
+    }
+
+    private func sweep() throws {
         let sizes = latentDims
         let device = try deviceOptions.open()
         let name = "sweep-\(options.modelKind.rawValue)-\(URL(fileURLWithPath: options.data).deletingPathExtension().lastPathComponent)"

@@ -46,6 +46,14 @@ extension ComputeError: ToolFailure {
     }
 }
 
+extension CommunicatorError: ToolFailure {
+    /// A badly set watchdog timeout is a usage error; failing to join or run the job is a failure.
+    var exitCode: Int32 {
+        if case .invalidTimeout = self { return 2 }
+        return 1
+    }
+}
+
 extension RunError: ToolFailure {
     var isNote: Bool {
         if case .interrupted = self { return true }

@@ -14,7 +14,10 @@ struct TrainCommand: ParsableCommand {
         with 130 (a second Ctrl-C quits at once). \
         Anomaly detection: --normal-label L [--normal-count N] trains on N samples of label L and keeps every \
         other sample as the test split (e.g. --data breast-cancer --normal-label 0 --normal-count 250), which \
-        `autoencoder detect --run DIR` then scores.
+        `autoencoder detect --run DIR` then scores. \
+        Under `mpirun -np N` the ranks train one model together: --batch-size is the global batch (divisible by N), \
+        rank 0 writes the run folder and prints, and --resume needs the same N (README, "Training on several GPUs \
+        or machines").
         """)
 
     @OptionGroup var options: TrainOptions
@@ -26,13 +29,23 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var deviceOptions: DeviceOptions
 
     func run() throws {
+        try TrainingRanks.run(train)
+    }
+
+    /// Trains as one process, or as one rank of a data-parallel job (rank 0 alone writes and prints; the others
+    /// return when training ends).
+    private func train(_ ranks: TrainingRanks) throws {
         let started = Date()
-        let device = try deviceOptions.open()
-        let (directory, runConfig, prepared) = try resume.map(resumeRun) ?? options.newRun(device: device, out: out, latentDim: latentDim)
+        let device = try ranks.isParallel ? deviceOptions.open(localRank: ranks.communicator.localRank) : deviceOptions.open()
+        let (directory, runConfig, prepared) = try resume.map { try resumeRun($0, ranks: ranks) }
+            ?? options.newRun(device: device, out: out, latentDim: latentDim, ranks: ranks)
         let summary = try Self.summary(runConfig)
-        if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
-        let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json)
-            .run(device: device, resume: resume != nil)
+        if ranks.ownsFiles {
+            if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
+        }
+        let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json,
+                                               ranks: ranks).run(device: device, resume: resume != nil)
+        guard ranks.ownsFiles else { return }
         try EnsembleTraining(directory: directory, config: runConfig, prepared: prepared).run(device: device, quiet: json)
         // no test split (--test-fraction 0): no test metrics at all, rather than zeros
         let test = try prepared.test.count == 0 ? nil : MetricsJSON.finite(
@@ -95,10 +108,16 @@ struct TrainCommand: ParsableCommand {
         return lines
     }
 
-    private func resumeRun(_ path: String) throws -> (RunDirectory, RunConfig, PreparedData) {
+    private func resumeRun(_ path: String, ranks: TrainingRanks) throws -> (RunDirectory, RunConfig, PreparedData) {
         let directory = RunDirectory(url: URL(fileURLWithPath: path))
         var config = try directory.readConfig()
         if let epochs = options.epochs { config.training.epochs = epochs }
+        if ranks.isParallel {
+            _ = try ranks.localBatch(config.training.batchSize)
+            if let members = config.ensemble, members > 1 {
+                throw ParallelRunError.unsupported("an ensemble of \(members) models", ranks: ranks.communicator.size)
+            }
+        }
         let description = config.data
         let prepared = try PreparedData.load(source: description.source, csv: description.csv,
                                              normalization: description.normalizer.method,

@@ -76,7 +76,9 @@ struct TrainOptions: ParsableArguments {
     /// Builds a new run from the options: loads and splits the data, checks the model and training settings,
     /// creates the run folder (`out`, else a fresh `runs/MODEL-DATA`) and writes its `config.json`.
     /// `latentDim` is `train`'s `--latent-dim` or one of the sweep's sizes (nil: the default for the data).
-    func newRun(device: any Device, out: String?, latentDim: Int?) throws -> (RunDirectory, RunConfig, PreparedData) {
+    /// Of several `ranks`, rank 0 alone creates the folder, after checking that the run can be split over them.
+    func newRun(device: any Device, out: String?, latentDim: Int?,
+                ranks: TrainingRanks = TrainingRanks(communicator: SingleProcess())) throws -> (RunDirectory, RunConfig, PreparedData) {
         // anomaly detection (--normal-label): an ensemble of plain AEs sized to the input, tables z-scored
         // (README, "Anomaly detection", for the measurements behind these defaults)
         let detecting = normalLabel != nil
@@ -140,14 +142,23 @@ struct TrainOptions: ParsableArguments {
         training.onNonFinite = onNan
         try training.validate(trainingSamples: prepared.train.count)
         training.klSchedule = try KLSchedule(parsing: klSchedule, totalSteps: training.epochs * (prepared.train.count / batchSize))
+        if ranks.isParallel {
+            _ = try ranks.localBatch(batchSize)
+            if members > 1 {
+                throw ParallelRunError.unsupported("an ensemble of \(members) models (--ensemble; \(Self.detectionEnsemble) by default with --normal-label)",
+                                                   ranks: ranks.communicator.size)
+            }
+        }
 
         let name = "\(kind.rawValue)-\(URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent)"
         let directory = out.map { RunDirectory(url: URL(fileURLWithPath: $0)) }
             ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs"))
-        try directory.create()
         let runConfig = RunConfig(model: config, training: training, data: prepared.description, device: device.info.selector,
                                   precision: device.matmulPrecision, ensemble: members > 1 ? members : nil)
-        try directory.write(config: runConfig)
+        if ranks.ownsFiles {
+            try directory.create()
+            try directory.write(config: runConfig)
+        }
         return (directory, runConfig, prepared)
     }
 

@@ -7,26 +7,17 @@ import TestSupport
     /// The built benchmark, found next to the test products.
     static let bench = ProductRun.executable(named: "autoencoder-bench")
 
-    /// `mpirun` on PATH, or nil (the MPI tests then say why they did not run).
-    static let mpirun: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    static let mpirun = MPILaunch.mpirun
 
     /// Runs `arguments` under `timeout 60`, with the launcher's variables of this process removed and `extra` added.
     static func run(_ arguments: [String], extra: [String: String] = [:]) throws -> ProductRun {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("OMPI_") && !$0.key.hasPrefix("PMI") }
-        // mpirun refuses to run as root without these.
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        for (key, value) in extra { environment[key] = value }
-        return try ProductRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["timeout", "60"] + arguments, environment: environment)
+        try MPILaunch.run(arguments, extra: extra)
     }
 
     /// Two ranks sum exactly, and rank 0 alone prints the line.
     @Test func twoRanksAllReduce() throws {
         guard let mpirun = Self.mpirun else {
-            print("MPIRunTests: skipped, mpirun is not on PATH (install openmpi-bin)")
+            print("MPIRunTests: skipped, \(MPILaunch.missing)")
             return
         }
         let result = try Self.run([mpirun, "-np", "2", "--oversubscribe", Self.bench.path, "allreduce", "--count", "1000",
@@ -40,7 +31,7 @@ import TestSupport
     /// One rank under mpirun joins MPI and runs like the process alone.
     @Test func oneRankUnderMPIRun() throws {
         guard let mpirun = Self.mpirun else {
-            print("MPIRunTests: skipped, mpirun is not on PATH (install openmpi-bin)")
+            print("MPIRunTests: skipped, \(MPILaunch.missing)")
             return
         }
         let result = try Self.run([mpirun, "-np", "1", Self.bench.path, "allreduce", "--count", "1000", "--repeats", "2"])

@@ -41,4 +41,8 @@ void aek_normals(uint64_t seed, uint64_t stream, uint64_t first_pair, long count
 /// A spin-wait hint to the processor (`pause` on x86-64, `yield` on ARM), for threads polling a flag.
 void aek_spin_pause(void);
 
+/// The processors this process may run on (its CPU affinity mask: `sched_getaffinity` and `CPU_COUNT_S`), or 0
+/// where the mask cannot be read. An MPI launcher binds each rank to its own cores, so this is the rank's share.
+long aek_allowed_processors(void);
+
 #endif

@@ -6,7 +6,7 @@ import Synchronization
 enum Parallel {
     /// Threads the CPU backend runs its loops on (see ``CoreCount``).
     static let cores = CoreCount.resolve(environment: ProcessInfo.processInfo.environment,
-                                         processors: ProcessInfo.processInfo.activeProcessorCount,
+                                         processors: CoreCount.allowedProcessors(),
                                          quota: CoreCount.cgroupQuota())
 
     /// Runs `body` over disjoint chunks covering `0..<count`, in parallel when each chunk would hold at
@@ -37,9 +37,16 @@ enum Parallel {
 }
 
 /// How many threads the CPU backend uses: `AUTOENCODERKIT_THREADS` when it holds a positive integer, else the
-/// processors the process may run on, capped by the CPU quota of its cgroup (a container started with `--cpus 2` on a
-/// 64-core host gets 2: its workers spin between loops, and 63 of them on a 2-CPU quota would be throttled).
+/// processors the process may run on (its CPU affinity: `mpirun` binds each rank to its own cores, `taskset`
+/// restricts a process), capped by the CPU quota of its cgroup (a container started with `--cpus 2` on a 64-core
+/// host gets 2: its workers spin between loops, and 63 of them on a 2-CPU quota would be throttled).
 enum CoreCount {
+    /// The processors in the process's CPU affinity mask, else (the mask unreadable) the processors online.
+    static func allowedProcessors() -> Int {
+        let allowed = aek_allowed_processors()
+        return allowed > 0 ? allowed : ProcessInfo.processInfo.activeProcessorCount
+    }
+
     /// The variable that sets the thread count.
     static let variable = "AUTOENCODERKIT_THREADS"
 

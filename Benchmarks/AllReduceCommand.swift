@@ -46,7 +46,7 @@ struct AllReduceCommand: ParsableCommand {
             throw error
         } catch {
             // A failed collective leaves the other ranks waiting: end them all.
-            printError("error: rank \(communicator.rank): \(error)")
+            printError("rank \(communicator.rank): error: \(error)")
             communicator.abort(code: 1)
         }
     }

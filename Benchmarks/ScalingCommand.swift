@@ -41,7 +41,7 @@ struct ScalingCommand: ParsableCommand {
             guard communicator.isRoot else { return }
             if json { records.forEach { print($0.jsonLine) } } else { printTable(records, columns: scalingColumns) }
         } catch {
-            FileHandle.standardError.write(Data("error: rank \(communicator.rank): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("rank \(communicator.rank): error: \(error)\n".utf8))
             communicator.abort(code: 1)
         }
     }

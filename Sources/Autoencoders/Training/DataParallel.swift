@@ -139,7 +139,7 @@ final class DataParallel: ShardReduction, @unchecked Sendable {
         do {
             try body()
         } catch {
-            FileHandle.standardError.write(Data("error: rank \(rank): \(what) failed: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("rank \(rank): error: \(what) failed: \(error)\n".utf8))
             communicator.abort(code: 1)
         }
     }

@@ -6,11 +6,13 @@ import Foundation
 struct EnsembleTraining {
     let directory: RunDirectory
     let config: RunConfig
-    let prepared: PreparedData
+    let data: RunData
 
     /// Trains members 2…N one after the other, printing one line per member (standard error when `quiet`).
+    /// Members train on data loaded whole (``TrainOptions`` refuses an ensemble of streamed data).
     func run(device: any Device, quiet: Bool) throws {
         let count = config.ensemble ?? 1
+        guard count > 1, let prepared = data.resident else { return }
         for index in stride(from: 2, through: count, by: 1) {
             var member = config
             member.training.seed = config.training.seed &+ UInt64(index - 1)

@@ -26,8 +26,13 @@ struct LikelihoodChoice: ExpressibleByArgument, Sendable {
 
     var defaultValueDescription: String { fixed?.rawValue ?? "auto" }
 
-    /// The likelihood for training features `features`.
-    func resolved(features: [Float]) -> Likelihood {
-        fixed ?? (features.allSatisfy { $0 >= 0 && $0 <= 1 } ? .bernoulli : .gaussian)
+    /// The likelihood for the training features of `data` (streamed data is read once to decide `auto`).
+    func resolved(data: RunData) throws -> Likelihood {
+        if let fixed { return fixed }
+        let unit: (Float) -> Bool = { $0 >= 0 && $0 <= 1 }
+        switch data {
+        case .resident(let prepared): return prepared.train.features.allSatisfy(unit) ? .bernoulli : .gaussian
+        case .streamed(let splits): return try splits.trainingValues(allSatisfy: unit) ? .bernoulli : .gaussian
+        }
     }
 }

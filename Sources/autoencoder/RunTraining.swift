@@ -15,7 +15,7 @@ import Foundation
 struct RunTraining {
     let directory: RunDirectory
     let config: RunConfig
-    let prepared: PreparedData
+    let data: RunData
     /// Epoch lines go to standard error instead of standard output (a `--json` command).
     let quiet: Bool
     /// The processes training together (one, unless started by an MPI launcher).
@@ -30,8 +30,7 @@ struct RunTraining {
         let communicator = ranks.communicator
         let model = try Autoencoder(config: config.model, device: device,
                                     batchSize: try ranks.localBatch(config.training.batchSize), seed: config.training.seed)
-        let trainer = try Trainer(model: model, config: config.training, training: prepared.train,
-                                  validation: prepared.validation, communicator: communicator)
+        let trainer = try data.trainer(model: model, config: config.training, communicator: communicator)
         if resume, let checkpoint = directory.latestCheckpoint() {
             let archive = try SafeTensorsFormat.read(checkpoint)
             let written = archive.metadata[Self.ranksMetadataKey].flatMap { Int($0) } ?? 1
@@ -52,7 +51,7 @@ struct RunTraining {
         if resume && ranks.ownsFiles { try writing(directory.configURL) { try directory.write(config: config) } }
         if !quiet && ranks.ownsFiles {
             let placement = ranks.isParallel ? "\(communicator.size) ranks (rank 0 on \(device.info))" : "\(device.info)"
-            print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(prepared.description.source): \(prepared.train.count) samples, \(Terminal.count(config.training.epochs, "epoch")) on \(placement)")
+            print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(data.description.source): \(data.trainingCount) samples\(data.resident == nil ? " streamed from disk" : ""), \(Terminal.count(config.training.epochs, "epoch")) on \(placement)")
         }
         let forcedFailure = ForcedFailure(environment: ProcessInfo.processInfo.environment)
         Interruption.catchSignals()

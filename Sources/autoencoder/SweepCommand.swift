@@ -43,13 +43,15 @@ struct SweepCommand: ParsableCommand {
         let folder = out.map { URL(fileURLWithPath: $0) } ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs")).url
         var losses: [Double] = []
         for size in sizes {
-            let (directory, config, prepared) = try options.newRun(
+            let (directory, config, data) = try options.newRun(
                 device: device, out: folder.appendingPathComponent("latent-\(size)").path, latentDim: size)
-            let (trainer, model) = try RunTraining(directory: directory, config: config, prepared: prepared, quiet: true)
+            let (trainer, model) = try RunTraining(directory: directory, config: config, data: data, quiet: true)
                 .run(device: device, resume: false)
-            try EnsembleTraining(directory: directory, config: config, prepared: prepared).run(device: device, quiet: true)
-            let loss = try trainer.history.last?.validationReconstruction
-                ?? Evaluation.run(model: model, data: prepared.test, seed: config.training.seed).reconstruction
+            try EnsembleTraining(directory: directory, config: config, data: data).run(device: device, quiet: true)
+            guard let loss = try trainer.history.last?.validationReconstruction
+                ?? data.evaluateTest(model: model, seed: config.training.seed)?.reconstruction else {
+                throw ValidationError("sweep needs a validation or a test split to compare latent sizes (--validation or --test-fraction above 0)")
+            }
             losses.append(loss)
             Terminal.note(String(format: "latent %d: validation reconstruction %.4f", size, loss))
         }

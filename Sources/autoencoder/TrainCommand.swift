@@ -37,19 +37,20 @@ struct TrainCommand: ParsableCommand {
     private func train(_ ranks: TrainingRanks) throws {
         let started = Date()
         let device = try ranks.isParallel ? deviceOptions.open(localRank: ranks.communicator.localRank) : deviceOptions.open()
-        let (directory, runConfig, prepared) = try resume.map { try resumeRun($0, ranks: ranks) }
+        let (directory, runConfig, data) = try resume.map { try resumeRun($0, ranks: ranks) }
             ?? options.newRun(device: device, out: out, latentDim: latentDim, ranks: ranks)
         let summary = try Self.summary(runConfig)
         if ranks.ownsFiles {
             if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
         }
-        let (trainer, model) = try RunTraining(directory: directory, config: runConfig, prepared: prepared, quiet: json,
+        let (trainer, model) = try RunTraining(directory: directory, config: runConfig, data: data, quiet: json,
                                                ranks: ranks).run(device: device, resume: resume != nil)
         guard ranks.ownsFiles else { return }
-        try EnsembleTraining(directory: directory, config: runConfig, prepared: prepared).run(device: device, quiet: json)
+        try EnsembleTraining(directory: directory, config: runConfig, data: data).run(device: device, quiet: json)
         // no test split (--test-fraction 0): no test metrics at all, rather than zeros
-        let test = try prepared.test.count == 0 ? nil : MetricsJSON.finite(
-            Evaluation.run(model: model, data: prepared.test, seed: runConfig.training.seed), data: "the test split")
+        let test = try data.evaluateTest(model: model, seed: runConfig.training.seed).map {
+            try MetricsJSON.finite($0, data: "the test split")
+        }
         if report {
             let files = try RunReport.write(directory: directory, model: model, config: runConfig)
             Terminal.note("wrote \(files.map(\.lastPathComponent).joined(separator: ", "))")
@@ -108,7 +109,7 @@ struct TrainCommand: ParsableCommand {
         return lines
     }
 
-    private func resumeRun(_ path: String, ranks: TrainingRanks) throws -> (RunDirectory, RunConfig, PreparedData) {
+    private func resumeRun(_ path: String, ranks: TrainingRanks) throws -> (RunDirectory, RunConfig, RunData) {
         let directory = RunDirectory(url: URL(fileURLWithPath: path))
         var config = try directory.readConfig()
         if let epochs = options.epochs { config.training.epochs = epochs }
@@ -119,11 +120,18 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let description = config.data
+        if let layout = description.stream {
+            let splits = try StreamedSplits.load(source: description.source, normalization: nil, fitted: description.normalizer,
+                                                 testFraction: description.testFraction,
+                                                 validationFraction: config.training.validationFraction,
+                                                 seed: config.training.seed, layout: layout)
+            return (directory, config, .streamed(splits))
+        }
         let prepared = try PreparedData.load(source: description.source, csv: description.csv,
                                              normalization: description.normalizer.method,
                                              testFraction: description.testFraction,
                                              validationFraction: config.training.validationFraction, seed: config.training.seed,
                                              normalSplit: description.normalSplit)
-        return (directory, config, prepared)
+        return (directory, config, .resident(prepared))
     }
 }

@@ -58,6 +58,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "With --normal-label: how many normal samples to train on (default: 1 − test-fraction of them).") var normalCount: Int?
     @Option(help: "Anomaly detection: train this many models from seeds S, S+1, …; detect averages their standardized scores (default \(Self.detectionEnsemble) with --normal-label, else 1).") var ensemble: Int?
     @Flag(help: "Sparse autoencoder on activations: unit-norm decoder columns after each step, dead-latent resampling, explained variance.") var sae = false
+    @OptionGroup var streaming: StreamOptions
 
     /// The model kind asked for, or the default: `ae` for anomaly detection (`--normal-label`), else `vae`.
     var modelKind: ModelKind { model ?? (normalLabel != nil ? .ae : .vae) }
@@ -78,21 +79,32 @@ struct TrainOptions: ParsableArguments {
     /// `latentDim` is `train`'s `--latent-dim` or one of the sweep's sizes (nil: the default for the data).
     /// Of several `ranks`, rank 0 alone creates the folder, after checking that the run can be split over them.
     func newRun(device: any Device, out: String?, latentDim: Int?,
-                ranks: TrainingRanks = TrainingRanks(communicator: SingleProcess())) throws -> (RunDirectory, RunConfig, PreparedData) {
+                ranks: TrainingRanks = TrainingRanks(communicator: SingleProcess())) throws -> (RunDirectory, RunConfig, RunData) {
         // anomaly detection (--normal-label): an ensemble of plain AEs sized to the input, tables z-scored
         // (README, "Anomaly detection", for the measurements behind these defaults)
         let detecting = normalLabel != nil
         let kind = modelKind
         let members = ensemble ?? (detecting ? Self.detectionEnsemble : 1)
         let csv = CSVOptions(labelColumn: labelColumn, featureColumns: featureColumns.map { $0.split(separator: ",").map(String.init) })
-        let prepared = try PreparedData.load(source: data, csv: csv, normalization: normalize ?? (sae ? Normalizer.Method.none : nil), testFraction: testFraction,
-                                             validationFraction: validation, seed: seed, normalSplit: normalSplit,
-                                             tableNormalization: detecting ? .zscore : .minmax)
-        var config = ModelConfig(kind: kind, architecture: arch, inputShape: prepared.train.shape)
-        let isTable = prepared.train.shape.count == 1
+        let normalization = normalize ?? (sae ? Normalizer.Method.none : nil)
+        let runData: RunData
+        if let layout = try streaming.layout(for: data, device: device, announce: ranks.ownsFiles) {
+            if detecting || members > 1 {
+                throw ValidationError("streamed data (--stream, or data over the memory budget) does not combine with --normal-label or --ensemble, which train on data loaded whole (--no-stream)")
+            }
+            runData = .streamed(try StreamedSplits.load(source: data, normalization: normalization, testFraction: testFraction,
+                                                        validationFraction: validation, seed: seed, layout: layout))
+        } else {
+            runData = .resident(try PreparedData.load(source: data, csv: csv, normalization: normalization, testFraction: testFraction,
+                                                      validationFraction: validation, seed: seed, normalSplit: normalSplit,
+                                                      tableNormalization: detecting ? .zscore : .minmax))
+        }
+        let shape = runData.description.shape
+        var config = ModelConfig(kind: kind, architecture: arch, inputShape: shape)
+        let isTable = shape.count == 1
         // sparse autoencoders on activations keep their overcomplete default code
         let sizeToInput = (isTable && !sae) || detecting
-        let sized = Self.sizedToInput(prepared.train.dimension)
+        let sized = Self.sizedToInput(shape.reduce(1, *))
         if let hidden { config.hidden = hidden } else if sizeToInput { config.hidden = sized.hidden }
         config.channels = channels
         config.denseWidth = denseWidth
@@ -103,7 +115,7 @@ struct TrainOptions: ParsableArguments {
         } else if sizeToInput {
             config.latentDim = sized.latent
         }
-        config.likelihood = likelihood.resolved(features: prepared.train.features)
+        config.likelihood = try likelihood.resolved(data: runData)
         config.batchNorm = batchNorm
         if let beta { config.beta = beta }
         config.capacity = capacity
@@ -140,8 +152,9 @@ struct TrainOptions: ParsableArguments {
         training.checkpointEvery = checkpointEvery
         training.seed = seed
         training.onNonFinite = onNan
-        try training.validate(trainingSamples: prepared.train.count)
-        training.klSchedule = try KLSchedule(parsing: klSchedule, totalSteps: training.epochs * (prepared.train.count / batchSize))
+        training.epochOrder = runData.description.stream?.epochOrder
+        try training.validate(trainingSamples: runData.trainingCount)
+        training.klSchedule = try KLSchedule(parsing: klSchedule, totalSteps: training.epochs * (runData.trainingCount / batchSize))
         if ranks.isParallel {
             _ = try ranks.localBatch(batchSize)
             if members > 1 {
@@ -153,13 +166,13 @@ struct TrainOptions: ParsableArguments {
         let name = "\(kind.rawValue)-\(URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent)"
         let directory = out.map { RunDirectory(url: URL(fileURLWithPath: $0)) }
             ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs"))
-        let runConfig = RunConfig(model: config, training: training, data: prepared.description, device: device.info.selector,
+        let runConfig = RunConfig(model: config, training: training, data: runData.description, device: device.info.selector,
                                   precision: device.matmulPrecision, ensemble: members > 1 ? members : nil)
         if ranks.ownsFiles {
             try directory.create()
             try directory.write(config: runConfig)
         }
-        return (directory, runConfig, prepared)
+        return (directory, runConfig, runData)
     }
 
     /// The free-bits floor λ (nats per latent dimension) a `vae` trains with unless `--free-bits` or `--capacity`

@@ -16,6 +16,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     case csv(URL, CSVOptions)
     /// A `.npy` array whose first axis indexes samples.
     case npy(URL)
+    /// A folder of `.npy` shards with the same sample shape, in their numeric order (``NPYShardFolder``).
+    case npyShards(URL)
     /// Generated 64×64 sprites with known factors (``ShapesDataset/Configuration/init(parsing:)``).
     case shapes(ShapesDataset.Configuration)
 
@@ -47,7 +49,11 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         default:
             let url = URL(fileURLWithPath: text)
             let name = url.lastPathComponent.lowercased()
-            if name.hasSuffix(".csv") {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: text, isDirectory: &isDirectory), isDirectory.boolValue {
+                try rejectCSVOptions("folders of .npy shards")
+                self = .npyShards(url)
+            } else if name.hasSuffix(".csv") {
                 self = .csv(url, options)
             } else if name.hasSuffix(".npy") {
                 try rejectCSVOptions("NPY files")
@@ -56,7 +62,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
                 try rejectCSVOptions("IDX files")
                 self = .idx(url)
             } else {
-                throw DataError(file: text, .invalidArgument("unknown data source: expected digits, breast-cancer, shapes, or a .csv, .npy, .idx, .gz or -ubyte file"))
+                throw DataError(file: text, .invalidArgument("unknown data source: expected digits, breast-cancer, shapes, a .csv, .npy, .idx, .gz or -ubyte file, or a folder of .npy shards"))
             }
         }
     }
@@ -69,6 +75,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .idx(let url): return try IDXFormat.load(url)
         case .csv(let url, let options): return try CSVFormat.load(url, options: options)
         case .npy(let url): return try NPYFormat.load(url)
+        case .npyShards(let url): return try NPYShardFolder(url).loadAll()
         case .shapes(let configuration): return ShapesDataset.generate(configuration).dataset
         }
     }
@@ -92,7 +99,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .digits: return "digits"
         case .breastCancer: return "breast-cancer"
-        case .idx(let url), .csv(let url, _), .npy(let url): return url.path
+        case .idx(let url), .csv(let url, _), .npy(let url), .npyShards(let url): return url.path
         case .shapes(let configuration): return configuration.description
         }
     }

@@ -31,7 +31,8 @@ public enum Evaluation {
         return try run(model: model, data: rows, seed: seed)
     }
 
-    static func run(model: Autoencoder, data: any BatchedRows, seed: UInt64) throws -> EvaluationResult {
+    /// The loss terms of every row of `data`, resident or streamed, as ``run(model:data:seed:)-(_,Dataset,_)``.
+    public static func run(model: Autoencoder, data: any BatchedRows, seed: UInt64) throws -> EvaluationResult {
         let device = model.device
         var reconstruction: [Double] = [], kl: [Double] = [], penalty: [Double] = []
         var batches = data.inOrder(), index = 0

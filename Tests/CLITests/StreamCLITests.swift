@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+/// `train` on data streamed from disk: `--stream`, or automatically over `--memory-budget`, from a `.npy` file or
+/// a folder of shards, resumable, and bad files refused with one line before training.
+@Suite struct StreamCLITests {
+    /// 3,000 rows of 20 values, as one file and as three shards.
+    static func writeActivations(in folder: URL) throws -> (file: URL, shards: URL) {
+        var state: UInt64 = 0x1234
+        let values = (0..<(3000 * 20)).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let file = folder.appendingPathComponent("acts.npy")
+        try DataAsWrittenTests.npy(descr: "<f4", shape: [3000, 20], payload: DataAsWrittenTests.float32(values)).write(to: file)
+        let shards = folder.appendingPathComponent("cache")
+        try FileManager.default.createDirectory(at: shards, withIntermediateDirectories: true)
+        for (index, rows) in [0..<1000, 1000..<2200, 2200..<3000].enumerated() {
+            let part = Array(values[(rows.lowerBound * 20)..<(rows.upperBound * 20)])
+            try DataAsWrittenTests.npy(descr: "<f4", shape: [rows.count, 20], payload: DataAsWrittenTests.float32(part))
+                .write(to: shards.appendingPathComponent("acts_\(index + 1).npy"))
+        }
+        return (file, shards)
+    }
+
+    static let common = ["train", "--block-rows", "128", "--epochs", "3", "--seed", "2"]
+
+    static func weights(_ run: URL) throws -> Data { try Data(contentsOf: run.appendingPathComponent("model.safetensors")) }
+
+    @Test func streamedRunsFromAFileAFolderAndTheBudgetAgree() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, shards) = try Self.writeActivations(in: folder)
+        let forced = try CLIRunner.run(Self.common + ["--data", file.path, "--stream", "--out", folder.appendingPathComponent("forced").path])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(forced.stdout.contains("samples streamed from disk"))
+        let auto = try CLIRunner.run(Self.common + ["--data", file.path, "--memory-budget", "0.1",
+                                                    "--out", folder.appendingPathComponent("auto").path])
+        #expect(auto.status == 0, "\(auto.stderr)")
+        #expect(auto.stderr.contains("data: 240 kB as float32, over the memory budget of 100 kB: streaming it from disk in blocks of 128 rows"))
+        let sharded = try CLIRunner.run(Self.common + ["--data", shards.path, "--stream", "--out", folder.appendingPathComponent("shards").path])
+        #expect(sharded.status == 0, "\(sharded.stderr)")
+        let reference = try Self.weights(folder.appendingPathComponent("forced"))
+        #expect(try Self.weights(folder.appendingPathComponent("auto")) == reference)
+        #expect(try Self.weights(folder.appendingPathComponent("shards")) == reference)
+        let config = try String(contentsOf: folder.appendingPathComponent("forced/config.json"), encoding: .utf8)
+        #expect(config.contains("\"blockRows\" : 128"))
+        // under the budget the same file loads whole
+        let whole = try CLIRunner.run(Self.common + ["--data", file.path, "--out", folder.appendingPathComponent("whole").path])
+        #expect(whole.status == 0 && !whole.stdout.contains("streamed") && !whole.stderr.contains("streaming"))
+    }
+
+    @Test func aStreamedRunResumesAsIfUninterrupted() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, _) = try Self.writeActivations(in: folder)
+        let straight = folder.appendingPathComponent("straight"), resumed = folder.appendingPathComponent("resumed")
+        var args = Self.common + ["--data", file.path, "--stream"]
+        args[args.firstIndex(of: "3")!] = "4"
+        #expect(try CLIRunner.run(args + ["--out", straight.path]).status == 0)
+        args[args.firstIndex(of: "4")!] = "2"
+        #expect(try CLIRunner.run(args + ["--out", resumed.path]).status == 0)
+        let more = try CLIRunner.run(["train", "--resume", resumed.path, "--epochs", "4"])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(try Self.weights(resumed) == Self.weights(straight))
+        let evaluated = try CLIRunner.run(["evaluate", "--run", resumed.path])
+        #expect(evaluated.status == 0 && evaluated.stdout.contains("acts.npy-test"), "\(evaluated.stdout)\(evaluated.stderr)")
+    }
+
+    @Test func badFilesAreOneLineBeforeTraining() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let short = folder.appendingPathComponent("short.npy")
+        let bytes = DataAsWrittenTests.npy(descr: "<f4", shape: [100, 4], payload: DataAsWrittenTests.float32(Array(repeating: 0.5, count: 390)))
+        try bytes.write(to: short)
+        let truncated = try CLIRunner.run(["train", "--data", short.path, "--stream", "--out", folder.appendingPathComponent("a").path])
+        #expect(truncated.status != 0)
+        #expect(truncated.stderr == "error: short.npy: truncated: header promises 128 + 100×4×4 bytes, file has 1688 bytes\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("a").path), "no half-made run folder")
+
+        let mixed = folder.appendingPathComponent("mixed")
+        try FileManager.default.createDirectory(at: mixed, withIntermediateDirectories: true)
+        try DataAsWrittenTests.npy(descr: "<f4", shape: [50, 4], payload: DataAsWrittenTests.float32(Array(repeating: 0.5, count: 200)))
+            .write(to: mixed.appendingPathComponent("0.npy"))
+        try DataAsWrittenTests.npy(descr: "<f4", shape: [50, 5], payload: DataAsWrittenTests.float32(Array(repeating: 0.5, count: 250)))
+            .write(to: mixed.appendingPathComponent("1.npy"))
+        let disagreeing = try CLIRunner.run(["train", "--data", mixed.path, "--stream", "--out", folder.appendingPathComponent("b").path])
+        #expect(disagreeing.status != 0)
+        #expect(disagreeing.stderr == "error: 1.npy: mismatch: sample shape 5 differs from 0.npy's 4\n")
+
+        let notStreamable = try CLIRunner.run(["train", "--data", "digits", "--stream"])
+        #expect(notStreamable.status == 2)
+        #expect(notStreamable.stderr.hasPrefix("error: --stream reads a .npy file or a folder of .npy shards, not digits"))
+    }
+}

@@ -126,6 +126,15 @@ func bitMismatch(_ actual: [Float], _ expected: [Float]) -> String? {
         }
     }
 
+    @Test func ptxasAssemblesTheConvertingGathersAtTheirLaunchedSize() throws {
+        let reduce = try #require(KernelBuild.nvidia.first { $0.family == "reduce" })
+        for dtype in [DType.uint8, .float16, .float32] {
+            let kernel = OpenCLDevice.convertingGather(from: dtype)
+            #expect(reduce.kernels.contains(kernel), "\(kernel) is not in the reduce family ptxas assembles")
+            #expect(reduce.workGroups[kernel] == .fixed(OpenCLDevice.reductionGroup), "\(kernel)")
+        }
+    }
+
     @Test(arguments: TestDevices.selectors)
     func emptyGathersWriteNothing(selector: String) throws {
         let device = try TestDevices.device(selector)

@@ -136,7 +136,7 @@ __kernel void gather_rows(__global const float* x, const int x_off, __global con
 // Converting gathers: y[i, :] = convert(x[indices[i], :]) * scale + shift for a source of src_rows rows stored as
 // uchar, half (read with vload_half: core OpenCL 1.2, no cl_khr_fp16) or float; a row whose index is out of range
 // is zeroed. One work item per output element: global = (out_rows * cols). The source index is formed in 64 bits
-// (a byte source may pass 2^31 elements).
+// (a byte source may pass 2^31 elements; its view's offset x_off must still fit an int).
 
 // v * scale + shift with the product and the sum rounded separately, as on the CPU backend: OpenCL C contracts
 // a * b + c into one FMA by default, which would give other bits.

@@ -4,10 +4,16 @@ import Foundation
 /// One primitive timed at one shape: its operands (filled identically on every device), the call, and the
 /// amount of work that turns a time into GFLOP/s or GB/s.
 struct KernelCase {
-    /// How an operand starts.
+    /// How an operand starts (a `float32` buffer unless the fill says otherwise).
     enum Fill {
         case uniform(low: Float, high: Float)
         case zero
+        /// `uint8` storage: bytes uniform in 0…255.
+        case bytes
+        /// `float16` storage: values uniform in [low, high), rounded to half.
+        case halves(low: Float, high: Float)
+        /// `int32` row indices uniform in 0..<rows.
+        case indices(rows: Int)
     }
 
     /// What one call does: floating-point operations, or bytes moved.
@@ -38,11 +44,21 @@ struct KernelCase {
     func makeOperands(on device: any Device) throws -> [BufferSlice] {
         var random = UniformFloats(seed: 0xBE4C_5EED)
         return try operands.map { operand in
-            let buffer = try device.makeBuffer(count: operand.count, dtype: .float32)
-            if case .uniform(let low, let high) = operand.fill {
-                device.write(random.next(operand.count, low: low, high: high), to: buffer.whole)
+            let n = operand.count
+            switch operand.fill {
+            case .zero:
+                return try device.makeBuffer(count: n, dtype: .float32).whole
+            case .uniform(let low, let high):
+                return try device.makeBuffer(random.next(n, low: low, high: high)).whole
+            case .bytes:
+                return try device.makeBuffer(bytes: random.next(n, low: 0, high: 256).map { UInt8(min($0, 255)) },
+                                             dtype: .uint8).whole
+            case .halves(let low, let high):
+                let halves = random.next(n, low: low, high: high).map { Float16($0).bitPattern }
+                return try device.makeBuffer(bytes: halves.withUnsafeBytes { Array($0) }, dtype: .float16).whole
+            case .indices(let rows):
+                return try device.makeBuffer(random.next(n, low: 0, high: Float(rows)).map { Int32(min(Int($0), rows - 1)) }).whole
             }
-            return buffer.whole
         }
     }
 
@@ -130,6 +146,29 @@ extension KernelCase {
         }
     }
 
+    /// A batch of `batch` rows gathered from `rows`×`cols` data stored as `storage`: the plain float32 copy
+    /// (`gather_rows`) for float32, else the converting gather (uint8 images scaled by 1/255, float16 as stored).
+    /// Moves the rows read, the indices and the float32 rows written.
+    static func gather(_ storage: DType, rows: Int, cols: Int, batch: Int) -> KernelCase {
+        let fill: Fill
+        switch storage {
+        case .uint8: fill = .bytes
+        case .float16: fill = .halves(low: -4, high: 4)
+        default: fill = .uniform(low: -1, high: 1)
+        }
+        let name = storage == .float32 ? "gather rows float32" : "gather rows \(storage)→float32"
+        let bytes = Double(batch * cols * (storage.size + 4) + batch * 4)
+        return KernelCase(name: name, shape: "\(batch) of \(rows)×\(cols)", work: .bytes(bytes),
+                          operands: [(rows * cols, fill), (batch, .indices(rows: rows)), (batch * cols, .zero)],
+                          outputs: [2]) { device, x in
+            switch storage {
+            case .float32: device.gatherRows(x[0], indices: x[1], cols: cols, into: x[2])
+            case .uint8: device.gatherRows(x[0], indices: x[1], cols: cols, scale: 1 / 255, shift: 0, into: x[2])
+            default: device.gatherRows(x[0], indices: x[1], cols: cols, scale: 1, shift: 0, into: x[2])
+            }
+        }
+    }
+
     /// One launch of the smallest kernel (`fill` of one float), back to back: the cost of a launch itself, host
     /// and device, through the library's launch path (on the CPU backend, the cost of a call).
     static let launch = KernelCase(name: "launch: fill 1 float", shape: "1", work: .bytes(4),
@@ -138,8 +177,8 @@ extension KernelCase {
     }
 
     /// The suite: products of the reference workloads (forward and both backward products of the MLP VAE's
-    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, the loss, Adam, and a
-    /// bare launch.
+    /// widest layers), square products, the conv VAE's convolutions at batch 128, the latent, the loss, Adam, the
+    /// batch gathers from float32, uint8 and float16 storage, and a bare launch.
     static let suite: [KernelCase] = {
         var cases: [KernelCase] = [
             gemm(128, 256, 784, transposeB: true, label: "fwd x·W1ᵀ"),
@@ -159,6 +198,9 @@ extension KernelCase {
         cases.append(reparameterizeKL(batch: 65_536, dim: 32))
         cases.append(bceWithLogits(rows: 128, cols: 784))
         cases.append(adam(count: 1 << 20))
+        cases.append(gather(.float32, rows: 10_000, cols: 784, batch: 4096))
+        cases.append(gather(.uint8, rows: 10_000, cols: 784, batch: 4096))
+        cases.append(gather(.float16, rows: 10_000, cols: 256, batch: 4096))
         cases.append(launch)
         return cases
     }()

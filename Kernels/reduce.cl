@@ -132,3 +132,47 @@ __kernel void gather_rows(__global const float* x, const int x_off, __global con
     const int s = indices[indices_off + i];
     y[y_off + gid] = (s >= 0 && s < src_rows) ? x[x_off + s * cols + j] : 0.0f;
 }
+
+// Converting gathers: y[i, :] = convert(x[indices[i], :]) * scale + shift for a source of src_rows rows stored as
+// uchar, half (read with vload_half: core OpenCL 1.2, no cl_khr_fp16) or float; a row whose index is out of range
+// is zeroed. One work item per output element: global = (out_rows * cols). The source index is formed in 64 bits
+// (a byte source may pass 2^31 elements; its view's offset x_off must still fit an int).
+
+// v * scale + shift with the product and the sum rounded separately, as on the CPU backend: OpenCL C contracts
+// a * b + c into one FMA by default, which would give other bits.
+static inline float gather_affine(float v, float scale, float shift) {
+#pragma OPENCL FP_CONTRACT OFF
+    return v * scale + shift;
+}
+
+__kernel void gather_rows_convert_u8(__global const uchar* x, const int x_off, __global const int* indices,
+                                     const int indices_off, __global float* y, const int y_off, const int src_rows,
+                                     const int cols, const int out_rows, const float scale, const float shift) {
+    const int gid = get_global_id(0);
+    if (gid >= out_rows * cols) return;
+    const int i = gid / cols, j = gid - i * cols;
+    const int s = indices[indices_off + i];
+    y[y_off + gid] = (s >= 0 && s < src_rows)
+        ? gather_affine(convert_float(x[x_off + (long)s * cols + j]), scale, shift) : 0.0f;
+}
+
+__kernel void gather_rows_convert_f16(__global const half* x, const int x_off, __global const int* indices,
+                                      const int indices_off, __global float* y, const int y_off, const int src_rows,
+                                      const int cols, const int out_rows, const float scale, const float shift) {
+    const int gid = get_global_id(0);
+    if (gid >= out_rows * cols) return;
+    const int i = gid / cols, j = gid - i * cols;
+    const int s = indices[indices_off + i];
+    y[y_off + gid] = (s >= 0 && s < src_rows)
+        ? gather_affine(vload_half((size_t)(x_off + (long)s * cols + j), x), scale, shift) : 0.0f;
+}
+
+__kernel void gather_rows_convert_f32(__global const float* x, const int x_off, __global const int* indices,
+                                      const int indices_off, __global float* y, const int y_off, const int src_rows,
+                                      const int cols, const int out_rows, const float scale, const float shift) {
+    const int gid = get_global_id(0);
+    if (gid >= out_rows * cols) return;
+    const int i = gid / cols, j = gid - i * cols;
+    const int s = indices[indices_off + i];
+    y[y_off + gid] = (s >= 0 && s < src_rows) ? gather_affine(x[x_off + (long)s * cols + j], scale, shift) : 0.0f;
+}

@@ -1,10 +1,37 @@
 import COpenCL
 import Foundation
 
-/// The element type of a ``Buffer``. Every supported type is four bytes wide.
-public enum DType: String, Sendable {
+/// The element type of a ``Buffer``.
+///
+/// Primitives compute in `float32` (and take `int32` indices); `uint8` and `float16` are storage types, which a
+/// data set can be kept in on the device and which
+/// ``ReductionPrimitives/gatherRows(_:indices:cols:scale:shift:into:)`` converts to `float32` as it gathers a batch.
+public enum DType: String, Sendable, CaseIterable {
+    /// IEEE 754 single precision.
     case float32
+    /// Signed 32-bit integers.
     case int32
+    /// Unsigned bytes (image pixels, say).
+    case uint8
+    /// IEEE 754 half precision, stored as its 16-bit pattern (little-endian, like every element).
+    case float16
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .float32, .int32: 4
+        case .float16: 2
+        case .uint8: 1
+        }
+    }
+
+    /// Bytes a device allocates for `count` elements: `count · size`, at least one element, rounded up to a
+    /// multiple of four (so that every buffer can be zeroed as whole 32-bit words); nil when it overflows.
+    func allocationBytes(count: Int) -> Int? {
+        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: size)
+        guard !overflow, bytes <= Int.max - 3 else { return nil }
+        return (bytes + 3) / 4 * 4
+    }
 }
 
 /// A block of device memory holding `count` elements of one ``DType``.
@@ -64,6 +91,18 @@ public struct BufferSlice {
         precondition(offset >= 0 && count >= 0 && offset + count <= self.count, "slice \(offset)..<\(offset + count) outside a view of \(self.count)")
         return BufferSlice(buffer: buffer, offset: self.offset + offset, count: count)
     }
+
+    /// Host pointer to the first element, whatever its type (CPU buffers only).
+    var bytes: UnsafeMutableRawPointer {
+        guard case .host(let base) = buffer.storage else { preconditionFailure("not a host buffer") }
+        return base + offset * buffer.dtype.size
+    }
+
+    /// Bytes in view: `count` elements of the buffer's type.
+    var byteCount: Int { count * buffer.dtype.size }
+
+    /// Offset of the first element in bytes from the start of the buffer.
+    var byteOffset: Int { offset * buffer.dtype.size }
 
     /// Host pointer to the first float (CPU buffers only).
     var floats: UnsafeMutablePointer<Float> {

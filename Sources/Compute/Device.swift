@@ -42,19 +42,26 @@ public protocol DeviceCore: AnyObject {
     var info: DeviceInfo { get }
     /// Allocations, host transfers and waits since the device was opened (a snapshot; see ``DeviceActivity``).
     var activity: DeviceActivity { get }
-    /// Allocates `count` zeroed elements.
+    /// Allocates `count` zeroed elements of `dtype`: `count · dtype.size` bytes (at least one element, rounded up
+    /// to a multiple of four), as ``DeviceActivity/allocatedBytes`` counts them.
     func makeBuffer(count: Int, dtype: DType) throws -> Buffer
-    /// Copies host floats into a view (the view's count must equal `values.count`).
+    /// Copies host floats into a view of a 4-byte type (the view's count must equal `values.count`).
     func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice)
-    /// Copies host integers into an `int32` view.
+    /// Copies host integers into a view of a 4-byte type (an `int32` view).
     func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice)
-    /// Reads a float view back to the host, waiting for queued work.
+    /// Copies host bytes into a view of any type, unchanged: `bytes.count` must be the view's count times its
+    /// type's ``DType/size`` (element storage is little-endian; `float16` elements are IEEE half bit patterns).
+    func write(_ bytes: UnsafeRawBufferPointer, to destination: BufferSlice)
+    /// Reads a view of a 4-byte type back to the host as floats, waiting for queued work.
     func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>)
     /// Reads an `int32` view back to the host, waiting for queued work.
     func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>)
-    /// Copies one view into another of the same length on the device.
+    /// Reads a view of any type back to the host as its stored bytes (`bytes.count` = count × ``DType/size``),
+    /// waiting for queued work.
+    func read(_ source: BufferSlice, into bytes: UnsafeMutableRawBufferPointer)
+    /// Copies one view into another of the same length and element size on the device.
     func copy(_ source: BufferSlice, to destination: BufferSlice)
-    /// Sets every element of a float view to `value`.
+    /// Sets every element of a view of a 4-byte type to the float `value`.
     func fill(_ destination: BufferSlice, with value: Float)
     /// Waits until every queued primitive has finished.
     func synchronize()
@@ -96,6 +103,15 @@ extension DeviceCore {
         return buffer
     }
 
+    /// Allocates a buffer of `dtype` holding `bytes`, its elements' little-endian storage (`bytes.count` must be a
+    /// whole number of elements), written as the byte-wise `write(_:to:)` writes.
+    public func makeBuffer(bytes: [UInt8], dtype: DType) throws -> Buffer {
+        precondition(bytes.count % dtype.size == 0, "\(bytes.count) bytes are not a whole number of \(dtype) elements")
+        let buffer = try makeBuffer(count: bytes.count / dtype.size, dtype: dtype)
+        bytes.withUnsafeBytes { write($0, to: buffer.whole) }
+        return buffer
+    }
+
     /// Writes an array into a view.
     public func write(_ values: [Float], to destination: BufferSlice) {
         values.withUnsafeBufferPointer { write($0, to: destination) }
@@ -111,6 +127,15 @@ extension DeviceCore {
         [Float](unsafeUninitializedCapacity: source.count) { values, count in
             read(source, into: values)
             count = source.count
+        }
+    }
+
+    /// Reads a view's stored bytes into a new array (count × ``DType/size`` bytes).
+    public func readBytes(_ source: BufferSlice) -> [UInt8] {
+        let byteCount = source.count * source.buffer.dtype.size
+        return [UInt8](unsafeUninitializedCapacity: byteCount) { bytes, count in
+            read(source, into: UnsafeMutableRawBufferPointer(bytes))
+            count = byteCount
         }
     }
 

@@ -10,14 +10,15 @@ import Foundation
 public struct DeviceActivity: Equatable, Sendable, CustomStringConvertible {
     /// Buffers allocated: calls of ``DeviceCore/makeBuffer(count:dtype:)``.
     public var allocations = 0
-    /// Bytes of those buffers (4 per element, at least one element each).
+    /// Bytes of those buffers: ``DType/size`` per element, at least one element each, rounded up to a multiple of
+    /// four (a `uint8` buffer of 60,000 × 784 pixels counts 47,040,000 bytes, a `float32` one four times that).
     public var allocatedBytes = 0
-    /// Host read-backs: calls of ``DeviceCore/read(_:into:)`` (either element type) that moved at least one
+    /// Host read-backs: calls of ``DeviceCore/read(_:into:)`` (floats, integers or bytes) that moved at least one
     /// element. Each waits for the work queued before it.
     public var reads = 0
     /// Bytes read back to the host.
     public var readBytes = 0
-    /// Host writes: calls of ``DeviceCore/write(_:to:)`` (either element type) that moved at least one element.
+    /// Host writes: calls of ``DeviceCore/write(_:to:)`` (floats, integers or bytes) that moved at least one element.
     public var writes = 0
     /// Bytes written from the host.
     public var writtenBytes = 0

@@ -40,24 +40,6 @@ extension CPUDevice: ReductionPrimitives {
         }
         total.floats.pointee += weighted
     }
-
-    public func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice) {
-        precondition(indices.buffer.dtype == .int32, "gatherRows indices must be an int32 view")
-        precondition(cols > 0 ? x.count % cols == 0 : x.count == 0, "gatherRows source is not a whole number of rows")
-        check(x, count: x.count)
-        check(indices, count: indices.count)
-        check(y, count: indices.count * cols)
-        let sourceRows = cols > 0 ? x.count / cols : 0
-        let xv = x.floats, index = indices.ints, yv = y.floats
-        Parallel.forEach(indices.count, costPerItem: cols) { i in
-            let source = Int(index[i]), destination = yv + i * cols
-            if source >= 0 && source < sourceRows {
-                destination.update(from: xv + source * cols, count: cols)
-            } else {
-                destination.update(repeating: 0, count: cols)
-            }
-        }
-    }
 }
 
 /// The loops behind ``CPUDevice``'s reductions.

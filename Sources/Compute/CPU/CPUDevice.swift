@@ -30,10 +30,10 @@ public final class CPUDevice: DeviceCore {
 
     public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
         precondition(count >= 0, "negative buffer size")
-        let (total, overflow) = max(count, 1).multipliedReportingOverflow(by: 4)
+        let total = dtype.allocationBytes(count: count)
         var memory: UnsafeMutableRawPointer?
-        guard !overflow, posix_memalign(&memory, 64, total) == 0, let pointer = memory else {
-            throw ComputeError.outOfMemory(bytes: overflow ? Int.max : total, device: info.description)
+        guard let total, posix_memalign(&memory, 64, total) == 0, let pointer = memory else {
+            throw ComputeError.outOfMemory(bytes: total ?? Int.max, device: info.description)
         }
         memset(pointer, 0, total)
         counter.allocation(bytes: total)
@@ -41,41 +41,56 @@ public final class CPUDevice: DeviceCore {
     }
 
     public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
-        check(destination, count: values.count)
+        checkWords(destination, count: values.count)
         guard let base = values.baseAddress, values.count > 0 else { return }
         counter.write(bytes: values.count * 4)
         destination.floats.update(from: base, count: values.count)
     }
 
     public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
-        check(destination, count: values.count)
+        checkWords(destination, count: values.count)
         guard let base = values.baseAddress, values.count > 0 else { return }
         counter.write(bytes: values.count * 4)
         destination.ints.update(from: base, count: values.count)
     }
 
+    public func write(_ bytes: UnsafeRawBufferPointer, to destination: BufferSlice) {
+        checkBytes(destination, byteCount: bytes.count)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        counter.write(bytes: bytes.count)
+        destination.bytes.copyMemory(from: base, byteCount: bytes.count)
+    }
+
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
-        check(source, count: values.count)
+        checkWords(source, count: values.count)
         guard let base = values.baseAddress, values.count > 0 else { return }
         counter.read(bytes: values.count * 4)
         base.update(from: source.floats, count: values.count)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
-        check(source, count: values.count)
+        checkWords(source, count: values.count)
         guard let base = values.baseAddress, values.count > 0 else { return }
         counter.read(bytes: values.count * 4)
         base.update(from: source.ints, count: values.count)
     }
 
+    public func read(_ source: BufferSlice, into bytes: UnsafeMutableRawBufferPointer) {
+        checkBytes(source, byteCount: bytes.count)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        counter.read(bytes: bytes.count)
+        base.copyMemory(from: source.bytes, byteCount: bytes.count)
+    }
+
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {
         check(source, count: destination.count)
         check(destination, count: source.count)
-        UnsafeMutableRawPointer(destination.floats).copyMemory(from: source.floats, byteCount: source.count * 4)
+        precondition(source.buffer.dtype.size == destination.buffer.dtype.size, "copy between \(source.buffer.dtype) and \(destination.buffer.dtype) views")
+        destination.bytes.copyMemory(from: source.bytes, byteCount: source.byteCount)
     }
 
     public func fill(_ destination: BufferSlice, with value: Float) {
-        check(destination, count: destination.count)
+        checkWords(destination, count: destination.count)
         let y = destination.floats
         Parallel.chunks(destination.count) { range in
             for i in range { y[i] = value }
@@ -90,6 +105,18 @@ public final class CPUDevice: DeviceCore {
     func check(_ slice: BufferSlice, count: Int) {
         precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
         precondition(slice.count == count, "view of \(slice.count) elements where \(count) are needed")
+    }
+
+    /// ``check(_:count:)`` for a transfer of 32-bit values (floats or integers): the view's type must be 4 bytes wide.
+    private func checkWords(_ slice: BufferSlice, count: Int) {
+        precondition(slice.buffer.dtype.size == 4, "a 32-bit transfer with a \(slice.buffer.dtype) view")
+        check(slice, count: count)
+    }
+
+    /// Checks a raw transfer of `byteCount` bytes: the view's device, and its size in bytes.
+    private func checkBytes(_ slice: BufferSlice, byteCount: Int) {
+        precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
+        precondition(slice.byteCount == byteCount, "\(byteCount) bytes for a view of \(slice.count) \(slice.buffer.dtype) elements (\(slice.byteCount) bytes)")
     }
 
     private static func processorName() -> String {

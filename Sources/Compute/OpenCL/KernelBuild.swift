@@ -101,7 +101,7 @@ extension OpenCLDevice {
         case "batch_norm_train", "batch_norm_backward": fixed = batchNormGroup
         case "reduce_rows": fixed = columnTile * rowLanes
         case "reduce_columns", "accumulate_row_sums", "reduce_all_partials", "reduce_all_final", "gather_rows",
-             "conv2d_backward_bias":
+             "gather_rows_convert_u8", "gather_rows_convert_f16", "gather_rows_convert_f32", "conv2d_backward_bias":
             fixed = reductionGroup
         case "vae_latent_forward": fixed = latentGroup
         case "random_uniform", "random_normal", "random_bernoulli", "corrupt_gaussian", "corrupt_replace",

@@ -58,14 +58,4 @@ extension OpenCLDevice: ReductionPrimitives {
         launch("reduce_all_final", global: [Self.reductionGroup], local: [Self.reductionGroup],
                [.buffer(partials), .buffer(y), .int(groups), .int(Int(secondOp.rawValue))] + tail)
     }
-
-    public func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice) {
-        precondition(indices.buffer.dtype == .int32, "gatherRows indices must be an int32 view")
-        precondition(cols > 0 ? x.count % cols == 0 : x.count == 0, "gatherRows source is not a whole number of rows")
-        precondition(y.count == indices.count * cols, "gatherRows output size")
-        guard cols > 0 else { return }
-        launch("gather_rows", global: [y.count], local: [Self.reductionGroup], [
-            .buffer(x), .buffer(indices), .buffer(y), .int(x.count / cols), .int(cols), .int(indices.count),
-        ])
-    }
 }

@@ -203,7 +203,9 @@ public final class OpenCLDevice: DeviceCore {
 
     public func makeBuffer(count: Int, dtype: DType) throws -> Buffer {
         precondition(count >= 0, "negative buffer size")
-        let bytes = max(count, 1) * 4
+        guard let bytes = dtype.allocationBytes(count: count) else {
+            throw ComputeError.outOfMemory(bytes: Int.max, device: info.description)
+        }
         var status: cl_int = 0
         guard let mem = aek_clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
               status == CL_SUCCESS else {
@@ -215,54 +217,61 @@ public final class OpenCLDevice: DeviceCore {
         }
         counter.allocation(bytes: bytes)
         let buffer = Buffer(count: count, dtype: dtype, deviceID: ObjectIdentifier(self), storage: .opencl(mem))
-        launch("fill", global: [max(count, 1)], [.buffer(BufferSlice(buffer: buffer, offset: 0, count: max(count, 1))), .int(max(count, 1)), .float(0)])
+        // zeroed as 32-bit words, whatever the element type (the allocation is a whole number of words)
+        let words = bytes / 4
+        launch("fill", global: [words], [.buffer(BufferSlice(buffer: buffer, offset: 0, count: words)), .int(words), .float(0)])
         return buffer
     }
 
     public func write(_ values: UnsafeBufferPointer<Float>, to destination: BufferSlice) {
-        write(UnsafeRawBufferPointer(values), elements: values.count, to: destination)
+        checkWords(destination, count: values.count)
+        write(UnsafeRawBufferPointer(values), to: destination)
     }
 
     public func write(_ values: UnsafeBufferPointer<Int32>, to destination: BufferSlice) {
-        write(UnsafeRawBufferPointer(values), elements: values.count, to: destination)
+        checkWords(destination, count: values.count)
+        write(UnsafeRawBufferPointer(values), to: destination)
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Float>) {
-        read(source, into: UnsafeMutableRawBufferPointer(values), elements: values.count)
+        checkWords(source, count: values.count)
+        read(source, into: UnsafeMutableRawBufferPointer(values))
     }
 
     public func read(_ source: BufferSlice, into values: UnsafeMutableBufferPointer<Int32>) {
-        read(source, into: UnsafeMutableRawBufferPointer(values), elements: values.count)
+        checkWords(source, count: values.count)
+        read(source, into: UnsafeMutableRawBufferPointer(values))
     }
 
-    /// A blocking write of `elements` 4-byte values (floats or 32-bit integers) to `destination`.
-    private func write(_ bytes: UnsafeRawBufferPointer, elements: Int, to destination: BufferSlice) {
-        check(destination, count: elements)
-        guard elements > 0 else { return }
-        counter.write(bytes: elements * 4)
-        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.offset * 4, elements * 4,
+    /// A blocking write of the view's bytes.
+    public func write(_ bytes: UnsafeRawBufferPointer, to destination: BufferSlice) {
+        checkBytes(destination, byteCount: bytes.count)
+        guard bytes.count > 0 else { return }
+        counter.write(bytes: bytes.count)
+        record(aek_clEnqueueWriteBuffer(queue, destination.mem, cl_bool(CL_TRUE), destination.byteOffset, bytes.count,
                                         bytes.baseAddress), "clEnqueueWriteBuffer")
     }
 
-    /// A blocking read of `elements` 4-byte values (floats or 32-bit integers) from `source`.
-    private func read(_ source: BufferSlice, into bytes: UnsafeMutableRawBufferPointer, elements: Int) {
-        check(source, count: elements)
-        guard elements > 0 else { return }
-        counter.read(bytes: elements * 4)
-        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.offset * 4, elements * 4,
+    /// A blocking read of the view's bytes.
+    public func read(_ source: BufferSlice, into bytes: UnsafeMutableRawBufferPointer) {
+        checkBytes(source, byteCount: bytes.count)
+        guard bytes.count > 0 else { return }
+        counter.read(bytes: bytes.count)
+        record(aek_clEnqueueReadBuffer(queue, source.mem, cl_bool(CL_TRUE), source.byteOffset, bytes.count,
                                        bytes.baseAddress), "clEnqueueReadBuffer")
     }
 
     public func copy(_ source: BufferSlice, to destination: BufferSlice) {
         check(source, count: destination.count)
         check(destination, count: source.count)
+        precondition(source.buffer.dtype.size == destination.buffer.dtype.size, "copy between \(source.buffer.dtype) and \(destination.buffer.dtype) views")
         guard source.count > 0 else { return }
-        record(aek_clEnqueueCopyBuffer(queue, source.mem, destination.mem, source.offset * 4, destination.offset * 4,
-                                       source.count * 4), "clEnqueueCopyBuffer")
+        record(aek_clEnqueueCopyBuffer(queue, source.mem, destination.mem, source.byteOffset, destination.byteOffset,
+                                       source.byteCount), "clEnqueueCopyBuffer")
     }
 
     public func fill(_ destination: BufferSlice, with value: Float) {
-        check(destination, count: destination.count)
+        checkWords(destination, count: destination.count)
         launch("fill", global: [destination.count], [.buffer(destination), .int(destination.count), .float(value)])
     }
 
@@ -364,5 +373,19 @@ public final class OpenCLDevice: DeviceCore {
     private func check(_ slice: BufferSlice, count: Int) {
         precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
         precondition(slice.count == count, "view of \(slice.count) elements where \(count) are needed")
+    }
+
+    /// ``check(_:count:)`` for a transfer of 32-bit values (floats or integers): the view's type must be 4 bytes wide.
+    @inline(__always)
+    private func checkWords(_ slice: BufferSlice, count: Int) {
+        precondition(slice.buffer.dtype.size == 4, "a 32-bit transfer with a \(slice.buffer.dtype) view")
+        check(slice, count: count)
+    }
+
+    /// Checks a raw transfer of `byteCount` bytes: the view's device, and its size in bytes.
+    @inline(__always)
+    private func checkBytes(_ slice: BufferSlice, byteCount: Int) {
+        precondition(slice.buffer.deviceID == ObjectIdentifier(self), "buffer from another device")
+        precondition(slice.byteCount == byteCount, "\(byteCount) bytes for a view of \(slice.count) \(slice.buffer.dtype) elements (\(slice.byteCount) bytes)")
     }
 }

@@ -40,6 +40,17 @@ public protocol ReductionPrimitives {
     /// device-resident data set. `indices` is an `int32` view; an index outside the source's rows gives a
     /// row of zeros.
     func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, into y: BufferSlice)
+    /// y[i, :] = Float(x[indices[i], :]) · scale + shift into a `float32` view, for a source stored as `uint8`,
+    /// `float16` or `float32` with `cols` columns: how a batch is drawn from a data set kept on the device in its
+    /// stored type (`uint8` images: scale 1/255, shift 0; `float16` as stored: scale 1, shift 0).
+    ///
+    /// Each element is converted exactly to `Float` (half subnormals, ±∞ and NaN included), then multiplied and
+    /// added with two roundings, never one fused multiply-add, so every device gives the same bits. IEEE
+    /// arithmetic applies to the result: a stored −0 comes out +0 when shift is 0 (−0 + 0 = +0), a NaN stays a
+    /// NaN. That is why the plain ``gatherRows(_:indices:cols:into:)``, an exact copy, is kept for `float32`
+    /// sources read as they are. `indices` is an `int32` view; an index outside the source's rows gives a row of
+    /// zeros.
+    func gatherRows(_ x: BufferSlice, indices: BufferSlice, cols: Int, scale: Float, shift: Float, into y: BufferSlice)
 }
 
 extension ReductionPrimitives {

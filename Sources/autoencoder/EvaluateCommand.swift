@@ -27,16 +27,29 @@ struct EvaluateCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let dataset = try PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil))
-        guard dataset.count > 0 else {
+        // a streamed run's own test split streams too, unless the importance-weighted likelihood needs it whole
+        let batch = config.training.batchSize
+        let streamed = data == nil && iwSamples == 0 ? try StreamedSplits.load(for: config) : nil
+        let dataset = try streamed == nil ? PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil)) : nil
+        let count = streamed?.counts.test ?? dataset?.count ?? 0
+        guard count > 0 else {
             throw ConfigError.invalid("\(runPath) has no test split (trained with --test-fraction 0): give --data")
         }
+        let rows: any BatchedRows, name: String
+        if let streamed {
+            rows = try streamed.dataset(streamed.test, device: device, batchSize: batch)
+            name = "\(URL(fileURLWithPath: config.data.source).lastPathComponent)-test (streamed)"
+        } else {
+            let loaded = dataset ?? Dataset(name: "", shape: config.data.shape, features: [])
+            rows = try DeviceDataset(device: device, features: loaded.features, dimension: loaded.dimension, batchSize: batch)
+            name = loaded.name
+        }
         // the training batch size: the same z draws as the test line of `train`
-        let (model, _) = try directory.loadModel(device: device, batchSize: config.training.batchSize, config: config)
-        let result = try MetricsJSON.finite(Evaluation.run(model: model, data: dataset, seed: config.training.seed),
-                                            data: data ?? "the test split")
+        let (model, _) = try directory.loadModel(device: device, batchSize: batch, config: config)
+        let evaluated = try Evaluation.run(model: model, data: rows, seed: config.training.seed)
+        let result = try MetricsJSON.finite(evaluated, data: data ?? "the test split")
         var logLikelihood: Double?
-        if iwSamples > 0 {
+        if iwSamples > 0, let dataset {
             logLikelihood = try Evaluation.importanceWeightedLogLikelihood(model: model, data: dataset, samples: iwSamples,
                                                                            seed: config.training.seed)
             if let value = logLikelihood, !value.isFinite {
@@ -45,13 +58,13 @@ struct EvaluateCommand: ParsableCommand {
         }
         if json {
             var line = MetricsJSON.evaluation(result)
-            line["samples"] = dataset.count
+            line["samples"] = count
             line["model"] = config.model.kind.rawValue
             line["device"] = device.info.selector
             if let logLikelihood { line["iw_log_likelihood"] = logLikelihood; line["iw_samples"] = iwSamples }
             try Terminal.printJSON(line)
         } else {
-            print("\(dataset.count) samples of \(dataset.name) on \(device.info)")
+            print("\(count) samples of \(name) on \(device.info)")
             print(String(format: "loss %.4f  reconstruction %.4f", result.loss, result.reconstruction)
                   + (result.kl.map { String(format: "  KL %.4f", $0) } ?? "")
                   + (result.penalty.map { String(format: "  penalty %.4f", $0) } ?? "")

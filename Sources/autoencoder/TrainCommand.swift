@@ -120,13 +120,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let description = config.data
-        if let layout = description.stream {
-            let splits = try StreamedSplits.load(source: description.source, normalization: nil, fitted: description.normalizer,
-                                                 testFraction: description.testFraction,
-                                                 validationFraction: config.training.validationFraction,
-                                                 seed: config.training.seed, layout: layout)
-            return (directory, config, .streamed(splits))
-        }
+        if let splits = try StreamedSplits.load(for: config) { return (directory, config, .streamed(splits)) }
         let prepared = try PreparedData.load(source: description.source, csv: description.csv,
                                              normalization: description.normalizer.method,
                                              testFraction: description.testFraction,

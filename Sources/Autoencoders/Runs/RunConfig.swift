@@ -147,12 +147,8 @@ public struct PreparedData: Sendable {
                             csv: CSVOptions? = nil) throws -> Dataset {
         let description = config.data
         let own = source == nil || source == description.source
-        if own, let layout = description.stream {
+        if own, let splits = try StreamedSplits.load(for: config) {
             // a streamed run's splits are whole blocks; the part asked for is loaded whole
-            let splits = try StreamedSplits.load(source: description.source, normalization: nil, fitted: description.normalizer,
-                                                 testFraction: description.testFraction,
-                                                 validationFraction: config.training.validationFraction,
-                                                 seed: config.training.seed, layout: layout)
             let name = URL(fileURLWithPath: description.source).lastPathComponent
             switch split {
             case .test: return try splits.loadAll(splits.test, name: name + "-test")

@@ -74,6 +74,16 @@ public struct StreamedSplits: Sendable {
                               normalizer: normalizer, description: description)
     }
 
+    /// The splits a streamed run trained on (its seed, fractions, layout and fitted normalizer), or nil for a
+    /// run whose data was loaded whole.
+    public static func load(for config: RunConfig) throws -> StreamedSplits? {
+        let description = config.data
+        guard let layout = description.stream else { return nil }
+        return try load(source: description.source, normalization: nil, fitted: description.normalizer,
+                        testFraction: description.testFraction, validationFraction: config.training.validationFraction,
+                        seed: config.training.seed, layout: layout)
+    }
+
     /// The rows `ranges` loaded whole and normalized (a split small enough for memory).
     public func loadAll(_ ranges: [Range<Int>], name: String) throws -> Dataset {
         let d = source.dimension, count = ranges.reduce(0) { $0 + $1.count }

@@ -12,33 +12,39 @@ import TestSupport
 
     /// Every kind whose step is a sum over samples (batch statistics, EMA codebooks, free bits and the capacity
     /// objective reduce batch-wide values, so they are not in this list).
+    /// A small MLP of `kind` on 12 features (hidden 10, code 4, no free bits), then `change`.
+    static func config(_ kind: ModelKind, _ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
+        var config = ModelConfig(kind: kind, inputShape: [12])
+        config.hidden = [10]
+        config.latentDim = 4
+        config.freeBits = nil
+        change(&config)
+        return config
+    }
+
+    /// A small conv VAE on 8×8 images (3 channels, dense 6, code 3, no free bits), then `change`.
+    static func convConfig(_ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
+        var conv = ModelConfig(kind: .vae, architecture: .conv, inputShape: [1, 8, 8])
+        conv.channels = [3]
+        conv.denseWidth = 6
+        conv.latentDim = 3
+        conv.freeBits = nil
+        change(&conv)
+        return conv
+    }
+
     static let configs: [(String, ModelConfig)] = {
-        func config(_ kind: ModelKind, _ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
-            var config = ModelConfig(kind: kind, inputShape: [12])
-            config.hidden = [10]
-            config.latentDim = 4
-            config.freeBits = nil
-            change(&config)
-            return config
-        }
         return [
-            ("ae", config(.ae)),
-            ("denoising", config(.denoising) { $0.corruption = .saltAndPepper(probability: 0.3) }),
-            ("vae", config(.vae)),
-            ("beta-vae", config(.betaVAE)),
-            ("vq-vae", config(.vqVAE) { $0.vq.codeDim = 2; $0.vq.codebookSize = 6 }),
-            ("sparse l1", config(.sparse) { $0.sparsity = .l1(lambda: 0.1) }),
-            ("sparse top-k", config(.sparse) { $0.sparsity = .topK(k: 2) }),
-            ("contractive exact", config(.contractive) { $0.hidden = [] }),
-            ("contractive stochastic", config(.contractive)),
-            ("conv vae", {
-                var conv = ModelConfig(kind: .vae, architecture: .conv, inputShape: [1, 8, 8])
-                conv.channels = [3]
-                conv.denseWidth = 6
-                conv.latentDim = 3
-                conv.freeBits = nil
-                return conv
-            }()),
+            ("ae", Self.config(.ae)),
+            ("denoising", Self.config(.denoising) { $0.corruption = .saltAndPepper(probability: 0.3) }),
+            ("vae", Self.config(.vae)),
+            ("beta-vae", Self.config(.betaVAE)),
+            ("vq-vae", Self.config(.vqVAE) { $0.vq.codeDim = 2; $0.vq.codebookSize = 6 }),
+            ("sparse l1", Self.config(.sparse) { $0.sparsity = .l1(lambda: 0.1) }),
+            ("sparse top-k", Self.config(.sparse) { $0.sparsity = .topK(k: 2) }),
+            ("contractive exact", Self.config(.contractive) { $0.hidden = [] }),
+            ("contractive stochastic", Self.config(.contractive)),
+            ("conv vae", convConfig()),
         ]
     }()
 

@@ -72,30 +72,14 @@ final class ThreadedShards: ShardReduction, @unchecked Sendable {
     static let batch = 8
 
     static let configs: [(String, ModelConfig)] = {
-        func config(_ kind: ModelKind, _ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfig {
-            var config = ModelConfig(kind: kind, inputShape: [12])
-            config.hidden = [10]
-            config.latentDim = 4
-            config.freeBits = nil
-            change(&config)
-            return config
-        }
         return [
-            ("ae, batch norm in encoder and decoder", config(.ae) { $0.batchNorm = .both }),
+            ("ae, batch norm in encoder and decoder", BatchShardTests.config(.ae) { $0.batchNorm = .both }),
             // one latent dimension, so that the per-sample KL is the dimension's; λ and C are set between the
             // global batch's mean KL and the first shard's (``calibrated(_:x:)``)
-            ("vae, free bits", config(.vae) { $0.latentDim = 1; $0.freeBits = 1 }),
-            ("beta-vae, capacity", config(.betaVAE) { $0.latentDim = 1; $0.capacity = CapacitySchedule(maximum: 1, steps: 0, gamma: 10) }),
-            ("vq-vae, EMA", config(.vqVAE) { $0.vq.codeDim = 2; $0.vq.codebookSize = 6; $0.vq.ema = true }),
-            ("conv vae, batch norm", {
-                var conv = ModelConfig(kind: .vae, architecture: .conv, inputShape: [1, 8, 8])
-                conv.channels = [3]
-                conv.denseWidth = 6
-                conv.latentDim = 3
-                conv.freeBits = nil
-                conv.batchNorm = .encoder
-                return conv
-            }()),
+            ("vae, free bits", BatchShardTests.config(.vae) { $0.latentDim = 1; $0.freeBits = 1 }),
+            ("beta-vae, capacity", BatchShardTests.config(.betaVAE) { $0.latentDim = 1; $0.capacity = CapacitySchedule(maximum: 1, steps: 0, gamma: 10) }),
+            ("vq-vae, EMA", BatchShardTests.config(.vqVAE) { $0.vq.codeDim = 2; $0.vq.codebookSize = 6; $0.vq.ema = true }),
+            ("conv vae, batch norm", BatchShardTests.convConfig { $0.batchNorm = .encoder }),
         ]
     }()
 

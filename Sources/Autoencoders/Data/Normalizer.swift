@@ -38,16 +38,9 @@ public struct Normalizer: Codable, Equatable, Sendable {
     /// Fits `method` on the rows `ranges` of `source` (default: all), read a block of rows at a time: the
     /// normalizer of data streamed from disk, equal to the one fitted on the same rows loaded whole.
     public init(_ method: Method, fittedOn source: any RowSource, ranges: [Range<Int>]? = nil, blockRows: Int = 4096) throws {
-        let ranges = ranges ?? [0..<source.count], d = source.dimension
-        var block = [Float](repeating: 0, count: blockRows * d)
-        try self.init(method, dimension: d, count: ranges.reduce(0) { $0 + $1.count }) { body in
-            for range in ranges {
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                    let end = min(range.upperBound, start + blockRows)
-                    try block.withUnsafeMutableBufferPointer { try source.read(start..<end, into: $0) }
-                    block.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[0..<((end - start) * d)])) }
-                }
-            }
+        let ranges = ranges ?? [0..<source.count]
+        try self.init(method, dimension: source.dimension, count: ranges.reduce(0) { $0 + $1.count }) { body in
+            try source.forEachBlock(of: ranges, blockRows: blockRows) { body(UnsafeBufferPointer($0)) }
         }
     }
 

@@ -28,6 +28,23 @@ extension RowSource {
     /// Features per row.
     public var dimension: Int { sampleShape.reduce(1, *) }
 
+    /// Reads the rows `ranges` a block of at most `blockRows` rows at a time, in order, handing each block
+    /// (whole rows) to `body`, which may change it in place.
+    public func forEachBlock(of ranges: [Range<Int>], blockRows: Int,
+                             _ body: (UnsafeMutableBufferPointer<Float>) throws -> Void) throws {
+        let d = dimension
+        var block = [Float](repeating: 0, count: blockRows * d)
+        try block.withUnsafeMutableBufferPointer { buffer in
+            for range in ranges {
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                    let end = min(range.upperBound, start + blockRows)
+                    try read(start..<end, into: buffer)
+                    try body(UnsafeMutableBufferPointer(rebasing: buffer[0..<((end - start) * d)]))
+                }
+            }
+        }
+    }
+
     /// Reads every row into memory (a source small enough to be resident).
     public func loadAll() throws -> Dataset {
         var features = [Float](repeating: 0, count: count * dimension)

@@ -101,21 +101,13 @@ public struct StreamedSplits: Sendable {
 
     /// Whether every normalized training value satisfies `predicate`, read a block at a time.
     public func trainingValues(allSatisfy predicate: (Float) -> Bool) throws -> Bool {
-        let d = source.dimension, blockRows = layout.blockRows
-        var block = [Float](repeating: 0, count: blockRows * d)
-        for range in train {
-            for start in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                let end = min(range.upperBound, start + blockRows)
-                let satisfied = try block.withUnsafeMutableBufferPointer { values -> Bool in
-                    try source.read(start..<end, into: values)
-                    let rows = UnsafeMutableBufferPointer(rebasing: values[0..<((end - start) * d)])
-                    normalizer.apply(rows)
-                    return rows.allSatisfy(predicate)
-                }
-                if !satisfied { return false }
-            }
+        var satisfied = true
+        try source.forEachBlock(of: train, blockRows: layout.blockRows) { rows in
+            guard satisfied else { return }
+            normalizer.apply(rows)
+            satisfied = rows.allSatisfy(predicate)
         }
-        return true
+        return satisfied
     }
 
     /// Rows in each split.

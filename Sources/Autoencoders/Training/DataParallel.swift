@@ -115,16 +115,15 @@ final class DataParallel: ShardReduction, @unchecked Sendable {
 
     /// A 52-bit FNV-1a hash of float bit patterns (one 32-bit word at a time), exact as a Double: equal on two
     /// ranks when their values are bit-identical.
-    static func fingerprint(_ values: [Float]) -> Double {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for value in values { hash = (hash ^ UInt64(value.bitPattern)) &* 0x0000_0100_0000_01B3 }
-        return Double(hash & (1 << 52 - 1))
-    }
+    static func fingerprint(_ values: [Float]) -> Double { fingerprint(words: values.lazy.map(\.bitPattern)) }
 
     /// A 52-bit FNV-1a hash of bytes, exact as a Double.
-    static func fingerprint(_ bytes: Data) -> Double {
+    static func fingerprint(_ bytes: Data) -> Double { fingerprint(words: bytes) }
+
+    /// FNV-1a over `words` (each folded in whole), kept to 52 bits so that a Double holds it exactly.
+    private static func fingerprint<S: Sequence>(words: S) -> Double where S.Element: UnsignedInteger {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        for word in words { hash = (hash ^ UInt64(word)) &* 0x0000_0100_0000_01B3 }
         return Double(hash & (1 << 52 - 1))
     }
 

@@ -108,7 +108,7 @@ struct EpochBenchmark {
     /// timed before the final synchronize. `nil` on the CPU backend, where issuing a step is running it.
     private func hostIssueTime(model: Autoencoder, data: Dataset, device: any Device) throws -> Double? {
         guard device.info.kind != .cpu else { return nil }
-        let rows = try DeviceDataset(device: device, features: data.features, dimension: data.dimension, batchSize: batchSize)
+        let rows = try DeviceDataset(device: device, data: data, batchSize: batchSize)
         let steps = min(hostSteps, data.count / batchSize)
         let order = DeviceDataset.permutation(count: data.count, seed: 1, epoch: 0)
         let optimizer = try Adam(store: model.store)

@@ -41,7 +41,7 @@ struct EvaluateCommand: ParsableCommand {
             name = "\(URL(fileURLWithPath: config.data.source).lastPathComponent)-test (streamed)"
         } else {
             let loaded = dataset ?? Dataset(name: "", shape: config.data.shape, features: [])
-            rows = try DeviceDataset(device: device, features: loaded.features, dimension: loaded.dimension, batchSize: batch)
+            rows = try DeviceDataset(device: device, data: loaded, batchSize: batch)
             name = loaded.name
         }
         // the training batch size: the same z draws as the test line of `train`

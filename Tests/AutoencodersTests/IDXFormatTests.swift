@@ -21,8 +21,9 @@ struct IDXFormatTests {
         #expect(data.shape == [1, 2, 4])
         #expect(data.count == 3)
         #expect(data.labels == [7, 0, 9])
-        #expect(data.features == pixels.map { Float($0) / 255 })
-        #expect(data.sample(2).first == Float(160) / 255)
+        #expect(data.storage == .uint8(pixels))
+        #expect(data.features == pixels.map { Float($0) * SampleStorage.byteScale })
+        #expect(data.sample(2).first == Float(160) * SampleStorage.byteScale)
     }
 
     @Test func gzippedFilesPairWithGzippedLabels() throws {
@@ -44,7 +45,7 @@ struct IDXFormatTests {
         let data = try IDXFormat.load(url)
         #expect(data.labels == nil)
         #expect(data.shape == [3])
-        #expect(data.features == [0, 1, 0, 0.2, 0, 0])
+        #expect(data.features == [0, 255, 0, 51, 0, 0].map { Float($0) * SampleStorage.byteScale })
     }
 
     @Test func float32AndFloat64AreReadBigEndianUnscaled() throws {

@@ -54,7 +54,8 @@ struct NPYFormatTests {
         try NPYFormat.write(HostTensor(shape: [2], elements: .int64([4, 1])), to: y)
         let data = try NPYFormat.load(x, labels: y)
         #expect(data.shape == [1, 2, 2])
-        #expect(data.features == [0, 1, 2, 3, 4, 5, 6, 200].map { Float($0) / 255 })
+        #expect(data.storage == .uint8([0, 1, 2, 3, 4, 5, 6, 200]))
+        #expect(data.features == [0, 1, 2, 3, 4, 5, 6, 200].map { Float($0) * SampleStorage.byteScale })
         #expect(data.labels == [4, 1])
         try NPYFormat.write(HostTensor(shape: [3], int32: [1, 2, 3]), to: y)
         #expect(throws: DataError.self) { try NPYFormat.load(x, labels: y) }
@@ -80,7 +81,8 @@ struct NPYFormatTests {
         try NPYFormat.write(HostTensor(shape: [2, 3], elements: .uint8([0, 51, 255, 102, 0, 255])), to: npy)
         let table = try NPYFormat.load(npy)
         #expect(table.shape == [3])
-        #expect(table.features == [0, 0.2, 1, 0.4, 0, 1])
+        #expect(table.features == [0, 51, 255, 102, 0, 255].map { Float($0) * SampleStorage.byteScale })
+        #expect(zip(table.features, [0, 0.2, 1, 0.4, 0, 1] as [Float]).allSatisfy { abs($0 - $1) <= $1.ulp })
         // float arrays keep their values; a 3-D float array is one-channel images as well
         try NPYFormat.write(HostTensor(shape: [2, 2, 2], float32: [0, 2, 4, 6, 8, 10, 12, 14]), to: npy)
         let floats = try NPYFormat.load(npy)

@@ -50,6 +50,10 @@ import Testing
         #expect(values == [1, -2, 65504, 0x1p-24, -0.0, 0.333251953125])
         #expect(values[4].sign == .minus)
         #expect(try NPYFormat.load(url).features == values)
+        #expect(try NPYFormat.load(url).storage == .float16(halves))
+        // a half-precision infinity is refused as a float32 one is
+        let infinite = try directory.write(Self.npy(descr: "<f2", shape: "(2,)", data: [0, 0x3C, 0, 0x7C]), to: "inf.npy")
+        #expect(throws: DataError(file: "inf.npy", .nonFinite("element 1 is inf"))) { try NPYFormat.load(infinite) }
     }
 
     @Test func shardsReadAsOneDataSetInNumericOrder() throws {

@@ -7,8 +7,7 @@ public enum LatentAnalysis {
     /// The code of every sample of `data` (``Autoencoder/encode(_:)``: μ for VAEs), an n × latentDim row-major
     /// matrix in data order.
     public static func codes(model: Autoencoder, data: Dataset) throws -> [Float] {
-        let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
-                                     batchSize: model.batchSize)
+        let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         let l = model.latentDim
         var out = [Float]()
         out.reserveCapacity(data.count * l)

@@ -93,8 +93,7 @@ extension Autoencoder {
         var values: [Float] = [], indices: [Int32] = []
         values.reserveCapacity(data.count * l)
         if data.count > 0 {
-            let rows = try DeviceDataset(device: device, features: data.features, dimension: data.dimension,
-                                         batchSize: batchSize)
+            let rows = try DeviceDataset(device: device, data: data, batchSize: batchSize)
             for batch in rows.batches(order: (0..<data.count).map(Int32.init), dropLast: false) {
                 let z = encode(batch.x)
                 values += device.read(z.slice(0, batch.valid * l))

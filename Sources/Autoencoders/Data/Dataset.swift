@@ -2,55 +2,72 @@
 /// and optional integer labels.
 ///
 /// Sample `i` is `features[i*d ..< (i+1)*d]` with `d = shape.reduce(1, *)`; an image sample has shape
-/// `[channels, height, width]` (the digits are `[1, 8, 8]`), a table row `[columns]`.
+/// `[channels, height, width]` (the digits are `[1, 8, 8]`), a table row `[columns]`. Image bytes and
+/// half-precision files keep their values as stored (``storage``), in a quarter or half of the memory of floats,
+/// on the host and, through ``DeviceDataset``, on the device; ``features`` reads them as `Float`.
 public struct Dataset: Equatable, Sendable {
     /// A name for messages and reports (the file name, or `digits-train`).
     public var name: String
     /// The shape of one sample; its product is `dimension`.
     public var shape: [Int]
-    /// `count × dimension` values, sample after sample.
-    public var features: [Float]
+    /// The `count × dimension` values, sample after sample, as stored.
+    public var storage: SampleStorage
     /// One label per sample, when the source has them.
     public var labels: [Int32]?
 
-    /// A data set of `features.count / shape.product` samples.
+    /// A data set of `storage.count / shape.product` samples.
     ///
-    /// - Precondition: `shape` is non-empty with positive extents, `features.count` is a multiple of the
+    /// - Precondition: `shape` is non-empty with positive extents, `storage.count` is a multiple of the
     ///   sample size, and `labels`, when given, has one entry per sample (loaders check these for files).
-    public init(name: String, shape: [Int], features: [Float], labels: [Int32]? = nil) {
+    public init(name: String, shape: [Int], storage: SampleStorage, labels: [Int32]? = nil) {
         precondition(!shape.isEmpty && shape.allSatisfy { $0 > 0 }, "sample shape \(shape) must have positive extents")
         let dimension = shape.reduce(1, *)
-        precondition(features.count % dimension == 0, "\(features.count) values are not whole samples of \(shape)")
-        precondition(labels == nil || labels!.count == features.count / dimension, "one label per sample")
+        precondition(storage.count % dimension == 0, "\(storage.count) values are not whole samples of \(shape)")
+        precondition(labels == nil || labels!.count == storage.count / dimension, "one label per sample")
         self.name = name
         self.shape = shape
-        self.features = features
+        self.storage = storage
         self.labels = labels
     }
 
+    /// A data set of `features.count / shape.product` samples held as `Float`s.
+    public init(name: String, shape: [Int], features: [Float], labels: [Int32]? = nil) {
+        self.init(name: name, shape: shape, storage: .float32(features), labels: labels)
+    }
+
+    /// `count × dimension` values, sample after sample, as `Float`s (widened from ``storage`` when it holds bytes
+    /// or halves); setting them stores `Float`s.
+    public var features: [Float] {
+        get { storage.floats }
+        set { storage = .float32(newValue) }
+    }
+
     /// The number of samples, n.
-    public var count: Int { features.count / dimension }
+    public var count: Int { storage.count / dimension }
 
     /// Values per sample, d = ∏ shape.
     public var dimension: Int { shape.reduce(1, *) }
 
     /// The features of sample `index`.
-    public func sample(_ index: Int) -> ArraySlice<Float> {
-        features[index * dimension ..< (index + 1) * dimension]
+    public func sample(_ index: Int) -> [Float] {
+        storage.floats(index * dimension ..< (index + 1) * dimension)
     }
 
-    /// The samples at `indices`, in that order (repeats allowed).
+    /// The samples at `indices`, in that order (repeats allowed), kept as stored.
     ///
     /// - Precondition: every index is in `0..<count`.
     public func subset(_ indices: [Int], name: String? = nil) -> Dataset {
-        let d = dimension
-        var picked = [Float]()
-        picked.reserveCapacity(indices.count * d)
         for index in indices {
             precondition(index >= 0 && index < count, "sample index \(index) outside 0..<\(count)")
-            picked.append(contentsOf: features[index * d ..< (index + 1) * d])
         }
-        return Dataset(name: name ?? self.name, shape: shape, features: picked, labels: labels.map { all in indices.map { all[$0] } })
+        return Dataset(name: name ?? self.name, shape: shape, storage: storage.rows(indices, width: dimension),
+                       labels: labels.map { all in indices.map { all[$0] } })
+    }
+
+    /// Two data sets are equal when their names, shapes, labels and values read as `Float` are, however stored.
+    public static func == (a: Dataset, b: Dataset) -> Bool {
+        a.name == b.name && a.shape == b.shape && a.labels == b.labels
+            && (a.storage == b.storage || a.features == b.features)
     }
 
     /// A seeded random split into a training part of `round(fraction × count)` samples and the rest.

@@ -145,6 +145,8 @@ public struct Normalizer: Codable, Equatable, Sendable {
         guard dataset.dimension == dimension else {
             throw DataError(file: dataset.name, .mismatch("normalizer fitted on \(dimension) features, data has \(dataset.dimension)"))
         }
+        // the identity keeps bytes and halves as stored
+        if method == .none { return dataset }
         var result = dataset
         transform(&result.features, f)
         return result

@@ -138,7 +138,7 @@ public final class NPYRowFile: RowSource, @unchecked Sendable {
             try readBytes(raw, at: offset, rows: rows)
             switch layout.descr {
             case "|u1":
-                for i in 0..<values { destination[i] = Float(raw[i]) / 255 }
+                for i in 0..<values { destination[i] = Float(raw[i]) * SampleStorage.byteScale }
             case "<f2":
                 for i in 0..<values { destination[i] = Half.float(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
             default:

@@ -53,6 +53,13 @@ public struct HostTensor: Equatable, Sendable {
     /// An int32 tensor.
     public init(shape: [Int], int32 values: [Int32]) { self.init(shape: shape, elements: .int32(values)) }
 
+    /// The values as a data set keeps them: bytes as stored (read scaled by 1/255), everything else as finite
+    /// `Float`s (``finiteFloats(file:)``).
+    func sampleStorage(file: String) throws -> SampleStorage {
+        if case .uint8(let bytes) = elements { return .uint8(bytes) }
+        return .float32(try finiteFloats(file: file))
+    }
+
     /// The values widened or narrowed to `Float` (integers exactly up to 2^24; float64 rounded).
     ///
     /// Throws `nonFinite` for a NaN or infinite value, or a float64 outside the float32 range, naming the

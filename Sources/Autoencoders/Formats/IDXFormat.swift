@@ -75,8 +75,8 @@ public enum IDXFormat {
         }
     }
 
-    /// Loads an IDX file as a data set: the first axis indexes samples; unsigned bytes are scaled by 1/255
-    /// to [0, 1], other types kept as they are. Sample shape: `[1, h, w]` for an n×h×w file (one channel),
+    /// Loads an IDX file as a data set: the first axis indexes samples; unsigned bytes are kept as bytes,
+    /// read scaled by 1/255 to [0, 1] (``SampleStorage/uint8(_:)``), other types as they are. Sample shape: `[1, h, w]` for an n×h×w file (one channel),
     /// the trailing extents otherwise (`[1]` for a 1-D file).
     ///
     /// Labels come from `labels` when given, else from the matching `…-labels-idx1-ubyte[.gz]` file beside
@@ -134,16 +134,10 @@ public enum IDXFormat {
         if sampleShape.contains(0) {
             throw DataError(file: name, .malformed("sample shape \(dimsText(sampleShape)) has a zero extent"))
         }
-        let features: [Float]
-        if case .uint8(let bytes) = tensor.elements {
-            features = bytes.map { Float($0) / 255 }
-        } else {
-            features = try tensor.finiteFloats(file: name)
-        }
         if let labels, labels.count != n {
             throw DataError(file: labelsName, .mismatch("\(labels.count) labels for \(n) samples in \(name)"))
         }
-        return Dataset(name: name, shape: sampleShape, features: features, labels: labels)
+        return Dataset(name: name, shape: sampleShape, storage: try tensor.sampleStorage(file: name), labels: labels)
     }
 
     private static func bigEndianWords(_ data: ArraySlice<UInt8>, count: Int) -> [UInt32] {

@@ -104,20 +104,16 @@ public enum NPYFormat {
 
     /// Loads an `.npy` file as a data set, as ``IDXFormat/load(_:labels:)`` reads an IDX file: the first axis
     /// indexes samples; the sample shape is `[1, h, w]` for an n×h×w array (one-channel images, numpy's usual
-    /// MNIST layout), the trailing extents otherwise (`[1]` for a 1-D file). `uint8` values are scaled by 1/255
-    /// to [0, 1]; other types are converted to `Float` as stored and must be finite. Labels, when `labels` is
+    /// MNIST layout), the trailing extents otherwise (`[1]` for a 1-D file). `uint8` values are kept as bytes, read
+    /// scaled by 1/255 to [0, 1], and `float16` as halves (``SampleStorage``); other types are converted to `Float`.
+    /// Values must be finite. Labels, when `labels` is
     /// given, come from a 1-D integer `.npy` of the same length.
     public static func load(_ url: URL, labels: URL? = nil) throws -> Dataset {
         let name = url.lastPathComponent
-        let tensor = try read(url)
-        let sampleShape = try sampleShape(of: tensor.shape, file: name)
-        let n = tensor.shape[0]
-        let features: [Float]
-        if case .uint8(let bytes) = tensor.elements {
-            features = bytes.map { Float($0) / 255 }
-        } else {
-            features = try tensor.finiteFloats(file: name)
-        }
+        let bytes = try FileBytes.read(url)
+        let (shape, storage) = try samples(bytes, file: name)
+        let sampleShape = try sampleShape(of: shape, file: name)
+        let n = shape[0]
         var labelValues: [Int32]?
         if let labels {
             let labelName = labels.lastPathComponent
@@ -127,7 +123,23 @@ public enum NPYFormat {
             }
             labelValues = try labelTensor.labels(file: labelName)
         }
-        return Dataset(name: name, shape: sampleShape, features: features, labels: labelValues)
+        return Dataset(name: name, shape: sampleShape, storage: storage, labels: labelValues)
+    }
+
+    /// The shape and the values of `.npy` bytes as a data set keeps them: float16 as its bit patterns (checked
+    /// finite), the rest as ``HostTensor/sampleStorage(file:)`` keeps them.
+    private static func samples(_ bytes: [UInt8], file: String) throws -> ([Int], SampleStorage) {
+        let layout = try layout(bytes, file: file)
+        guard layout.descr == "<f2" else {
+            let tensor = try decode(bytes, file: file)
+            return (tensor.shape, try tensor.sampleStorage(file: file))
+        }
+        if let problem = sizeProblem(layout, actual: bytes.count, file: file) { throw problem }
+        let bits = decodeLittleEndian(bytes[layout.dataOffset...], count: layout.elementCount, as: UInt16.self)
+        if let bad = bits.firstIndex(where: { $0 & 0x7C00 == 0x7C00 }) {
+            throw DataError(file: file, .nonFinite("element \(bad) is \(Half.float(bits[bad]))"))
+        }
+        return (layout.shape, .float16(bits))
     }
 
     /// The per-sample shape of an array of `shape` whose first axis indexes samples: `[1, h, w]` for n×h×w,

@@ -34,8 +34,7 @@ extension Evaluation {
             throw ConfigError.invalid("the importance-weighted likelihood needs a VAE (--model vae or beta-vae)")
         }
         guard k > 0 else { throw ConfigError.invalid("--iw-samples must be positive") }
-        let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
-                                     batchSize: model.batchSize)
+        let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         var total = 0.0
         let order = (0..<rows.count).map(Int32.init)
         for batch in rows.batches(order: order, dropLast: false) {

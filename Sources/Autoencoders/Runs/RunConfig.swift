@@ -182,7 +182,7 @@ public struct PreparedData: Sendable {
                 "samples have \(dataset.dimension) features, the run was trained on \(description.normalizer.dimension)"))
         }
         return try description.normalizer.apply(to: Dataset(name: dataset.name, shape: description.shape,
-                                                            features: dataset.features, labels: dataset.labels))
+                                                            storage: dataset.storage, labels: dataset.labels))
     }
 
     /// Which part of a run's own data set to load.

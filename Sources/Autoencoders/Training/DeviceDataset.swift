@@ -12,24 +12,45 @@ public final class DeviceDataset: BatchedRows {
     public let count: Int
     /// Features per row.
     public let dimension: Int
-    /// The rows, count × dimension.
+    /// The rows, count × dimension, in the element type they are stored in (``SampleStorage/dtype``).
     public let rows: Buffer
+    /// The factor the gather reads a stored row element with (1/255 for bytes, 1 otherwise).
+    private let scale: Float
     private let indices: Buffer
     private let batch: Buffer
     /// Rows per batch.
     public let batchSize: Int
 
-    /// Uploads `features` (count × dimension, row-major) and allocates one batch of `batchSize` rows.
-    public init(device: any Device, features: [Float], dimension: Int, batchSize: Int) throws {
-        precondition(dimension > 0 && features.count % dimension == 0, "features do not fill whole rows")
+    /// Uploads `storage` (count × dimension values, row-major) as it is stored, and allocates one batch of
+    /// `batchSize` rows; batches read bytes and halves as ``SampleStorage/floats`` does on the host.
+    public init(device: any Device, storage: SampleStorage, dimension: Int, batchSize: Int) throws {
+        precondition(dimension > 0 && storage.count % dimension == 0, "features do not fill whole rows")
         self.device = device
         self.dimension = dimension
-        self.count = features.count / dimension
+        self.count = storage.count / dimension
         self.batchSize = batchSize
-        rows = try device.makeBuffer(features)
+        if case .float32(let values) = storage {
+            rows = try device.makeBuffer(values)
+        } else {
+            rows = try device.makeBuffer(bytes: storage.deviceBytes, dtype: storage.dtype)
+        }
+        scale = storage.gatherScale
         indices = try device.makeBuffer(count: (max(count, 1) + batchSize - 1) / batchSize * batchSize, dtype: .int32)
         batch = try device.makeBuffer(count: batchSize * dimension, dtype: .float32)
     }
+
+    /// Uploads `features` (count × dimension, row-major) and allocates one batch of `batchSize` rows.
+    public convenience init(device: any Device, features: [Float], dimension: Int, batchSize: Int) throws {
+        try self.init(device: device, storage: .float32(features), dimension: dimension, batchSize: batchSize)
+    }
+
+    /// Uploads the samples of `data` as they are stored (image bytes as bytes: a quarter of their floats).
+    public convenience init(device: any Device, data: Dataset, batchSize: Int) throws {
+        try self.init(device: device, storage: data.storage, dimension: data.dimension, batchSize: batchSize)
+    }
+
+    /// Bytes the rows take on the device.
+    public var storedBytes: Int { rows.count * rows.dtype.size }
 
     /// Training order of an epoch: a seeded shuffle (``SplitMix64/permutation(count:seed:)``) keyed by (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
@@ -38,7 +59,10 @@ public final class DeviceDataset: BatchedRows {
     }
 
     /// A checksum of the rows' values.
-    public func fingerprint() -> Double { DataParallel.fingerprint(device.read(rows.whole)) }
+    public func fingerprint() -> Double {
+        guard rows.dtype != .float32 else { return DataParallel.fingerprint(device.read(rows.whole)) }
+        return DataParallel.fingerprint(SampleStorage(deviceBytes: device.readBytes(rows.whole), dtype: rows.dtype).floats)
+    }
 
     /// Uploads an order of at most ``count`` rows (a permutation for training, or `0..<count` for evaluation), padded to whole
     /// batches by repeating its first rows, and returns the batches over it. With `dropLast`, a final partial
@@ -67,7 +91,12 @@ public final class DeviceDataset: BatchedRows {
 
         func batch(_ index: Int) -> RowBatch? {
             let d = dataset, size = d.batchSize, start = index * size
-            d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension, into: d.batch.whole)
+            if d.rows.dtype == .float32 {
+                d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension, into: d.batch.whole)
+            } else {
+                d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension,
+                                    scale: d.scale, shift: 0, into: d.batch.whole)
+            }
             return RowBatch(x: d.batch.whole, valid: min(size, max(0, total - start)))
         }
     }

@@ -26,8 +26,7 @@ public enum Evaluation {
     /// The loss terms of every sample of `data` (inputs clean; VAEs draw z once per sample from a stream keyed
     /// by `seed` and the batch, so two evaluations of one model with the same batch size and data agree exactly).
     public static func run(model: Autoencoder, data: Dataset, seed: UInt64) throws -> EvaluationResult {
-        let rows = try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
-                                     batchSize: model.batchSize)
+        let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         return try run(model: model, data: rows, seed: seed)
     }
 

@@ -100,8 +100,7 @@ public final class Trainer {
             guard data.dimension == model.inputDimension else {
                 throw ConfigError.invalid("the data has \(data.dimension) features per sample but the model expects \(model.inputDimension)")
             }
-            return try DeviceDataset(device: model.device, features: data.features, dimension: data.dimension,
-                                     batchSize: model.batchSize)
+            return try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         }
         try self.init(model: model, config: config, training: try resident(training),
                       validation: try validation.flatMap { $0.count > 0 ? try resident($0) : nil }, communicator: communicator)

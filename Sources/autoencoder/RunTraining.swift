@@ -52,6 +52,9 @@ struct RunTraining {
         if !quiet && ranks.ownsFiles {
             let placement = ranks.isParallel ? "\(communicator.size) ranks (rank 0 on \(device.info))" : "\(device.info)"
             print("training \(config.model.kind.rawValue) (\(config.model.architecture.rawValue), \(model.store.parameterCount) parameters) on \(data.description.source): \(data.trainingCount) samples\(data.resident == nil ? " streamed from disk" : ""), \(Terminal.count(config.training.epochs, "epoch")) on \(placement)")
+            if let storage = data.resident?.train.storage, storage.dtype != .float32 {
+                print("data: kept as \(storage.dtype) on \(device.info.selector), \(Terminal.bytes(storage.byteCount)) for the training samples (\(Terminal.bytes(storage.count * 4)) as float32)")
+            }
         }
         let forcedFailure = ForcedFailure(environment: ProcessInfo.processInfo.environment)
         Interruption.catchSignals()

@@ -20,9 +20,10 @@ struct StreamOptions: ParsableArguments {
     }
 
     /// The layout to stream `data` in, or nil to load it whole. Automatic (neither `--stream` nor `--no-stream`)
-    /// for `.npy` files and shard folders: streamed when their float32 size exceeds the budget, which
-    /// `announce` prints.
-    func layout(for data: String, device: any Device, announce: Bool) throws -> StreamLayout? {
+    /// for `.npy` files and shard folders: streamed when the size they would take loaded whole exceeds the budget,
+    /// which `announce` prints. Loaded whole, a uint8 or float16 file that `normalization` leaves as it is (images
+    /// by default) keeps its values as stored; everything else takes float32.
+    func layout(for data: String, normalization: Normalizer.Method?, device: any Device, announce: Bool) throws -> StreamLayout? {
         let layout = StreamLayout(blockRows: blockRows, windowBlocks: windowBlocks)
         guard stream != false else { return nil }
         guard Self.isStreamable(data) else {
@@ -31,12 +32,14 @@ struct StreamOptions: ParsableArguments {
         }
         if stream == true { return layout }
         let source = try openRowSource(URL(fileURLWithPath: data))
-        let bytes = source.count * source.dimension * MemoryLayout<Float>.size
+        let stored = (source as? NPYRowFile).flatMap { ["|u1": "uint8", "<f2": "float16"][$0.layout.descr] }
+        let keepsStored = stored != nil && (normalization ?? (source.sampleShape.count == 3 ? .none : .minmax)) == .none
+        let bytes = keepsStored ? source.count * source.storedRowBytes : source.count * source.dimension * MemoryLayout<Float>.size
         let budget = memoryBudget.map { Int($0 * 1e6) }
             ?? min(device.info.memoryBytes / 2, Int(ProcessInfo.processInfo.physicalMemory) / 4)
         guard bytes > budget else { return nil }
         if announce {
-            Terminal.note("data: \(Self.megabytes(bytes)) as float32, over the memory budget of \(Self.megabytes(budget))"
+            Terminal.note("data: \(Terminal.bytes(bytes)) as \(keepsStored ? stored! : "float32"), over the memory budget of \(Terminal.bytes(budget))"
                           + (memoryBudget == nil ? " (half of \(device.info.selector)'s memory, at most a quarter of RAM)" : "")
                           + ": streaming it from disk in blocks of \(blockRows) rows, shuffled within windows of \(windowBlocks) blocks (--no-stream loads it whole)")
         }
@@ -48,11 +51,5 @@ struct StreamOptions: ParsableArguments {
         var isDirectory: ObjCBool = false
         return data.lowercased().hasSuffix(".npy")
             || (FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) && isDirectory.boolValue)
-    }
-
-    /// `bytes` in kB, MB or GB, three significant digits.
-    private static func megabytes(_ bytes: Int) -> String {
-        let (value, unit) = bytes >= 1_000_000_000 ? (Double(bytes) / 1e9, "GB") : bytes >= 1_000_000 ? (Double(bytes) / 1e6, "MB") : (Double(bytes) / 1e3, "kB")
-        return String(format: "%.3g %@", value, unit)
     }
 }

@@ -73,6 +73,12 @@ enum Terminal {
         "\(n) \(noun)\(n == 1 ? "" : "s")"
     }
 
+    /// `bytes` in kB, MB or GB, three significant digits.
+    static func bytes(_ bytes: Int) -> String {
+        let (value, unit) = bytes >= 1_000_000_000 ? (Double(bytes) / 1e9, "GB") : bytes >= 1_000_000 ? (Double(bytes) / 1e6, "MB") : (Double(bytes) / 1e3, "kB")
+        return String(format: "%.3g %@", value, unit)
+    }
+
     /// A bar of `width` cells filled to `fraction`.
     static func bar(_ fraction: Double, width: Int = 24) -> String {
         let filled = Int((min(max(fraction, 0), 1) * Double(width)).rounded())

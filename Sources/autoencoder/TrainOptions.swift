@@ -88,7 +88,7 @@ struct TrainOptions: ParsableArguments {
         let csv = CSVOptions(labelColumn: labelColumn, featureColumns: featureColumns.map { $0.split(separator: ",").map(String.init) })
         let normalization = normalize ?? (sae ? Normalizer.Method.none : nil)
         let runData: RunData
-        if let layout = try streaming.layout(for: data, device: device, announce: ranks.ownsFiles) {
+        if let layout = try streaming.layout(for: data, normalization: normalization, device: device, announce: ranks.ownsFiles) {
             if detecting || members > 1 {
                 throw ValidationError("streamed data (--stream, or data over the memory budget) does not combine with --normal-label or --ensemble, which train on data loaded whole (--no-stream)")
             }

@@ -12,9 +12,11 @@ public struct EvaluationResult: Sendable {
     public var kl: Double?
     /// Mean penalty (VQ, sparse, contractive).
     public var penalty: Double?
-    /// Per-sample reconstruction terms, in data order.
+    /// Σ of the reconstruction terms over the samples, summed in data order.
+    public var reconstructionSum: Double
+    /// Per-sample reconstruction terms, in data order (empty when the pass kept no per-sample terms).
     public var reconstructionPerSample: [Double]
-    /// Per-sample KL terms (VAEs), in data order.
+    /// Per-sample KL terms (VAEs), in data order (nil when the pass kept no per-sample terms).
     public var klPerSample: [Double]?
     /// VAEs: the draws of z per sample behind the reconstruction term, so ``loss`` is a sampled negative ELBO
     /// (one draw, keyed by the seed and the sample's batch); nil for models whose loss involves no draw.
@@ -31,30 +33,39 @@ public enum Evaluation {
     }
 
     /// The loss terms of every row of `data`, resident or streamed, as ``run(model:data:seed:)-(_,Dataset,_)``.
-    public static func run(model: Autoencoder, data: any BatchedRows, seed: UInt64) throws -> EvaluationResult {
+    /// Without `perSample` only their sums are kept, so the pass's memory does not grow with the rows.
+    public static func run(model: Autoencoder, data: any BatchedRows, seed: UInt64, perSample: Bool = true) throws -> EvaluationResult {
         let device = model.device
-        var reconstruction: [Double] = [], kl: [Double] = [], penalty: [Double] = []
+        let terms = model.latent.terms
+        var sums = (reconstruction: 0.0, kl: 0.0, penalty: 0.0)
+        var reconstruction: [Double] = [], kl: [Double] = []
+        /// The first `count` values of `perRow`, added to `sum` in order.
+        func read(_ perRow: BufferSlice, _ count: Int, into sum: inout Double) -> [Double] {
+            let values = device.read(perRow.slice(0, count)).map(Double.init)
+            for value in values { sum += value }
+            return values
+        }
         var batches = data.inOrder(), index = 0
         while let batch = batches.next() {
             model.evaluateBatch(batch.x, context: StepContext(training: false, seed: seed, step: index))
             index += 1
-            reconstruction += device.read(model.reconstructionPerSample.slice(0, batch.valid)).map(Double.init)
-            if model.latent.terms.contains(.kl) {
-                kl += device.read(model.klPerSample.slice(0, batch.valid)).map(Double.init)
+            let rows = read(model.reconstructionPerSample, batch.valid, into: &sums.reconstruction)
+            if perSample { reconstruction += rows }
+            if terms.contains(.kl) {
+                let rows = read(model.klPerSample, batch.valid, into: &sums.kl)
+                if perSample { kl += rows }
             }
-            if model.latent.terms.contains(.penalty) {
-                penalty += device.read(model.penaltyPerSample.slice(0, batch.valid)).map(Double.init)
-            }
+            if terms.contains(.penalty) { _ = read(model.penaltyPerSample, batch.valid, into: &sums.penalty) }
         }
         try batches.check()
         try device.checkHealth()
         let n = Double(max(data.count, 1))
-        let meanRec = reconstruction.reduce(0, +) / n
-        let meanKL = kl.isEmpty ? nil : kl.reduce(0, +) / n
-        let meanPenalty = penalty.isEmpty ? nil : penalty.reduce(0, +) / n
+        let meanRec = sums.reconstruction / n
+        let meanKL = terms.contains(.kl) ? sums.kl / n : nil
+        let meanPenalty = terms.contains(.penalty) ? sums.penalty / n : nil
         return EvaluationResult(loss: meanRec + (meanKL ?? 0) + (meanPenalty ?? 0), reconstruction: meanRec, kl: meanKL,
-                                penalty: meanPenalty, reconstructionPerSample: reconstruction,
-                                klPerSample: kl.isEmpty ? nil : kl, latentDraws: model.latent.terms.contains(.kl) ? 1 : nil)
+                                penalty: meanPenalty, reconstructionSum: sums.reconstruction, reconstructionPerSample: reconstruction,
+                                klPerSample: perSample && terms.contains(.kl) ? kl : nil, latentDraws: terms.contains(.kl) ? 1 : nil)
     }
 
     /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016);

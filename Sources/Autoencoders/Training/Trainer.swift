@@ -273,13 +273,13 @@ public final class Trainer {
         model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
         try model.endEpoch(data: training, rows: config.batchSize, seed: config.seed, epoch: epoch)
         if let validation {
-            let result = try Evaluation.run(model: model, data: validation, seed: config.seed)
+            let result = try Evaluation.run(model: model, data: validation, seed: config.seed, perSample: false)
             metrics.validationLoss = result.loss
             metrics.validationReconstruction = result.reconstruction
             metrics.validationKL = result.kl
             if let dictionary { metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation) }
         } else if let dictionary {
-            let result = try Evaluation.run(model: model, data: training, seed: config.seed)
+            let result = try Evaluation.run(model: model, data: training, seed: config.seed, perSample: false)
             metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation)
         }
         metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
@@ -339,7 +339,7 @@ public final class Trainer {
     /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from an evaluation whose reconstruction term is the squared error.
     private func explainedVariance(_ result: EvaluationResult, total: Double) -> Double? {
         guard total > 0 else { return nil }
-        return 1 - result.reconstructionPerSample.reduce(0, +) / total
+        return 1 - result.reconstructionSum / total
     }
 
     private func checkFinite(_ value: Double, epoch: Int) throws {

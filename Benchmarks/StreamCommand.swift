@@ -17,7 +17,9 @@ struct StreamCommand: ParsableCommand {
             `--model sparse --sae --top-k 32 --latent-dim 1024` at --batch-size. With --resident the first --take \
             rows are loaded and trained on from device memory; otherwise they are streamed with windowed epochs of \
             --block-rows × --window-blocks rows. Peak resident memory is the whole process's (getrusage). Run one \
-            mode per process, so one's memory does not count in the other's.
+            mode per process, so one's memory does not count in the other's. --cold evicts the file from the page \
+            cache before training, so a streamed epoch reads from the disk (only its first epoch: later ones may hit \
+            the cache again).
             """)
 
     @Option(name: .long, help: "The .npy file (written when missing).")
@@ -40,6 +42,8 @@ struct StreamCommand: ParsableCommand {
     var windowBlocks = 4
     @Option(name: .long, help: "Timed epochs.")
     var epochs = 1
+    @Flag(name: .long, help: "Drop the file's pages from the page cache first (posix_fadvise DONTNEED), so the epoch reads the disk.")
+    var cold = false
     @Flag(name: .long, help: "One JSON object per line instead of a markdown table.")
     var json = false
 
@@ -75,12 +79,13 @@ struct StreamCommand: ParsableCommand {
         }
         let trainer = try Trainer(model: model, config: training, training: data, validation: nil)
         trainer.progressInterval = Int.max
+        if cold { try Self.evictFromPageCache(url) }
         var records: [BenchRecord] = []
         try trainer.run(events: { event in
             guard case .epoch(let metrics) = event else { return }
             var record = BenchRecord()
             record["benchmark"] = .text("stream")
-            record["mode"] = .text(resident ? "resident" : "streamed")
+            record["mode"] = .text((resident ? "resident" : "streamed") + (cold ? ", cold" : ""))
             record["device"] = .text(target.info.selector)
             record["rows"] = .integer(count)
             record["data_mb"] = .number(Double(count * source.storedRowBytes) / 1e6)
@@ -91,6 +96,15 @@ struct StreamCommand: ParsableCommand {
             records.append(record)
         })
         if json { records.forEach { print($0.jsonLine) } } else { printTable(records, columns: streamColumns) }
+    }
+
+    /// Asks the kernel to drop `url`'s cached pages, so that the next reads come from the disk.
+    static func evictFromPageCache(_ url: URL) throws {
+        let descriptor = open(url.path, O_RDONLY)
+        guard descriptor >= 0 else { throw ValidationError("\(url.path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let status = posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_DONTNEED))
+        guard status == 0 else { throw ValidationError("\(url.path): posix_fadvise: \(String(cString: strerror(status)))") }
     }
 
     /// The process's peak resident set size so far, in MB (getrusage's ru_maxrss is in KiB on Linux).

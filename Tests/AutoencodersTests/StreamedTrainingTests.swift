@@ -126,7 +126,7 @@ import TestSupport
             let url = directory.file("rows-\(rows).npy")
             try NPYFormat.write(HostTensor(shape: [rows, 8], float32: Array(repeating: 0.5, count: rows * 8)), to: url)
             let data = try StreamedDataset(source: try openRowSource(url), device: device, batchSize: 10, chunkRows: 40)
-            var batches = data.batches(order: Self.order.rows(count: rows, seed: 1, epoch: 0), dropLast: true)
+            var batches = data.batches(order: Self.order.order(count: rows, seed: 1, epoch: 0), dropLast: true)
             var seen = 0
             while let batch = batches.next() { seen += batch.valid }
             try batches.check()

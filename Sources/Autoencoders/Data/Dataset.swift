@@ -139,4 +139,21 @@ extension SplitMix64 {
         }
         return order
     }
+
+    /// `k` distinct indices of `0..<count` (all of them, shuffled, when k ≥ count), drawn uniformly by
+    /// `SplitMix64(seed:)`: the first k positions of a forward Fisher–Yates shuffle, in O(k) memory, since only
+    /// the positions it displaced are remembered.
+    public static func sample(_ k: Int, of count: Int, seed: UInt64) -> [Int] {
+        var generator = SplitMix64(seed: seed)
+        var displaced: [Int: Int] = [:]
+        var picked: [Int] = []
+        picked.reserveCapacity(min(k, count))
+        for i in 0..<min(k, count) {
+            let j = i + Int(generator.next(upperBound: UInt64(count - i)))
+            picked.append(displaced[j] ?? j)
+            displaced[j] = displaced[i] ?? i
+            displaced[i] = nil
+        }
+        return picked
+    }
 }

@@ -36,8 +36,7 @@ extension Evaluation {
         guard k > 0 else { throw ConfigError.invalid("--iw-samples must be positive") }
         let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         var total = 0.0
-        let order = (0..<rows.count).map(Int32.init)
-        for batch in rows.batches(order: order, dropLast: false) {
+        for batch in rows.inOrder() {
             var weights = [[Double]](repeating: [], count: batch.valid)
             for draw in 0..<k {
                 let w = model.logImportanceWeights(batch.x, draw: draw, seed: seed)

@@ -11,10 +11,10 @@ public protocol BatchedRows: AnyObject {
     var dimension: Int { get }
     /// Rows per batch.
     var batchSize: Int { get }
-    /// The batches over the rows of `order` (at most ``count`` row indices, in the order given). With `dropLast`
-    /// a final partial batch is skipped (training); otherwise it is padded by repeating rows of `order`
-    /// (evaluation), and callers read back only its first ``RowBatch/valid`` rows' results.
-    func batches(order: [Int32], dropLast: Bool) -> RowBatches
+    /// The batches over the rows of `order` (at most ``count`` positions). With `dropLast` a final partial batch
+    /// is skipped (training); otherwise it is padded by repeating rows of `order` (evaluation), and callers read
+    /// back only its first ``RowBatch/valid`` rows' results.
+    func batches(order: RowOrder, dropLast: Bool) -> RowBatches
     /// A checksum of what the rows are, equal on two processes that hold the same data (compared by
     /// data-parallel ranks at start).
     func fingerprint() -> Double
@@ -22,7 +22,10 @@ public protocol BatchedRows: AnyObject {
 
 extension BatchedRows {
     /// The batches over every row in order (evaluation passes).
-    public func inOrder() -> RowBatches { batches(order: (0..<count).map(Int32.init), dropLast: false) }
+    public func inOrder() -> RowBatches { batches(order: .sequential(count), dropLast: false) }
+
+    /// The batches over the row indices `rows`, in the order given, as ``batches(order:dropLast:)-(RowOrder,_)``.
+    public func batches(order rows: [Int32], dropLast: Bool) -> RowBatches { batches(order: RowOrder(rows), dropLast: dropLast) }
 }
 
 /// One batch on the device: the gathered rows and how many of them are real (the rest pad an evaluation batch).

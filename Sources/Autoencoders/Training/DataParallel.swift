@@ -38,15 +38,8 @@ final class DataParallel: ShardReduction, @unchecked Sendable {
     }
 
     /// This rank's rows of every whole global batch of `order`: rows r·b ..< (r+1)·b of each, b = B/N.
-    func localOrder(_ order: [Int32], globalBatch: Int) -> [Int32] {
-        guard isParallel else { return order }
-        let local = globalBatch / size
-        var mine: [Int32] = []
-        mine.reserveCapacity(order.count / size)
-        for start in stride(from: 0, to: order.count - globalBatch + 1, by: globalBatch) {
-            mine.append(contentsOf: order[(start + rank * local)..<(start + (rank + 1) * local)])
-        }
-        return mine
+    func localOrder(_ order: RowOrder, globalBatch: Int) -> RowOrder {
+        order.local(rank: rank, ranks: size, globalBatch: globalBatch)
     }
 
     /// The decisions a step's all-reduce carries besides the gradient.

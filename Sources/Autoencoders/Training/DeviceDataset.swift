@@ -54,8 +54,17 @@ public final class DeviceDataset: BatchedRows {
 
     /// Training order of an epoch: a seeded shuffle (``SplitMix64/permutation(count:seed:)``) keyed by (seed, epoch).
     public static func permutation(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
-        SplitMix64.permutation(count: count, seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03)
-            .map { Int32($0) }
+        SplitMix64.permutation(count: count, seed: epochKey(seed: seed, epoch: epoch)).map { Int32($0) }
+    }
+
+    /// `rows` distinct rows of `count` (all of them when `rows` ≥ `count`) drawn by (seed, epoch) in O(rows) memory
+    /// (``SplitMix64/sample(_:of:seed:)``): the candidates of the latents' upkeep.
+    public static func sample(_ rows: Int, count: Int, seed: UInt64, epoch: Int) -> [Int32] {
+        SplitMix64.sample(rows, of: count, seed: epochKey(seed: seed, epoch: epoch)).map { Int32($0) }
+    }
+
+    private static func epochKey(seed: UInt64, epoch: Int) -> UInt64 {
+        seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03
     }
 
     /// A checksum of the rows' values.
@@ -67,7 +76,8 @@ public final class DeviceDataset: BatchedRows {
     /// Uploads an order of at most ``count`` rows (a permutation for training, or `0..<count` for evaluation), padded to whole
     /// batches by repeating its first rows, and returns the batches over it. With `dropLast`, a final partial
     /// batch is skipped (training); otherwise it is padded (evaluation).
-    public func batches(order: [Int32], dropLast: Bool) -> RowBatches {
+    public func batches(order: RowOrder, dropLast: Bool) -> RowBatches {
+        let order = order.all
         precondition(order.count <= count, "an order longer than the data set")
         let whole = order.count / batchSize
         let partial = order.count % batchSize

@@ -13,28 +13,17 @@ public enum EpochOrder: Codable, Equatable, Sendable {
     /// of the file's layout than under a full permutation, and a window of many blocks brings them closer.
     case windowed(blockRows: Int, windowBlocks: Int)
 
-    /// The rows of `count` in the order of epoch `epoch` (numbered from 0) of a run seeded `seed`.
-    public func rows(count: Int, seed: UInt64, epoch: Int) -> [Int32] {
+    /// The rows of `count` in the order of epoch `epoch` (numbered from 0) of a run seeded `seed`: a windowed order
+    /// is computed a window at a time as a pass reads it (``RowOrder``).
+    public func order(count: Int, seed: UInt64, epoch: Int) -> RowOrder {
         switch self {
         case .permutation:
-            return DeviceDataset.permutation(count: count, seed: seed, epoch: epoch)
+            return RowOrder(DeviceDataset.permutation(count: count, seed: seed, epoch: epoch))
         case .windowed(let blockRows, let windowBlocks):
             let epochKey = seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15) ^ 0x0B10_C5ED_0000_0001
             let blocks = (count + blockRows - 1) / blockRows
-            var order: [Int32] = []
-            order.reserveCapacity(count)
-            for block in SplitMix64.permutation(count: blocks, seed: epochKey) {
-                order.append(contentsOf: ((block * blockRows)..<min(count, (block + 1) * blockRows)).map { Int32($0) })
-            }
-            let window = windowRows
-            for (index, start) in stride(from: 0, to: count, by: window).enumerated() {
-                var generator = SplitMix64(seed: epochKey ^ (UInt64(index) &* 0xD6E8_FEB8_6659_FD93))
-                let end = min(count, start + window)
-                for i in stride(from: end - 1, to: start, by: -1) {
-                    order.swapAt(i, start + Int(generator.next(upperBound: UInt64(i - start + 1))))
-                }
-            }
-            return order
+            return .windowed(count: count, blockOrder: SplitMix64.permutation(count: blocks, seed: epochKey).map { Int32($0) },
+                             blockRows: blockRows, windowRows: blockRows * windowBlocks, key: epochKey)
         }
     }
 

@@ -154,9 +154,9 @@ final class SparseDictionary {
     /// Up to ``candidateCount`` training inputs drawn by (seed, epoch) and their squared errors ‖x − x̂‖².
     private func scoredInputs(model: Autoencoder, data: any BatchedRows, seed: UInt64, epoch: Int)
         throws -> (inputs: [Float], losses: [Float]) {
-        let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5AE_DEAD, epoch: epoch)
+        let drawn = DeviceDataset.sample(Self.candidateCount, count: data.count, seed: seed ^ 0x5AE_DEAD, epoch: epoch)
         var inputs: [Float] = [], losses: [Float] = []
-        var batches = data.batches(order: Array(order.prefix(Self.candidateCount)), dropLast: false)
+        var batches = data.batches(order: drawn, dropLast: false)
         while let batch = batches.next() {
             let x = device.read(batch.x.slice(0, batch.valid * n))
             let xHat = device.read(model.reconstruct(batch.x).slice(0, batch.valid * n))

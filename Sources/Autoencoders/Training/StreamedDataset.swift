@@ -70,7 +70,7 @@ public final class StreamedDataset: BatchedRows {
     /// The most consecutive rows read from disk at once.
     static let maxRunRows = 4096
 
-    public func batches(order: [Int32], dropLast: Bool) -> RowBatches {
+    public func batches(order: RowOrder, dropLast: Bool) -> RowBatches {
         precondition(order.count <= count, "an order longer than the data set")
         current?.cancel()
         let whole = order.count / batchSize, partial = order.count % batchSize
@@ -100,14 +100,14 @@ public final class StreamedDataset: BatchedRows {
     /// One pass: the reader thread's chunks, uploaded into the slots, cut into batches.
     private final class Stream: BatchCursor {
         let dataset: StreamedDataset
-        let order: [Int32]
+        let order: RowOrder
         let chunkCount: Int
         private let exchange: ChunkExchange
         private var uploaded = -1
         private var started = false
         private(set) var failure: (any Error)?
 
-        init(dataset: StreamedDataset, order: [Int32]) {
+        init(dataset: StreamedDataset, order: RowOrder) {
             self.dataset = dataset
             self.order = order
             chunkCount = (order.count + dataset.chunkRows - 1) / dataset.chunkRows
@@ -241,7 +241,7 @@ final class ChunkExchange: @unchecked Sendable {
 /// The reader thread of one pass: chunk after chunk of the order, from `firstChunk` on.
 private struct ChunkReader: @unchecked Sendable {
     let dataset: StreamedDataset
-    let order: [Int32]
+    let order: RowOrder
     let firstChunk: Int
     let exchange: ChunkExchange
 
@@ -275,7 +275,7 @@ private struct ChunkReader: @unchecked Sendable {
         chunk.index = index
         chunk.rows = end - start
         // (source row, position in the chunk), by source row
-        let wanted = (start..<end).map { (row: dataset.sourceRow(Int(order[$0])), position: $0 - start) }
+        let wanted = order.rows(start..<end).enumerated().map { (row: dataset.sourceRow(Int($1)), position: $0) }
             .sorted { $0.row < $1.row }
         let maxRun = run.count / width
         var i = 0

@@ -226,7 +226,7 @@ public final class Trainer {
         // a continued epoch keeps its sums (on the device, or put back by restore) and its time so far
         let start = Date().addingTimeInterval(-(resumed?.seconds ?? 0))
         if resumed == nil { model.resetEpochSums() }
-        let order = (config.epochOrder ?? .permutation).rows(count: training.count, seed: config.seed, epoch: epoch)
+        let order = (config.epochOrder ?? .permutation).order(count: training.count, seed: config.seed, epoch: epoch)
         var batches = training.batches(order: ranks.localOrder(order, globalBatch: config.batchSize), dropLast: true)
         batches.skip(resumed?.batches ?? 0)
         // samples of the global batches trained on (every rank applies or skips a step alike)

@@ -154,8 +154,7 @@ final class VectorQuantizer: Latent {
         let counts = device.read(p.codeCounts.whole)
         let dead = counts.indices.filter { counts[$0] == 0 }
         guard !dead.isEmpty else { return }
-        let order = DeviceDataset.permutation(count: data.count, seed: seed ^ 0x5EED_C0DE, epoch: epoch)
-        let drawn = Array(order.prefix(rows))
+        let drawn = DeviceDataset.sample(rows, count: data.count, seed: seed ^ 0x5EED_C0DE, epoch: epoch)
         let vectors = drawn.count * p.vectors / s.batch
         guard vectors > 0 else { return }
         let sources = dead.enumerated().map { i, code in (code: code, vector: (i * 7919) % vectors) }

@@ -5,10 +5,7 @@ import Foundation
 /// Whether `train` loads its data whole or streams it from disk (`--stream`, `--no-stream`, the memory budget),
 /// and the blocks it streams in.
 struct StreamOptions: ParsableArguments {
-    @Flag(inversion: .prefixedNo, help: "Stream a .npy file or a folder of .npy shards from disk in blocks instead of loading it whole (default: stream when it exceeds the memory budget).")
-    var stream: Bool?
-    @Option(help: "Memory budget in MB for data loaded whole (default: half the device's memory, at most a quarter of RAM).")
-    var memoryBudget: Double?
+    @OptionGroup var choice: StreamChoice
     @Option(help: "Streaming: rows per block; the splits and each epoch's order are cut in blocks.") var blockRows = 4096
     @Option(help: "Streaming: blocks per shuffling window (rows are shuffled within a window; one window is read while another trains).")
     var windowBlocks = 4
@@ -16,43 +13,15 @@ struct StreamOptions: ParsableArguments {
     func validate() throws {
         guard blockRows > 0 else { throw ValidationError("--block-rows must be positive") }
         guard windowBlocks > 0 else { throw ValidationError("--window-blocks must be positive") }
-        if let memoryBudget, memoryBudget <= 0 { throw ValidationError("--memory-budget must be positive (MB)") }
     }
 
-    /// The layout to stream `data` in, or nil to load it whole. Automatic (neither `--stream` nor `--no-stream`)
-    /// for `.npy` files and shard folders: streamed when their float32 size exceeds the budget, which
-    /// `announce` prints.
+    /// The layout to stream `data` in, or nil to load it whole (``StreamChoice/reason(toStream:device:)``); the
+    /// automatic choice to stream is printed when `announce`.
     func layout(for data: String, device: any Device, announce: Bool) throws -> StreamLayout? {
-        let layout = StreamLayout(blockRows: blockRows, windowBlocks: windowBlocks)
-        guard stream != false else { return nil }
-        guard Self.isStreamable(data) else {
-            if stream == true { throw ValidationError("--stream reads a .npy file or a folder of .npy shards, not \(data)") }
-            return nil
+        guard let reason = try choice.reason(toStream: data, device: device) else { return nil }
+        if announce && choice.stream == nil {
+            Terminal.note(reason + ": streaming it from disk in blocks of \(blockRows) rows, shuffled within windows of \(windowBlocks) blocks (--no-stream loads it whole)")
         }
-        if stream == true { return layout }
-        let source = try openRowSource(URL(fileURLWithPath: data))
-        let bytes = source.count * source.dimension * MemoryLayout<Float>.size
-        let budget = memoryBudget.map { Int($0 * 1e6) }
-            ?? min(device.info.memoryBytes / 2, Int(ProcessInfo.processInfo.physicalMemory) / 4)
-        guard bytes > budget else { return nil }
-        if announce {
-            Terminal.note("data: \(Self.megabytes(bytes)) as float32, over the memory budget of \(Self.megabytes(budget))"
-                          + (memoryBudget == nil ? " (half of \(device.info.selector)'s memory, at most a quarter of RAM)" : "")
-                          + ": streaming it from disk in blocks of \(blockRows) rows, shuffled within windows of \(windowBlocks) blocks (--no-stream loads it whole)")
-        }
-        return layout
-    }
-
-    /// A `.npy` path or a folder.
-    static func isStreamable(_ data: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        return data.lowercased().hasSuffix(".npy")
-            || (FileManager.default.fileExists(atPath: data, isDirectory: &isDirectory) && isDirectory.boolValue)
-    }
-
-    /// `bytes` in kB, MB or GB, three significant digits.
-    private static func megabytes(_ bytes: Int) -> String {
-        let (value, unit) = bytes >= 1_000_000_000 ? (Double(bytes) / 1e9, "GB") : bytes >= 1_000_000 ? (Double(bytes) / 1e6, "MB") : (Double(bytes) / 1e3, "kB")
-        return String(format: "%.3g %@", value, unit)
+        return StreamLayout(blockRows: blockRows, windowBlocks: windowBlocks)
     }
 }

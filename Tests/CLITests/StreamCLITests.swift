@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `train` on data streamed from disk: `--stream`, or automatically over `--memory-budget`, from a `.npy` file or
-/// a folder of shards, resumable, and bad files refused with one line before training.
+/// a folder of shards, resumable, and bad files refused with one line before training; the commands that use a
+/// streamed run read its data a batch at a time.
 @Suite struct StreamCLITests {
     /// 3,000 rows of 20 values, as one file and as three shards.
     static func writeActivations(in folder: URL) throws -> (file: URL, shards: URL) {
@@ -91,5 +92,76 @@ import Testing
         let notStreamable = try CLIRunner.run(["train", "--data", "digits", "--stream"])
         #expect(notStreamable.status == 2)
         #expect(notStreamable.stderr.hasPrefix("error: --stream reads a .npy file or a folder of .npy shards, not digits"))
+    }
+
+    /// A streamed run trained for one epoch on `file`, in `folder`.
+    static func streamedRun(in folder: URL, file: URL, model: [String] = []) throws -> URL {
+        let run = folder.appendingPathComponent("run")
+        var args = common + ["--data", file.path, "--stream", "--out", run.path] + model
+        args[args.firstIndex(of: "3")!] = "1"
+        let trained = try CLIRunner.run(args)
+        #expect(trained.status == 0, "\(trained.stderr)")
+        return run
+    }
+
+    /// `rows` × `width` values in [0, 1) from `seed`, as a float32 `.npy` file.
+    static func writeRows(_ rows: Int, _ width: Int, seed: UInt64, to url: URL) throws {
+        var state = seed
+        let values = (0..<(rows * width)).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        try DataAsWrittenTests.npy(descr: "<f4", shape: [rows, width], payload: DataAsWrittenTests.float32(values)).write(to: url)
+    }
+
+    @Test func encodeStreamsAndWritesTheBytesOfTheResidentPath() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, _) = try Self.writeActivations(in: folder)
+        let run = try Self.streamedRun(in: folder, file: file, model: ["--model", "vq-vae", "--latent-dim", "4"])
+        // the run's own test split, streamed: as many codes as the test split has samples
+        let own = folder.appendingPathComponent("own.npy")
+        let encoded = try CLIRunner.run(["encode", "--run", run.path, "--out", own.path])
+        #expect(encoded.status == 0 && encoded.stdout.contains("(acts.npy-test (streamed))"), "\(encoded.stdout)\(encoded.stderr)")
+        let evaluated = try #require(CLIRunner.json(try CLIRunner.run(["evaluate", "--run", run.path, "--json"])))
+        let samples = try #require(evaluated["samples"] as? Int)
+        let header = String(decoding: try Data(contentsOf: own).prefix(128), as: UTF8.self)
+        #expect(header.contains("'shape': (\(samples), 4)"), "\(header)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("own-indices.npy").path))
+
+        // other data: streamed (forced, or over the budget) or loaded whole, the same bytes
+        let other = folder.appendingPathComponent("other.npy")
+        try Self.writeRows(700, 20, seed: 77, to: other)
+        for ext in ["npy", "csv"] {
+            func encode(_ name: String, _ extra: [String]) throws -> CLIRunner.Result {
+                try CLIRunner.run(["encode", "--run", run.path, "--data", other.path, "--out",
+                                   folder.appendingPathComponent("\(name).\(ext)").path] + extra)
+            }
+            let resident = try encode("resident", [])
+            #expect(resident.status == 0 && !resident.stdout.contains("streamed"), "\(resident.stdout)\(resident.stderr)")
+            let forced = try encode("forced", ["--stream"])
+            #expect(forced.status == 0 && forced.stdout.contains("(other.npy (streamed))"), "\(forced.stdout)\(forced.stderr)")
+            let budget = try encode("budget", ["--memory-budget", "0.01"])
+            #expect(budget.status == 0 && budget.stderr.contains("data: 56 kB as float32, over the memory budget of 10 kB: streaming it from disk"),
+                    "\(budget.stderr)")
+            let reference = try Data(contentsOf: folder.appendingPathComponent("resident.\(ext)"))
+            for name in ["forced", "budget"] {
+                #expect(try Data(contentsOf: folder.appendingPathComponent("\(name).\(ext)")) == reference, "\(name).\(ext)")
+            }
+            if ext == "npy" {
+                let indices = try Data(contentsOf: folder.appendingPathComponent("resident-indices.npy"))
+                #expect(try Data(contentsOf: folder.appendingPathComponent("forced-indices.npy")) == indices)
+            }
+        }
+
+        // samples of another size: one line, no file
+        let narrow = folder.appendingPathComponent("narrow.npy")
+        try Self.writeRows(50, 7, seed: 1, to: narrow)
+        let out = folder.appendingPathComponent("narrow-codes.npy")
+        let refused = try CLIRunner.run(["encode", "--run", run.path, "--data", narrow.path, "--stream", "--out", out.path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "error: narrow.npy: mismatch: samples have 7 features, the run was trained on 20\n")
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        #expect(!left.contains { $0.hasPrefix("narrow-codes") || $0.hasPrefix(".") }, "\(left)")
     }
 }

@@ -164,4 +164,22 @@ import Testing
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(!left.contains { $0.hasPrefix("narrow-codes") || $0.hasPrefix(".") }, "\(left)")
     }
+
+    @Test func featuresOfAStreamedRunEqualThoseOfItsRowsLoadedWhole() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, _) = try Self.writeActivations(in: folder)
+        let run = try Self.streamedRun(in: folder, file: file, model: ["--model", "sparse", "--sae", "--top-k", "3", "--latent-dim", "12"])
+        // the run's own data streams; the same rows under another path load whole
+        let copy = folder.appendingPathComponent("copy.npy")
+        try FileManager.default.copyItem(at: file, to: copy)
+        let streamed = try CLIRunner.run(["features", "--run", run.path, "--top", "4", "--json"])
+        let resident = try CLIRunner.run(["features", "--run", run.path, "--data", copy.path, "--top", "4", "--json"])
+        let forced = try CLIRunner.run(["features", "--run", run.path, "--data", copy.path, "--stream", "--top", "4", "--json"])
+        for result in [streamed, resident, forced] { #expect(result.status == 0, "\(result.stderr)") }
+        let lists = try #require(CLIRunner.json(streamed)?["latents"] as? [[String: Any]])
+        #expect(lists.count == 12 && lists.contains { ($0["top"] as? [Any])?.count == 4 })
+        #expect(CLIRunner.json(streamed)?["samples"] as? Int == 3000)
+        #expect(streamed.stdout == resident.stdout && forced.stdout == resident.stdout)
+    }
 }

@@ -182,4 +182,26 @@ import Testing
         #expect(CLIRunner.json(streamed)?["samples"] as? Int == 3000)
         #expect(streamed.stdout == resident.stdout && forced.stdout == resident.stdout)
     }
+
+    @Test func evaluateStreamsTheLikelihoodToo() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, _) = try Self.writeActivations(in: folder)
+        let run = try Self.streamedRun(in: folder, file: file, model: ["--model", "vae", "--latent-dim", "3"])
+        let own = try CLIRunner.run(["evaluate", "--run", run.path, "--iw-samples", "3", "--json"])
+        #expect(own.status == 0, "\(own.stderr)")
+        let line = try #require(CLIRunner.json(own))
+        #expect((line["iw_log_likelihood"] as? Double)?.isFinite == true && (line["samples"] as? Int ?? 0) > 0)
+        // other data streamed or loaded whole: the same loss and likelihood
+        let other = folder.appendingPathComponent("other.npy")
+        try Self.writeRows(500, 20, seed: 5, to: other)
+        let arguments = ["evaluate", "--run", run.path, "--data", other.path, "--iw-samples", "3", "--json"]
+        let resident = try CLIRunner.run(arguments)
+        let streamed = try CLIRunner.run(arguments + ["--memory-budget", "0.01"])
+        #expect(resident.status == 0 && streamed.status == 0, "\(resident.stderr)\(streamed.stderr)")
+        #expect(streamed.stderr.contains("over the memory budget of 10 kB: streaming it from disk"))
+        let a = try #require(CLIRunner.json(resident)), b = try #require(CLIRunner.json(streamed))
+        #expect(a["samples"] as? Int == 500 && b["samples"] as? Int == 500)
+        #expect(a["iw_log_likelihood"] as? Double == b["iw_log_likelihood"] as? Double && a["loss"] as? Double == b["loss"] as? Double)
+    }
 }

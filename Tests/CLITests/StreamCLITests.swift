@@ -204,4 +204,30 @@ import Testing
         #expect(a["samples"] as? Int == 500 && b["samples"] as? Int == 500)
         #expect(a["iw_log_likelihood"] as? Double == b["iw_log_likelihood"] as? Double && a["loss"] as? Double == b["loss"] as? Double)
     }
+
+    @Test func detectScoresAStreamedRunAndStreamedFilesAsFilesLoadedWhole() throws {
+        let folder = try CLIRunner.temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (file, _) = try Self.writeActivations(in: folder)
+        let run = try Self.streamedRun(in: folder, file: file, model: ["--model", "ae", "--latent-dim", "4"])
+        let own = try CLIRunner.run(["detect", "--run", run.path, "--json"])
+        #expect(own.status == 0, "\(own.stderr)")
+        let line = try #require(CLIRunner.json(own))
+        #expect(line["threshold_data"] as? String == "the run's validation split" && (line["samples"] as? Int ?? 0) > 0)
+        // files to score and to set the threshold on: streamed or loaded whole, the same scores and threshold
+        let other = folder.appendingPathComponent("other.npy"), normal = folder.appendingPathComponent("normal.npy")
+        try Self.writeRows(400, 20, seed: 8, to: other)
+        try Self.writeRows(300, 20, seed: 9, to: normal)
+        func detect(_ name: String, _ extra: [String]) throws -> CLIRunner.Result {
+            try CLIRunner.run(["detect", "--run", run.path, "--data", other.path, "--validation", normal.path,
+                               "--out", folder.appendingPathComponent(name).path] + extra)
+        }
+        let resident = try detect("resident.csv", [])
+        let streamed = try detect("streamed.csv", ["--stream"])
+        #expect(resident.status == 0 && streamed.status == 0, "\(resident.stderr)\(streamed.stderr)")
+        #expect(streamed.stdout.contains("400 samples of other.npy (streamed)"), "\(streamed.stdout)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("streamed.csv")) == Data(contentsOf: folder.appendingPathComponent("resident.csv")))
+        let threshold = { (output: String) in output.split(separator: "\n").first { $0.hasPrefix("threshold") }.map(String.init) }
+        #expect(threshold(streamed.stdout) != nil && threshold(streamed.stdout) == threshold(resident.stdout))
+    }
 }

@@ -128,6 +128,12 @@ import Testing
         let header = String(decoding: try Data(contentsOf: own).prefix(128), as: UTF8.self)
         #expect(header.contains("'shape': (\(samples), 4)"), "\(header)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("own-indices.npy").path))
+        // --no-stream loads the same split whole: the same bytes
+        let whole = folder.appendingPathComponent("whole.npy")
+        let loaded = try CLIRunner.run(["encode", "--run", run.path, "--no-stream", "--out", whole.path])
+        #expect(loaded.status == 0 && !loaded.stdout.contains("streamed"), "\(loaded.stdout)\(loaded.stderr)")
+        #expect(try Data(contentsOf: whole) == Data(contentsOf: own))
+        #expect(try Data(contentsOf: folder.appendingPathComponent("whole-indices.npy")) == Data(contentsOf: folder.appendingPathComponent("own-indices.npy")))
 
         // other data: streamed (forced, or over the budget) or loaded whole, the same bytes
         let other = folder.appendingPathComponent("other.npy")
@@ -163,6 +169,14 @@ import Testing
         #expect(refused.stderr == "error: narrow.npy: mismatch: samples have 7 features, the run was trained on 20\n")
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
         #expect(!left.contains { $0.hasPrefix("narrow-codes") || $0.hasPrefix(".") }, "\(left)")
+
+        // a run that loaded its data whole has no blocks to stream
+        var args = Self.common + ["--data", file.path, "--out", folder.appendingPathComponent("resident-run").path]
+        args[args.firstIndex(of: "3")!] = "1"
+        #expect(try CLIRunner.run(args).status == 0)
+        let notStreamed = try CLIRunner.run(["encode", "--run", folder.appendingPathComponent("resident-run").path, "--stream", "--out", out.path])
+        #expect(notStreamed.status == 2)
+        #expect(notStreamed.stderr.hasPrefix("error: --stream: this run loaded its data whole"), "\(notStreamed.stderr)")
     }
 
     @Test func featuresOfAStreamedRunEqualThoseOfItsRowsLoadedWhole() throws {

@@ -15,7 +15,8 @@ struct DetectCommand: ParsableCommand {
         normal validation data (default: the run's own validation split, only normal samples for a run trained \
         with --normal-label), f1 from a labelled --validation file. With labels, a sample is an anomaly when its \
         label differs from the run's normal label (default 0). Writes DIR/scores.csv and, with labels, DIR/roc.png \
-        unless --out/--roc say otherwise. Example: autoencoder train --data breast-cancer --normal-label 0 \
+        unless --out/--roc say otherwise. A streamed run's splits, and .npy files or shard folders over the memory \
+        budget, are scored a batch at a time. Example: autoencoder train --data breast-cancer --normal-label 0 \
         --normal-count 250 --out bc; autoencoder detect --run bc
         """)
 
@@ -31,6 +32,7 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Write index,score,label,flagged rows to this CSV file (default DIR/scores.csv).") var out: String?
     @Option(help: "Write the ROC curve to this PNG file (default DIR/roc.png when the data has both classes).") var roc: String?
     @Option(help: "Samples per batch.") var batchSize: Int = 256
+    @OptionGroup var streaming: StreamChoice
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -46,9 +48,9 @@ struct DetectCommand: ParsableCommand {
         let config = try directory.readConfig()
         let kind = score ?? (config.data.shape.count == 1 ? .standardizedAndCode : .loss)
         let csv = try columns.csv(for: config, files: data != nil || validation != nil)
-        let dataset = try PreparedData.load(source: data, for: config, csv: csv)
-        let calibration = try ThresholdData.load(validation, for: config, csv: csv)
-        let fitted = try PreparedData.load(source: nil, for: config, split: .training)
+        let dataset = try DetectionData.load(data, for: config, split: .test, csv: csv, choice: streaming, device: device)
+        let calibration = try ThresholdData.load(validation, for: config, csv: csv, choice: streaming, device: device)
+        let fitted = try DetectionData.load(nil, for: config, split: .training, csv: csv, choice: streaming, device: device)
         let normalLabel = config.data.normalSplit?.label ?? 0
         guard dataset.count > 0 else { throw DataError(file: data ?? runPath, .invalidArgument("no samples to score")) }
         if rule.needsLabels && !calibration.hasBothClasses(normalLabel: normalLabel) {
@@ -56,9 +58,10 @@ struct DetectCommand: ParsableCommand {
         }
         let batch = min(batchSize, max(dataset.count, calibration.data.count, fitted.count))
         let models = try directory.loadEnsemble(device: device, batchSize: batch, config: config)
-        let ensemble = try AnomalyEnsemble(models: models, kind: kind, normal: fitted, seed: config.training.seed, draws: draws)
-        let scores = try ensemble.scores(dataset)
-        let calibrationScores = try ensemble.scores(calibration.data)
+        let ensemble = try fitted.ensemble(models: models, kind: kind, seed: config.training.seed, draws: draws, device: device,
+                                           batchSize: batch)
+        let scores = try dataset.scores(ensemble, device: device, batchSize: batch)
+        let calibrationScores = try calibration.data.scores(ensemble, device: device, batchSize: batch)
         let cut = try calibration.threshold(rule, scores: calibrationScores, normalLabel: normalLabel)
         let expectedFPR = calibration.falsePositiveRate(scores: calibrationScores, threshold: cut, normalLabel: normalLabel)
         let flagged = scores.map { $0 > cut }

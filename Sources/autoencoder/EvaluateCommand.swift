@@ -16,6 +16,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Data to evaluate (default: the run's own test split).") var data: String?
     @Option(help: "Draws per sample for the importance-weighted log-likelihood of a VAE (0: skip).") var iwSamples: Int = 0
     @OptionGroup var columns: ColumnOptions
+    @OptionGroup var streaming: StreamChoice
     @Flag(help: "Print one JSON line.") var json = false
     @OptionGroup var deviceOptions: DeviceOptions
 
@@ -27,18 +28,18 @@ struct EvaluateCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        // a streamed run's own test split streams too, unless the importance-weighted likelihood needs it whole
+        // a streamed run's own test split streams, and so does a .npy or shard folder over the memory budget
         let batch = config.training.batchSize
-        let streamed = data == nil && iwSamples == 0 ? try StreamedSplits.load(for: config) : nil
+        let streamed = try StreamedData.open(data, for: config, split: .test, choice: streaming, device: device)
         let dataset = try streamed == nil ? PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil)) : nil
-        let count = streamed?.counts.test ?? dataset?.count ?? 0
+        let count = streamed?.count ?? dataset?.count ?? 0
         guard count > 0 else {
             throw ConfigError.invalid("\(runPath) has no test split (trained with --test-fraction 0): give --data")
         }
         let rows: any BatchedRows, name: String
         if let streamed {
-            rows = try streamed.dataset(streamed.test, device: device, batchSize: batch)
-            name = "\(URL(fileURLWithPath: config.data.source).lastPathComponent)-test (streamed)"
+            rows = try streamed.rows(device: device, batchSize: batch)
+            name = streamed.name
         } else {
             let loaded = dataset ?? Dataset(name: "", shape: config.data.shape, features: [])
             rows = try DeviceDataset(device: device, data: loaded, batchSize: batch)
@@ -49,8 +50,8 @@ struct EvaluateCommand: ParsableCommand {
         let evaluated = try Evaluation.run(model: model, data: rows, seed: config.training.seed)
         let result = try MetricsJSON.finite(evaluated, data: data ?? "the test split")
         var logLikelihood: Double?
-        if iwSamples > 0, let dataset {
-            logLikelihood = try Evaluation.importanceWeightedLogLikelihood(model: model, data: dataset, samples: iwSamples,
+        if iwSamples > 0 {
+            logLikelihood = try Evaluation.importanceWeightedLogLikelihood(model: model, data: rows, samples: iwSamples,
                                                                            seed: config.training.seed)
             if let value = logLikelihood, !value.isFinite {
                 throw DataError(file: data ?? "the test split", .nonFinite("importance-weighted log-likelihood \(value) on this data: is it on the scale the run was trained on?"))

@@ -1,7 +1,9 @@
-/// How a training run of the command line ends early.
+/// How a training run, or a command writing a file as it goes, ends early.
 enum RunError: Error, CustomStringConvertible {
     /// Ctrl-C or SIGTERM stopped training within `epoch` after `step` steps; the run folder can be resumed.
     case interrupted(epoch: Int, step: Int, directory: String)
+    /// Ctrl-C or SIGTERM stopped a command before it finished writing `path`, which it left as it was.
+    case interruptedWriting(path: String)
     /// A file of the run could not be written (disk full, read-only folder); the files before it are intact.
     case writeFailed(path: String, reason: String)
     /// ``ForcedFailure`` (a test aid) stopped rank `rank` after epoch `epoch`.
@@ -11,6 +13,8 @@ enum RunError: Error, CustomStringConvertible {
         switch self {
         case .interrupted(let epoch, let step, let directory):
             return "interrupted at epoch \(epoch), step \(step): resume with --resume \(directory)"
+        case .interruptedWriting(let path):
+            return "interrupted: \(path) not written"
         case .writeFailed(let path, let reason):
             return "cannot write \(path) (\(reason)): training stopped; the files written before it are unchanged"
         case .forcedFailure(let rank, let epoch):
@@ -20,7 +24,9 @@ enum RunError: Error, CustomStringConvertible {
 
     /// 130 (128 + SIGINT, as a shell reports an interrupted command) or 1.
     var exitCode: Int32 {
-        if case .interrupted = self { return 130 }
-        return 1
+        switch self {
+        case .interrupted, .interruptedWriting: return 130
+        default: return 1
+        }
     }
 }

@@ -3,18 +3,21 @@ import Foundation
 
 /// The samples `detect` chooses its threshold on — never the samples it judges — and where they came from.
 struct ThresholdData {
-    /// The samples, through the run's normalizer.
-    let data: Dataset
+    /// The samples, through the run's normalizer, loaded whole or streamed.
+    let data: DetectionData
     /// Where they came from, as printed: a file, or which split of the run's data.
     let name: String
 
-    /// `path`, else the run's validation split (the training split when the run kept none).
-    static func load(_ path: String?, for config: RunConfig, csv: CSVOptions) throws -> ThresholdData {
+    /// `path`, else the run's validation split (the training split when the run kept none), streamed where
+    /// `choice` or the run says so (``DetectionData/load(_:for:split:csv:choice:device:)``).
+    static func load(_ path: String?, for config: RunConfig, csv: CSVOptions, choice: StreamChoice,
+                     device: any Device) throws -> ThresholdData {
         if let path {
-            return ThresholdData(data: try PreparedData.load(source: path, for: config, csv: csv), name: path)
+            return ThresholdData(data: try DetectionData.load(path, for: config, split: .test, csv: csv, choice: choice, device: device),
+                                 name: path)
         }
-        let validation = try PreparedData.load(source: nil, for: config, split: .validation)
-        let training = try PreparedData.load(source: nil, for: config, split: .train)
+        let validation = try DetectionData.load(nil, for: config, split: .validation, csv: csv, choice: choice, device: device)
+        let training = try DetectionData.load(nil, for: config, split: .train, csv: csv, choice: choice, device: device)
         guard validation.count < training.count else {
             return ThresholdData(data: validation, name: "the run's training split (it kept no validation split)")
         }

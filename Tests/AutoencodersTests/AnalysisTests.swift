@@ -104,6 +104,30 @@ import TestSupport
         #expect(top[1].map(\.index) == [0])
     }
 
+    /// The bounded heaps of ``TopActivations``, fed in batches of any size, pick what sorting the whole code
+    /// matrix picks: the same samples in the same order, ties to the lower index, never a code ≤ 0.
+    @Test(arguments: [1, 3, 5, 40])
+    func topActivationsInBatchesEqualTheWholeMatrix(top: Int) {
+        var rng = TestRandom(seed: 6)
+        let n = 301, l = 7
+        // few distinct values, many ties; latent 6 never fires
+        let codes = (0..<(n * l)).map { i -> Float in i % l == 6 ? 0 : (rng.array(1, -3, 5)[0]).rounded() / 2 }
+        let whole = LatentAnalysis.topActivations(codes: codes, count: n, latents: l, top: top)
+        var selection = TopActivations(latents: l, top: top)
+        var row = 0
+        for size in [0, 1, 17, 100, 183] {
+            selection.add(Array(codes[(row * l)..<((row + size) * l)]))
+            row += size
+        }
+        #expect(selection.rows == n)
+        let batched = selection.lists
+        #expect(batched.count == l && batched[6].isEmpty)
+        for j in 0..<l {
+            #expect(batched[j].map(\.index) == whole[j].map(\.index), "latent \(j)")
+            #expect(batched[j].map(\.activation) == whole[j].map(\.activation), "latent \(j)")
+        }
+    }
+
     /// A one-layer top-4 sparse autoencoder on 16 features with SAE maintenance, and its training at lr 0.01,
     /// batch 64, no validation split: the set-up of the SAE tests on ``plantedActivations(count:)``.
     static func plantedSAE(latentDim: Int, epochs: Int) -> (ModelConfig, TrainingConfig) {

@@ -65,6 +65,29 @@ import Testing
         #expect(members[0] != members[1])
     }
 
+    /// Fitted on rows streamed from disk and scoring streamed rows (batches straddling chunks), every kind of score
+    /// is the one fitted and scored on the same rows loaded whole, exactly.
+    @Test(arguments: AnomalyScoreKind.allCases)
+    func streamedRowsScoreAsTheRowsLoadedWhole(kind: AnomalyScoreKind) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let normal = Self.planted(count: 200, seed: 1), test = Self.planted(count: 70, seed: 2, offPlane: 0.5)
+        let url = directory.file("rows.npy")
+        try NPYFormat.write(HostTensor(shape: [270, 6], float32: normal.features + test.features), to: url)
+        let model = try Self.trainedAE(seed: 4, normal: normal)
+        let source = try NPYRowFile(url)
+        func rows(_ range: Range<Int>) throws -> StreamedDataset {
+            try StreamedDataset(source: source, ranges: [range], device: model.device, batchSize: 20, chunkRows: 30)
+        }
+        let resident = try AnomalyScorer(kind: kind, model: model, normal: normal, seed: 3)
+        let streamed = try AnomalyScorer(kind: kind, model: model, normal: try rows(0..<200), seed: 3)
+        let expected = try resident.scores(model: model, data: test)
+        #expect(try streamed.scores(model: model, data: try rows(200..<270)) == expected)
+        #expect(try streamed.scores(model: model, data: test) == expected)
+        let ensemble = try AnomalyEnsemble(models: [model], kind: kind, normal: try rows(0..<200), seed: 3)
+        #expect(try ensemble.scores(try rows(200..<270)) == expected)
+    }
+
     @Test func codeGaussianFactorReproducesTheCovariance() {
         // codes (1, 2), (3, 2), (2, 5), (2, -1): mean (2, 2), covariance [[0.5, 0], [0, 4.5]]
         let codes = LatentCodes(dimension: 2, values: [1, 2, 3, 2, 2, 5, 2, -1])

@@ -98,6 +98,20 @@ import TestSupport
         #expect(resumed.history.map(\.loss) == uninterrupted.history.map(\.loss))
     }
 
+    /// The importance-weighted likelihood of rows streamed from disk (batches that straddle chunks) is the one of
+    /// the same rows resident, exactly.
+    @Test func theLikelihoodOfStreamedRowsEqualsTheResidentOne() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let (url, data) = try Self.writeData(in: directory)
+        let model = try Self.model("cpu")
+        let rows = try StreamedDataset(source: NPYRowFile(url), ranges: [200..<250], device: model.device, batchSize: 20, chunkRows: 30)
+        let streamed = try Evaluation.importanceWeightedLogLikelihood(model: model, data: rows, samples: 4, seed: 7)
+        let resident = try Evaluation.importanceWeightedLogLikelihood(model: model, data: data.subset(Array(200..<250)),
+                                                                      samples: 4, seed: 7)
+        #expect(streamed.isFinite && streamed == resident)
+    }
+
     @Test func aFileChangedDuringTrainingStopsItWithOneLine() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -16,11 +16,29 @@ public struct AnomalyEnsemble {
         scorers = try models.map { try AnomalyScorer(kind: kind, model: $0, normal: normal, seed: seed, draws: draws) }
     }
 
+    /// Fits `kind` to each of `models` on the rows of `normal`, resident or streamed from disk (batched for the
+    /// models' batch size).
+    public init(models: [Autoencoder], kind: AnomalyScoreKind, normal: any BatchedRows, seed: UInt64, draws: Int = 8) throws {
+        precondition(!models.isEmpty, "an ensemble needs a model")
+        self.models = models
+        scorers = try models.map { try AnomalyScorer(kind: kind, model: $0, normal: normal, seed: seed, draws: draws) }
+    }
+
     /// The mean of the members' standardized scores of every sample of `data`, in order.
     public func scores(_ data: Dataset) throws -> [Double] {
-        var total = [Double](repeating: 0, count: data.count)
+        try mean(count: data.count) { try $1.scores(model: $0, data: data) }
+    }
+
+    /// The mean of the members' standardized scores of every row of `data`, resident or streamed, in order.
+    public func scores(_ data: any BatchedRows) throws -> [Double] {
+        try mean(count: data.count) { try $1.scores(model: $0, data: data) }
+    }
+
+    /// The mean over the members of `count` scores each.
+    private func mean(count: Int, _ memberScores: (Autoencoder, AnomalyScorer) throws -> [Double]) throws -> [Double] {
+        var total = [Double](repeating: 0, count: count)
         for (model, scorer) in zip(models, scorers) {
-            for (i, score) in try scorer.scores(model: model, data: data).enumerated() { total[i] += score }
+            for (i, score) in try memberScores(model, scorer).enumerated() { total[i] += score }
         }
         return total.map { $0 / Double(models.count) }
     }

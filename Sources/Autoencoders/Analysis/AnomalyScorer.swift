@@ -17,6 +17,10 @@ public enum AnomalyScoreKind: String, Codable, CaseIterable, Sendable {
 /// An anomaly score fitted to one model and its normal training samples: the per-feature error scales, the
 /// Gaussian of the codes, and the moments that standardize the score (so the scores of several models can be
 /// averaged). Scores are in units of the normal training samples' standard deviation above their mean.
+///
+/// The samples are read a batch at a time (``BatchedRows``, resident or streamed from disk): fitting takes a pass
+/// for the error scales and the codes' mean, one for the codes' covariance (standardized+code), and one for the
+/// moments; memory holds per-sample scores, never the samples' errors or codes whole.
 public struct AnomalyScorer: Sendable {
     /// The kind of score.
     public let kind: AnomalyScoreKind
@@ -35,77 +39,129 @@ public struct AnomalyScorer: Sendable {
     /// - Throws: `DataError.invalidArgument` without normal samples, device faults.
     public init(kind: AnomalyScoreKind, model: Autoencoder, normal: Dataset, seed: UInt64, draws: Int = 8) throws {
         guard normal.count > 0 else { throw DataError(file: normal.name, .invalidArgument("no normal samples to fit the score on")) }
+        try self.init(kind: kind, model: model, normal: try model.rows(normal), seed: seed, draws: draws)
+    }
+
+    /// Fits the score of `kind` to `model` on the rows of `normal`, resident or streamed, as
+    /// ``init(kind:model:normal:seed:draws:)-(_,_,Dataset,_,_)`` does on the same rows loaded whole.
+    ///
+    /// - Throws: `DataError.invalidArgument` without normal rows, errors of a streamed pass, device faults.
+    public init(kind: AnomalyScoreKind, model: Autoencoder, normal: any BatchedRows, seed: UInt64, draws: Int = 8) throws {
+        guard normal.count > 0 else { throw DataError(file: "the normal data", .invalidArgument("no normal samples to fit the score on")) }
         self.kind = kind
         self.draws = draws
         self.seed = seed
         if kind != .loss {
-            let errors = try Self.squaredErrors(model: model, data: normal)
-            let n = normal.dimension
-            var sums = [Double](repeating: 0, count: n)
-            for row in 0..<normal.count {
-                for j in 0..<n { sums[j] += errors[row * n + j] }
+            let n = model.inputDimension, l = model.latentDim, withCodes = kind == .standardizedAndCode
+            var errorSums = [Double](repeating: 0, count: n), codeSums = [Double](repeating: 0, count: l)
+            try Self.forEachBatch(model: model, rows: normal, errors: true, codes: withCodes) { errors, codes, valid in
+                for row in 0..<valid {
+                    for j in 0..<n { errorSums[j] += errors[row * n + j] }
+                }
+                Self.addSums(codes, dimension: l, to: &codeSums)
             }
-            let means = sums.map { $0 / Double(normal.count) }
+            let means = errorSums.map { $0 / Double(normal.count) }
             // a floor of 1e-3 of the average feature error keeps a perfectly reconstructed feature from dominating
             let floor = max(means.reduce(0, +) / Double(n) * 1e-3, 1e-12)
             errorScale = means.map { 1 / max($0, floor) }
+            if withCodes {
+                let mean = codeSums.map { $0 / Double(normal.count) }
+                var covariance = [Double](repeating: 0, count: l * l)
+                try Self.forEachBatch(model: model, rows: normal, errors: false, codes: true) { _, codes, _ in
+                    Self.addCovariance(codes, mean: mean, to: &covariance)
+                }
+                codeMean = mean
+                codeFactor = Self.factor(covariance: covariance, count: normal.count, dimension: l)
+                let (errors, distances) = try terms(model: model, rows: normal)
+                errorMoments = Self.moments(errors)
+                codeMoments = Self.moments(distances)
+                scoreMoments = Self.moments(combined(errors, distances))
+                return
+            }
         }
-        if kind == .standardizedAndCode {
-            let codes = try model.encode(normal)
-            let (mean, factor) = Self.gaussian(codes)
-            codeMean = mean
-            codeFactor = factor
-            errorMoments = Self.moments(try standardizedErrors(model: model, data: normal))
-            codeMoments = Self.moments(mahalanobis(codes))
-        }
-        scoreMoments = Self.moments(try rawScores(model: model, data: normal))
+        scoreMoments = Self.moments(try rawScores(model: model, rows: normal))
     }
 
     /// The standardized score of every sample of `data`, in order: (s − m)/σ for the raw score s and its mean m
     /// and standard deviation σ over the normal training samples.
     public func scores(model: Autoencoder, data: Dataset) throws -> [Double] {
-        try rawScores(model: model, data: data).map { ($0 - scoreMoments.mean) / scoreMoments.deviation }
+        try scores(model: model, data: try model.rows(data))
     }
 
-    private func rawScores(model: Autoencoder, data: Dataset) throws -> [Double] {
+    /// The standardized score of every row of `data`, resident or streamed, in order.
+    public func scores(model: Autoencoder, data: any BatchedRows) throws -> [Double] {
+        try rawScores(model: model, rows: data).map { ($0 - scoreMoments.mean) / scoreMoments.deviation }
+    }
+
+    private func rawScores(model: Autoencoder, rows: any BatchedRows) throws -> [Double] {
         switch kind {
         case .loss:
-            return try AnomalyScores.scores(model: model, data: data, seed: seed, draws: draws)
+            return try AnomalyScores.scores(model: model, data: rows, seed: seed, draws: draws)
         case .standardized:
-            return try standardizedErrors(model: model, data: data)
+            return try terms(model: model, rows: rows).errors
         case .standardizedAndCode:
-            let errors = try standardizedErrors(model: model, data: data)
-            let distances = mahalanobis(try model.encode(data))
-            return zip(errors, distances).map {
-                ($0 - errorMoments.mean) / errorMoments.deviation + ($1 - codeMoments.mean) / codeMoments.deviation
+            let (errors, distances) = try terms(model: model, rows: rows)
+            return combined(errors, distances)
+        }
+    }
+
+    /// The standardized+code raw score: the error term and the code's distance, each z-scored on the normal samples.
+    private func combined(_ errors: [Double], _ distances: [Double]) -> [Double] {
+        zip(errors, distances).map {
+            ($0 - errorMoments.mean) / errorMoments.deviation + ($1 - codeMoments.mean) / codeMoments.deviation
+        }
+    }
+
+    /// Per row, in one pass: Σⱼ (xⱼ − x̂ⱼ)² · scaleⱼ, and for standardized+code the squared Mahalanobis distance
+    /// of the code (empty otherwise).
+    private func terms(model: Autoencoder, rows: any BatchedRows) throws -> (errors: [Double], distances: [Double]) {
+        let n = model.inputDimension, withCodes = kind == .standardizedAndCode
+        var errors: [Double] = [], distances: [Double] = []
+        errors.reserveCapacity(rows.count)
+        try Self.forEachBatch(model: model, rows: rows, errors: true, codes: withCodes) { squared, codes, valid in
+            for row in 0..<valid {
+                var sum = 0.0
+                for j in 0..<n { sum += squared[row * n + j] * errorScale[j] }
+                errors.append(sum)
             }
+            if withCodes { distances += mahalanobis(codes, dimension: model.latentDim) }
         }
+        return (errors, distances)
     }
 
-    private func standardizedErrors(model: Autoencoder, data: Dataset) throws -> [Double] {
-        let errors = try Self.squaredErrors(model: model, data: data)
-        let n = data.dimension
-        return (0..<data.count).map { row in
-            var sum = 0.0
-            for j in 0..<n { sum += errors[row * n + j] * errorScale[j] }
-            return sum
+    /// Each batch of `rows` in order: (xᵢⱼ − x̂ᵢⱼ)² of its valid rows when `errors` (x̂ the reconstruction from the
+    /// code, μ for VAEs), their codes when `codes` (empty arrays otherwise), and the number of valid rows.
+    private static func forEachBatch(model: Autoencoder, rows: any BatchedRows, errors: Bool, codes: Bool,
+                                     _ body: (_ squaredErrors: [Double], _ codes: [Float], _ valid: Int) -> Void) throws {
+        precondition(rows.batchSize == model.batchSize, "rows batched for another batch size than the model's")
+        guard rows.dimension == model.inputDimension else {
+            throw DataError(file: "data", .mismatch("samples have \(rows.dimension) features, the model takes \(model.inputDimension)"))
         }
+        let device = model.device, n = model.inputDimension
+        var batches = rows.inOrder()
+        while let batch = batches.next() {
+            let z = model.encode(batch.x)
+            let values = codes ? device.read(z.slice(0, batch.valid * model.latentDim)) : []
+            var squared: [Double] = []
+            if errors {
+                let x = device.read(batch.x.slice(0, batch.valid * n))
+                let reconstruction = device.read(model.decode(z).slice(0, batch.valid * n))
+                squared = zip(x, reconstruction).map { Double($0 - $1) * Double($0 - $1) }
+            }
+            body(squared, values, batch.valid)
+        }
+        try batches.check()
+        try device.checkHealth()
     }
 
-    /// (xᵢⱼ − x̂ᵢⱼ)² for every sample and feature, x̂ the reconstruction from the code (μ for VAEs).
-    private static func squaredErrors(model: Autoencoder, data: Dataset) throws -> [Double] {
-        let reconstructions = try model.reconstruct(data)
-        return zip(data.features, reconstructions).map { Double($0 - $1) * Double($0 - $1) }
-    }
-
-    /// Squared Mahalanobis distances (z − m)ᵀ Σ⁻¹ (z − m) through the Cholesky factor of Σ.
-    private func mahalanobis(_ codes: LatentCodes) -> [Double] {
-        let l = codes.dimension
-        return (0..<codes.count).map { row in
+    /// Squared Mahalanobis distances (z − m)ᵀ Σ⁻¹ (z − m) of whole rows of `dimension` codes, through the
+    /// Cholesky factor of Σ.
+    private func mahalanobis(_ codes: [Float], dimension l: Int) -> [Double] {
+        (0..<(codes.count / l)).map { row in
             var y = [Double](repeating: 0, count: l)
             var sum = 0.0
             for i in 0..<l {
-                var value = Double(codes.values[row * l + i]) - codeMean[i]
+                var value = Double(codes[row * l + i]) - codeMean[i]
                 for k in 0..<i { value -= codeFactor[i * l + k] * y[k] }
                 y[i] = value / codeFactor[i * l + i]
                 sum += y[i] * y[i]
@@ -117,15 +173,35 @@ public struct AnomalyScorer: Sendable {
     /// The codes' mean and the lower Cholesky factor of their covariance, with a ridge of 1e-6 of the mean
     /// variance (plus 1e-12) on the diagonal so that collapsed dimensions keep the factor invertible.
     static func gaussian(_ codes: LatentCodes) -> (mean: [Double], factor: [Double]) {
-        let l = codes.dimension, n = codes.count
-        let mean = codes.mean()
+        let l = codes.dimension
+        var sums = [Double](repeating: 0, count: l)
+        addSums(codes.values, dimension: l, to: &sums)
+        let mean = sums.map { $0 / Double(max(codes.count, 1)) }
         var covariance = [Double](repeating: 0, count: l * l)
-        for row in 0..<n {
+        addCovariance(codes.values, mean: mean, to: &covariance)
+        return (mean, factor(covariance: covariance, count: codes.count, dimension: l))
+    }
+
+    /// Adds each column of whole rows of `dimension` codes to `sums`, row after row.
+    private static func addSums(_ codes: [Float], dimension l: Int, to sums: inout [Double]) {
+        for row in 0..<(codes.count / l) {
+            for j in 0..<l { sums[j] += Double(codes[row * l + j]) }
+        }
+    }
+
+    /// Adds (zᵢ − mᵢ)(zⱼ − mⱼ) of each row of codes to the lower triangle of `covariance` (l × l).
+    private static func addCovariance(_ codes: [Float], mean: [Double], to covariance: inout [Double]) {
+        let l = mean.count
+        for row in 0..<(codes.count / l) {
             for i in 0..<l {
-                let a = Double(codes.values[row * l + i]) - mean[i]
-                for j in 0...i { covariance[i * l + j] += a * (Double(codes.values[row * l + j]) - mean[j]) }
+                let a = Double(codes[row * l + i]) - mean[i]
+                for j in 0...i { covariance[i * l + j] += a * (Double(codes[row * l + j]) - mean[j]) }
             }
         }
+    }
+
+    /// The lower Cholesky factor of `covariance` (summed over `count` rows) divided by `count`, with the ridge.
+    private static func factor(covariance: [Double], count n: Int, dimension l: Int) -> [Double] {
         var trace = 0.0
         for i in 0..<l { trace += covariance[i * l + i] / Double(n) }
         let ridge = 1e-6 * trace / Double(l) + 1e-12
@@ -137,7 +213,7 @@ public struct AnomalyScorer: Sendable {
                 factor[i * l + j] = i == j ? max(value, ridge).squareRoot() : value / factor[j * l + j]
             }
         }
-        return (mean, factor)
+        return factor
     }
 
     /// Mean and population standard deviation (1 when it is zero).

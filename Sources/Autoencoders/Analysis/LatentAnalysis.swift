@@ -11,7 +11,7 @@ public enum LatentAnalysis {
         let l = model.latentDim
         var out = [Float]()
         out.reserveCapacity(data.count * l)
-        for batch in rows.batches(order: (0..<rows.count).map(Int32.init), dropLast: false) {
+        for batch in rows.inOrder() {
             out += model.device.read(model.encode(batch.x).slice(0, batch.valid * l))
         }
         try model.device.checkHealth()

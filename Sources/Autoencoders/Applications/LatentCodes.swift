@@ -94,7 +94,7 @@ extension Autoencoder {
         values.reserveCapacity(data.count * l)
         if data.count > 0 {
             let rows = try DeviceDataset(device: device, data: data, batchSize: batchSize)
-            for batch in rows.batches(order: (0..<data.count).map(Int32.init), dropLast: false) {
+            for batch in rows.inOrder() {
                 let z = encode(batch.x)
                 values += device.read(z.slice(0, batch.valid * l))
                 if let codes = latent.codeIndices { indices += device.readInts(codes.indices.slice(0, batch.valid * positions)) }

@@ -167,7 +167,16 @@ public enum NPYFormat {
         case .int64: descr = "<i8"
         case .uint8: descr = "|u1"
         }
-        let shapeText = tensor.shape.count == 1 ? "(\(tensor.shape[0]),)" : "(" + tensor.shape.map(String.init).joined(separator: ", ") + ")"
+        var bytes = header(descr: descr, shape: tensor.shape)
+        bytes.reserveCapacity(bytes.count + tensor.elements.count * tensor.elements.elementSize)
+        tensor.elements.appendLittleEndian(to: &bytes)
+        return bytes
+    }
+
+    /// The magic, version and header of an `.npy` file of `descr` elements in `shape`: version 1.0 unless the
+    /// header needs 2.0, padded so the data starts on a 64-byte boundary.
+    static func header(descr: String, shape: [Int]) -> [UInt8] {
+        let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
         let version1 = header.count + 1 + 10 < 65536
         let prefix = version1 ? 10 : 12
@@ -179,10 +188,7 @@ public enum NPYFormat {
         } else {
             bytes += (0..<4).map { UInt8(truncatingIfNeeded: header.count >> (8 * $0)) }
         }
-        bytes += header
-        bytes.reserveCapacity(bytes.count + tensor.elements.count * tensor.elements.elementSize)
-        tensor.elements.appendLittleEndian(to: &bytes)
-        return bytes
+        return bytes + header
     }
 
     /// Writes `tensor` to `url` as `.npy`, atomically (`AtomicFile`).

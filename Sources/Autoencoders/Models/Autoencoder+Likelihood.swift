@@ -30,13 +30,22 @@ extension Evaluation {
     /// as k grows (k = 1 is the ELBO). VAEs only.
     public static func importanceWeightedLogLikelihood(model: Autoencoder, data: Dataset, samples k: Int,
                                                        seed: UInt64) throws -> Double {
+        let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
+        return try importanceWeightedLogLikelihood(model: model, data: rows, samples: k, seed: seed)
+    }
+
+    /// The importance-weighted estimate over every row of `data`, resident or streamed from disk, as
+    /// ``importanceWeightedLogLikelihood(model:data:samples:seed:)-(_,Dataset,_,_)`` (the same value for the same
+    /// rows): the k draws of a batch are taken while it is on the device, so the rows are read once.
+    public static func importanceWeightedLogLikelihood(model: Autoencoder, data rows: any BatchedRows, samples k: Int,
+                                                       seed: UInt64) throws -> Double {
         guard model.latent is GaussianLatent else {
             throw ConfigError.invalid("the importance-weighted likelihood needs a VAE (--model vae or beta-vae)")
         }
         guard k > 0 else { throw ConfigError.invalid("--iw-samples must be positive") }
-        let rows = try DeviceDataset(device: model.device, data: data, batchSize: model.batchSize)
         var total = 0.0
-        for batch in rows.inOrder() {
+        var batches = rows.inOrder()
+        while let batch = batches.next() {
             var weights = [[Double]](repeating: [], count: batch.valid)
             for draw in 0..<k {
                 let w = model.logImportanceWeights(batch.x, draw: draw, seed: seed)
@@ -47,6 +56,7 @@ extension Evaluation {
                 total += top + log(w.map { exp($0 - top) }.reduce(0, +) / Double(k))
             }
         }
+        try batches.check()
         try model.device.checkHealth()
         return total / Double(max(rows.count, 1))
     }

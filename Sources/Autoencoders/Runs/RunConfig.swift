@@ -149,14 +149,7 @@ public struct PreparedData: Sendable {
         let own = source == nil || source == description.source
         if own, let splits = try StreamedSplits.load(for: config) {
             // a streamed run's splits are whole blocks; the part asked for is loaded whole
-            let name = URL(fileURLWithPath: description.source).lastPathComponent
-            switch split {
-            case .test: return try splits.loadAll(splits.test, name: name + "-test")
-            case .train: return try splits.loadAll((splits.train + splits.validation).sorted { $0.lowerBound < $1.lowerBound }, name: name)
-            case .training: return try splits.loadAll(splits.train, name: name)
-            case .all: return try splits.loadAll([0..<splits.source.count], name: name)
-            case .validation: return try splits.loadAll(splits.validation.isEmpty ? splits.train : splits.validation, name: name + "-validation")
-            }
+            return try splits.loadAll(splits.ranges(of: split), name: splits.name(of: split))
         }
         let dataSource = try DataSource(parsing: source ?? description.source,
                                         csv: own ? description.csv : csv ?? description.csv)

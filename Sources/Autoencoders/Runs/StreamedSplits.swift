@@ -84,6 +84,30 @@ public struct StreamedSplits: Sendable {
                         seed: config.training.seed, layout: layout)
     }
 
+    /// The source rows of a part of the run's data, as ``PreparedData/load(source:for:split:csv:)`` takes it for
+    /// resident data: training and validation together for `.train`, the training rows for `.training`, the
+    /// validation rows (the training rows when the run kept none) for `.validation`, every row for `.all`.
+    public func ranges(of split: PreparedData.Split) -> [Range<Int>] {
+        switch split {
+        case .test: return test
+        case .train: return (train + validation).sorted { $0.lowerBound < $1.lowerBound }
+        case .training: return train
+        case .all: return [0..<source.count]
+        case .validation: return validation.isEmpty ? train : validation
+        }
+    }
+
+    /// The name of a part of the run's data in messages: the file or folder's name, with `-test` or
+    /// `-validation` for those splits.
+    public func name(of split: PreparedData.Split) -> String {
+        let name = URL(fileURLWithPath: description.source).lastPathComponent
+        switch split {
+        case .test: return name + "-test"
+        case .validation: return name + "-validation"
+        case .train, .training, .all: return name
+        }
+    }
+
     /// The rows `ranges` loaded whole and normalized (a split small enough for memory).
     public func loadAll(_ ranges: [Range<Int>], name: String) throws -> Dataset {
         let d = source.dimension, count = ranges.reduce(0) { $0 + $1.count }

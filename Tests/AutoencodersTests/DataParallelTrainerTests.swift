@@ -166,7 +166,7 @@ struct ThreadedRank: Communicator {
     @Test(arguments: TestDevices.selectors)
     func aStopOnOneRankIsAgreedAndResumes(selector: String) throws {
         let (name, config, optimizer) = Self.configs[1]
-        func trainer(_ communicator: any Communicator) throws -> Trainer {
+        @Sendable func trainer(_ communicator: any Communicator) throws -> Trainer {
             var training = TrainingConfig()
             training.epochs = 2
             training.batchSize = 16

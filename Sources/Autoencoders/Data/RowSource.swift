@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -22,6 +23,12 @@ public protocol RowSource: AnyObject, Sendable {
     var storedRowBytes: Int { get }
     /// Reads rows `rows` into `destination` (rows.count × dimension floats).
     func read(_ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws
+    /// The type rows keep when read as stored (``readStored(_:into:)``): `uint8` and `float16` files as written,
+    /// `float32` for float32 and float64 files.
+    var storedType: DType { get }
+    /// Reads rows `rows` into `destination` as stored: rows.count × dimension elements of ``storedType`` (bytes and
+    /// half bit patterns as in the file, checked finite; floats as ``read(_:into:)`` gives them).
+    func readStored(_ rows: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws
 }
 
 extension RowSource {
@@ -43,6 +50,12 @@ extension RowSource {
                 }
             }
         }
+    }
+
+    /// Rows of ``storedType`` read by ``readStored(_:into:)`` are floats read by ``read(_:into:)``.
+    func readFloats(_ rows: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws {
+        try read(rows, into: UnsafeMutableBufferPointer(start: destination.baseAddress?.assumingMemoryBound(to: Float.self),
+                                                        count: destination.count / MemoryLayout<Float>.size))
     }
 
     /// Reads every row into memory (a source small enough to be resident).
@@ -151,6 +164,25 @@ public final class NPYRowFile: RowSource, @unchecked Sendable {
         }
     }
 
+    public var storedType: DType { ["|u1": .uint8, "<f2": .float16][layout.descr] ?? .float32 }
+
+    public func readStored(_ rows: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws {
+        guard storedType != .float32 else { return try readFloats(rows, into: destination) }
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= count, "rows \(rows) outside 0..<\(count)")
+        let length = rows.count * storedRowBytes
+        precondition(destination.count >= length, "destination too small for \(rows.count) rows")
+        guard !rows.isEmpty else { return }
+        try checkUnchanged()
+        let target = UnsafeMutableRawBufferPointer(rebasing: destination[0..<length])
+        try readBytes(target, at: layout.dataOffset + rows.lowerBound * storedRowBytes, rows: rows)
+        if storedType == .float16,
+           let bad = (0..<(length / 2)).first(where: { target.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) & 0x7C00 == 0x7C00 }) {
+            let row = rows.lowerBound + bad / dimension
+            let value = Half.float(target.loadUnaligned(fromByteOffset: 2 * bad, as: UInt16.self))
+            throw DataError(file: name, .nonFinite("\(value) in row \(row) (byte offset \(layout.dataOffset + row * storedRowBytes))"))
+        }
+    }
+
     /// Fills `buffer` from byte `offset`; a short read means the file shrank under us.
     private func readBytes(_ buffer: UnsafeMutableRawBufferPointer, at offset: Int, rows: Range<Int>) throws {
         var done = 0
@@ -225,17 +257,32 @@ public final class NPYShardFolder: RowSource, @unchecked Sendable {
     public var sampleShape: [Int] { shards[0].sampleShape }
     public var storedRowBytes: Int { shards[0].storedRowBytes }
 
+    public var storedType: DType { shards[0].storedType }
+
     public func read(_ rows: Range<Int>, into destination: UnsafeMutableBufferPointer<Float>) throws {
-        precondition(rows.lowerBound >= 0 && rows.upperBound <= count, "rows \(rows) outside 0..<\(count)")
         let width = dimension
+        try forEachShard(of: rows) { shard, local, first in
+            try shard.read(local, into: UnsafeMutableBufferPointer(rebasing: destination[(first * width)...]))
+        }
+    }
+
+    public func readStored(_ rows: Range<Int>, into destination: UnsafeMutableRawBufferPointer) throws {
+        let rowBytes = dimension * storedType.size
+        try forEachShard(of: rows) { shard, local, first in
+            try shard.readStored(local, into: UnsafeMutableRawBufferPointer(rebasing: destination[(first * rowBytes)...]))
+        }
+    }
+
+    /// The shards holding `rows`, in order, each with its own rows and the first of them counted from `rows`' start.
+    private func forEachShard(of rows: Range<Int>, _ body: (NPYRowFile, Range<Int>, Int) throws -> Void) throws {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= count, "rows \(rows) outside 0..<\(count)")
         var row = rows.lowerBound
         // the last shard starting at or before `row`
         var shard = starts.lastIndex { $0 <= row } ?? 0
         while row < rows.upperBound {
             while starts[shard + 1] <= row { shard += 1 }
             let end = min(rows.upperBound, starts[shard + 1])
-            let target = UnsafeMutableBufferPointer(rebasing: destination[((row - rows.lowerBound) * width)...])
-            try shards[shard].read((row - starts[shard])..<(end - starts[shard]), into: target)
+            try body(shards[shard], (row - starts[shard])..<(end - starts[shard]), row - rows.lowerBound)
             row = end
         }
     }

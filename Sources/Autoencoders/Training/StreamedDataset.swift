@@ -13,6 +13,10 @@ import Foundation
 /// device chunks, whatever the size of the file. The trainer waits only where the disk is slower than training
 /// (``waitSeconds``), at a chunk boundary.
 ///
+/// A uint8 or float16 source that the normalizer leaves as it is (images, by default) stays as stored in the host
+/// chunks and the device slots, a quarter (half) of their float32 bytes, and each batch is converted to float32 as
+/// it is gathered from the slots, as ``DeviceDataset`` does.
+///
 /// A read that fails (a file truncated or rewritten during training) ends the pass: ``RowBatches/check()``
 /// throws it, so a short epoch never passes for a whole one.
 public final class StreamedDataset: BatchedRows {
@@ -29,8 +33,15 @@ public final class StreamedDataset: BatchedRows {
     /// This data set's first row in each range, and ``count`` at the end.
     private let rangeStarts: [Int]
     let normalizer: Normalizer?
+    /// The element type rows are kept in, on the host and on the device: the source's stored type when there is
+    /// nothing to normalize, else float32.
+    let storage: DType
+    /// Bytes a row takes in a chunk.
+    var rowBytes: Int { dimension * storage.size }
     /// Three chunk slots, chunk c in slot c mod 3.
     private let ring: Buffer
+    /// 0, 1, … over the slots' rows, for gathering a stored batch from them (nil for float32 rows).
+    private let ringRows: Buffer?
     /// A batch assembled from two chunks, or padded.
     private let batch: Buffer
     /// The pass in progress; a new pass stops it (the passes share the slots).
@@ -59,14 +70,18 @@ public final class StreamedDataset: BatchedRows {
         self.batchSize = batchSize
         self.chunkRows = chunkRows
         self.normalizer = normalizer
-        ring = try device.makeBuffer(count: 3 * chunkRows * dimension, dtype: .float32)
+        storage = (normalizer.map { $0.method == .none } ?? true) ? source.storedType : .float32
+        ring = try device.makeBuffer(count: 3 * chunkRows * dimension, dtype: storage)
+        ringRows = storage == .float32 ? nil : try device.makeBuffer((0..<(3 * chunkRows)).map { Int32($0) })
         batch = try device.makeBuffer(count: batchSize * dimension, dtype: .float32)
     }
 
-    /// Bytes of device memory the data set holds (three chunks and a batch).
-    public var deviceBytes: Int { (3 * chunkRows + batchSize) * dimension * MemoryLayout<Float>.size }
+    /// Bytes of device memory the data set holds (three chunks, a batch, and for stored rows the slots' row indices).
+    public var deviceBytes: Int {
+        3 * chunkRows * rowBytes + batchSize * dimension * MemoryLayout<Float>.size + (ringRows == nil ? 0 : 3 * chunkRows * 4)
+    }
     /// Bytes of host memory a pass holds (two chunks and a read buffer of at most ``maxRunRows`` rows).
-    public var hostBytes: Int { (2 * chunkRows * dimension + min(chunkRows, Self.maxRunRows) * dimension) * MemoryLayout<Float>.size }
+    public var hostBytes: Int { (2 * chunkRows + min(chunkRows, Self.maxRunRows)) * rowBytes }
     /// The most consecutive rows read from disk at once.
     static let maxRunRows = 4096
 
@@ -111,7 +126,7 @@ public final class StreamedDataset: BatchedRows {
             self.dataset = dataset
             self.order = order
             chunkCount = (order.count + dataset.chunkRows - 1) / dataset.chunkRows
-            exchange = ChunkExchange(capacity: 2, chunkValues: dataset.chunkRows * dataset.dimension)
+            exchange = ChunkExchange(capacity: 2, chunkBytes: dataset.chunkRows * dataset.rowBytes)
         }
 
         deinit { exchange.cancel() }
@@ -134,7 +149,7 @@ public final class StreamedDataset: BatchedRows {
                     let start = DispatchTime.now().uptimeNanoseconds
                     let next = try exchange.take(chunk: uploaded + 1)
                     d.waitSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    d.device.write(UnsafeBufferPointer(rebasing: next.values[0..<(next.rows * width)]),
+                    d.device.write(UnsafeRawBufferPointer(rebasing: next.bytes[0..<(next.rows * d.rowBytes)]),
                                    to: d.ring.slice(slot(uploaded + 1), next.rows * width))
                     d.rowsRead += next.rows
                     exchange.give(back: next)
@@ -144,14 +159,19 @@ public final class StreamedDataset: BatchedRows {
                 failure = error
                 return nil
             }
-            if valid == b, first / chunk == lastChunk {
+            if d.storage == .float32, valid == b, first / chunk == lastChunk {
                 return RowBatch(x: d.ring.slice(slot(lastChunk) + (first - lastChunk * chunk) * width, b * width), valid: b)
             }
             var position = first
             while position < first + valid {
                 let c = position / chunk, end = min(first + valid, (c + 1) * chunk)
-                d.device.copy(d.ring.slice(slot(c) + (position - c * chunk) * width, (end - position) * width),
-                              to: d.batch.slice((position - first) * width, (end - position) * width))
+                let from = slot(c) + (position - c * chunk) * width, to = d.batch.slice((position - first) * width, (end - position) * width)
+                if let ringRows = d.ringRows {
+                    d.device.gatherRows(d.ring.whole, indices: ringRows.slice(from / width, end - position), cols: width,
+                                        scale: d.storage == .uint8 ? SampleStorage.byteScale : 1, shift: 0, into: to)
+                } else {
+                    d.device.copy(d.ring.slice(from, (end - position) * width), to: to)
+                }
                 position = end
             }
             // padding rows repeat the batch's own rows
@@ -166,14 +186,14 @@ public final class StreamedDataset: BatchedRows {
     }
 }
 
-/// A chunk of an order read from disk: `rows` rows in order, in `values`.
+/// A chunk of an order read from disk: `rows` rows in order, in `bytes` (of the data set's ``StreamedDataset/storage``).
 final class HostChunk: @unchecked Sendable {
     var index = 0
     var rows = 0
-    let values: UnsafeMutableBufferPointer<Float>
+    let bytes: UnsafeMutableRawBufferPointer
 
-    init(values count: Int) { values = .allocate(capacity: max(count, 1)) }
-    deinit { values.deallocate() }
+    init(bytes count: Int) { bytes = .allocate(byteCount: max(count, 4), alignment: 16) }
+    deinit { bytes.deallocate() }
 }
 
 /// Hands chunks from the reader thread to the trainer's thread: at most `capacity` chunk buffers, recycled.
@@ -184,8 +204,8 @@ final class ChunkExchange: @unchecked Sendable {
     private var failure: (any Error)?
     private(set) var cancelled = false
 
-    init(capacity: Int, chunkValues: Int) {
-        free = (0..<capacity).map { _ in HostChunk(values: chunkValues) }
+    init(capacity: Int, chunkBytes: Int) {
+        free = (0..<capacity).map { _ in HostChunk(bytes: chunkBytes) }
     }
 
     /// Reader: an empty buffer, or nil once the pass is cancelled.
@@ -252,8 +272,9 @@ private struct ChunkReader: @unchecked Sendable {
     }
 
     private func run() {
-        let chunkRows = dataset.chunkRows, width = dataset.dimension
-        let run = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(chunkRows, StreamedDataset.maxRunRows) * width)
+        let chunkRows = dataset.chunkRows
+        let run = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunkRows, StreamedDataset.maxRunRows) * dataset.rowBytes,
+                                                         alignment: 16)
         defer { run.deallocate() }
         var c = firstChunk
         while c * chunkRows < order.count, let chunk = exchange.empty() {
@@ -269,15 +290,15 @@ private struct ChunkReader: @unchecked Sendable {
     }
 
     /// Reads chunk `index`'s rows in runs of consecutive source rows, each to its positions in the chunk.
-    private func fill(_ chunk: HostChunk, index: Int, run: UnsafeMutableBufferPointer<Float>) throws {
-        let chunkRows = dataset.chunkRows, width = dataset.dimension, start = index * chunkRows
+    private func fill(_ chunk: HostChunk, index: Int, run: UnsafeMutableRawBufferPointer) throws {
+        let chunkRows = dataset.chunkRows, rowBytes = dataset.rowBytes, start = index * chunkRows
         let end = min(order.count, start + chunkRows)
         chunk.index = index
         chunk.rows = end - start
         // (source row, position in the chunk), by source row
         let wanted = order.rows(start..<end).enumerated().map { (row: dataset.sourceRow(Int($1)), position: $0) }
             .sorted { $0.row < $1.row }
-        let maxRun = run.count / width
+        let maxRun = run.count / rowBytes
         var i = 0
         while i < wanted.count {
             let first = wanted[i].row
@@ -286,13 +307,20 @@ private struct ChunkReader: @unchecked Sendable {
             while j + 1 < wanted.count, wanted[j + 1].row - first < maxRun,
                   wanted[j + 1].row == wanted[j].row || wanted[j + 1].row == wanted[j].row + 1 { j += 1 }
             let rows = wanted[j].row - first + 1
-            try dataset.source.read(first..<(first + rows), into: run)
+            if dataset.storage == .float32 {
+                try dataset.source.readFloats(first..<(first + rows), into: run)
+            } else {
+                try dataset.source.readStored(first..<(first + rows), into: run)
+            }
             for k in i...j {
-                let from = (wanted[k].row - first) * width, to = wanted[k].position * width
-                (chunk.values.baseAddress! + to).update(from: run.baseAddress! + from, count: width)
+                let from = (wanted[k].row - first) * rowBytes, to = wanted[k].position * rowBytes
+                (chunk.bytes.baseAddress! + to).copyMemory(from: run.baseAddress! + from, byteCount: rowBytes)
             }
             i = j + 1
         }
-        dataset.normalizer?.apply(UnsafeMutableBufferPointer(rebasing: chunk.values[0..<(chunk.rows * width)]))
+        if dataset.storage == .float32, let normalizer = dataset.normalizer {
+            let floats = chunk.bytes.baseAddress!.assumingMemoryBound(to: Float.self)
+            normalizer.apply(UnsafeMutableBufferPointer(start: floats, count: chunk.rows * dataset.dimension))
+        }
     }
 }

@@ -57,6 +57,25 @@ import TestSupport
         try Self.expectTwoRanksMatchOneProcess(["--model", "vq-vae", "--ema"])
     }
 
+    /// Two ranks streaming a `.npy` from disk (each reading the rows of its half of every global batch) train the
+    /// weights of one process streaming it.
+    @Test func twoRanksStreamingTrainTheWeightsOfOneProcess() throws {
+        guard MPILaunch.mpirun != nil else {
+            print("MPITrainTests: skipped, \(MPILaunch.missing)")
+            return
+        }
+        let folder = try CLIRunner.temporaryFolder()
+        let (file, _) = try StreamCLITests.writeActivations(in: folder)
+        let arguments = Self.base + ["--data", file.path, "--stream", "--block-rows", "128", "--epochs", "2", "--batch-size", "32"]
+        let single = try Self.alone(arguments + ["--out", folder.appendingPathComponent("one").path])
+        #expect(single.status == 0, "\(single.stderr)")
+        guard let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path]) else { return }
+        #expect(job.status == 0, "\(job.stderr)")
+        #expect(job.stdout.contains("samples streamed from disk") && job.stdout.contains("on 2 ranks"), "\(job.stdout)")
+        try SafeTensorsFloats.expectClose(folder.appendingPathComponent("two/model.safetensors"),
+                                          folder.appendingPathComponent("one/model.safetensors"), relative: 1e-5)
+    }
+
     /// On PoCL as on the CPU (both ranks on the one OpenCL device, named `opencl:0`).
     @Test func twoRanksOnOpenCLTrainTheWeightsOfOneProcess() throws {
         guard (try CLIRunner.run(["devices"])).stdout.contains("opencl:0 ") else {

@@ -29,7 +29,7 @@ struct StreamChoice: ParsableArguments {
         }
         if stream == true { return "--stream" }
         let source = try openRowSource(URL(fileURLWithPath: data))
-        let stored = (source as? NPYRowFile).flatMap { ["|u1": "uint8", "<f2": "float16"][$0.layout.descr] }
+        let stored = source.storedType == .float32 ? nil : source.storedType.rawValue
         let kept = (normalization ?? (source.sampleShape.count == 3 ? .none : .minmax)) == .none ? stored : nil
         let bytes = kept == nil ? source.count * source.dimension * MemoryLayout<Float>.size : source.count * source.storedRowBytes
         let budget = memoryBudget.map { Int($0 * 1e6) }

@@ -72,7 +72,7 @@ import Testing
             Self.tensor(rows: [5, 4, 3][index], cols: 3, offset: offset).floats
         }
         for run in [1, 4, 5, 12] { #expect(try Self.readInRuns(source, run: run) == expected, "runs of \(run)") }
-        #expect(try source.loadAll().features == expected)
+        #expect(try source.load().features == expected)
     }
 
     @Test func aHeaderPromisingMoreThanTheFileHoldsIsNamed() throws {

@@ -67,6 +67,23 @@ import TestSupport
         }
     }
 
+    @Test func aFolderOfByteShardsLoadsWholeAsBytes() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let images = try Self.files(in: directory)[0]
+        let whole = try NPYFormat.load(images)
+        guard case .uint8(let bytes) = whole.storage else { Issue.record("not bytes"); return }
+        let folder = directory.file("shards")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (index, rows) in [0..<100, 100..<250].enumerated() {
+            try NPYFormat.write(HostTensor(shape: [rows.count, 3, 4], elements: .uint8(Array(bytes[(rows.lowerBound * 12)..<(rows.upperBound * 12)]))),
+                                to: folder.appendingPathComponent("part_\(index + 1).npy"))
+        }
+        let shards = try NPYShardFolder(folder)
+        #expect(try shards.load().storage == whole.storage)
+        #expect(try shards.load([90..<110, 0..<5], name: "part").storage == whole.subset(Array(90..<110) + Array(0..<5)).storage)
+    }
+
     @Test func aNonFiniteHalfReadAsStoredNamesItsRow() throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

@@ -75,7 +75,7 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case .idx(let url): return try IDXFormat.load(url)
         case .csv(let url, let options): return try CSVFormat.load(url, options: options)
         case .npy(let url): return try NPYFormat.load(url)
-        case .npyShards(let url): return try NPYShardFolder(url).loadAll()
+        case .npyShards(let url): return try NPYShardFolder(url).load()
         case .shapes(let configuration): return ShapesDataset.generate(configuration).dataset
         }
     }

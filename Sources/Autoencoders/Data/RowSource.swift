@@ -58,11 +58,31 @@ extension RowSource {
                                                         count: destination.count / MemoryLayout<Float>.size))
     }
 
-    /// Reads every row into memory (a source small enough to be resident).
-    public func loadAll() throws -> Dataset {
-        var features = [Float](repeating: 0, count: count * dimension)
-        try features.withUnsafeMutableBufferPointer { try read(0..<count, into: $0) }
-        return Dataset(name: name, shape: sampleShape, features: features)
+    /// Reads the rows `ranges` (default: every row) into memory, in order, as stored (``storedType``: bytes and
+    /// halves stay bytes and halves), for a part of a source small enough to be resident.
+    public func load(_ ranges: [Range<Int>]? = nil, name: String? = nil) throws -> Dataset {
+        let ranges = ranges ?? [0..<count]
+        let rows = ranges.reduce(0) { $0 + $1.count }, width = dimension
+        /// Each range read by `read` into `all` (whole rows of `rowBytes`), one after another.
+        func fill(_ all: UnsafeMutableRawBufferPointer, rowBytes: Int,
+                  _ read: (Range<Int>, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+            var row = 0
+            for range in ranges {
+                try read(range, UnsafeMutableRawBufferPointer(rebasing: all[(row * rowBytes)...]))
+                row += range.count
+            }
+        }
+        let storage: SampleStorage
+        if storedType == .float32 {
+            var floats = [Float](repeating: 0, count: rows * width)
+            try floats.withUnsafeMutableBytes { try fill($0, rowBytes: width * 4, readFloats) }
+            storage = .float32(floats)
+        } else {
+            var bytes = [UInt8](repeating: 0, count: rows * width * storedType.size)
+            try bytes.withUnsafeMutableBytes { try fill($0, rowBytes: width * storedType.size, readStored) }
+            storage = SampleStorage(deviceBytes: bytes, dtype: storedType)
+        }
+        return Dataset(name: name ?? self.name, shape: sampleShape, storage: storage)
     }
 }
 

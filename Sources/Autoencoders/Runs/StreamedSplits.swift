@@ -108,19 +108,10 @@ public struct StreamedSplits: Sendable {
         }
     }
 
-    /// The rows `ranges` loaded whole and normalized (a split small enough for memory).
+    /// The rows `ranges` loaded whole and normalized (a split small enough for memory); bytes and halves that the
+    /// normalizer leaves as they are stay as stored.
     public func loadAll(_ ranges: [Range<Int>], name: String) throws -> Dataset {
-        let d = source.dimension, count = ranges.reduce(0) { $0 + $1.count }
-        var features = [Float](repeating: 0, count: count * d)
-        try features.withUnsafeMutableBufferPointer { all in
-            var row = 0
-            for range in ranges {
-                try source.read(range, into: UnsafeMutableBufferPointer(rebasing: all[(row * d)...]))
-                row += range.count
-            }
-            normalizer.apply(all)
-        }
-        return Dataset(name: name, shape: source.sampleShape, features: features)
+        try normalizer.apply(to: source.load(ranges, name: name))
     }
 
     /// Whether every normalized training value satisfies `predicate`, read a block at a time.

@@ -12,13 +12,13 @@ import TestSupport
 
     /// Mean per-sample BCE of predicting the training mean image for every test digit: the bar to beat.
     static let meanImageBaseline: Double = {
-        let d = digits.dimension
+        let d = digits.dimension, train = digits.features, test = digitsTest.features
         var mean = [Double](repeating: 0, count: d)
-        for i in 0..<digits.count { for j in 0..<d { mean[j] += Double(digits.features[i * d + j]) / Double(digits.count) } }
+        for i in 0..<digits.count { for j in 0..<d { mean[j] += Double(train[i * d + j]) / Double(digits.count) } }
         var total = 0.0
         for i in 0..<digitsTest.count {
             for j in 0..<d {
-                let t = Double(digitsTest.features[i * d + j]), p = min(max(mean[j], 1e-7), 1 - 1e-7)
+                let t = Double(test[i * d + j]), p = min(max(mean[j], 1e-7), 1 - 1e-7)
                 total -= t * log(p) + (1 - t) * log(1 - p)
             }
         }

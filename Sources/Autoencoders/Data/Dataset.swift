@@ -37,6 +37,8 @@ public struct Dataset: Equatable, Sendable {
 
     /// `count × dimension` values, sample after sample, as `Float`s (widened from ``storage`` when it holds bytes
     /// or halves); setting them stores `Float`s.
+    ///
+    /// Bytes and halves are widened into a new array at every read: read it once into a local, not per element.
     public var features: [Float] {
         get { storage.floats }
         set { storage = .float32(newValue) }

@@ -87,27 +87,33 @@ struct ThreadedRank: Communicator {
                 try Self.train(config, optimizer: optimizer, selector: selector,
                                communicator: ThreadedRank(group: group, rank: rank))
             }
-            for (tensor, expected) in alone.weights {
-                if case .int64 = expected.elements {
-                    #expect(ranks.allSatisfy { $0.weights[tensor] == expected }, "\(selector) \(name): \(tensor)")
-                    continue
-                }
-                guard case .float32(let reference) = expected.elements,
-                      case .float32(let rank0) = ranks[0].weights[tensor]?.elements,
-                      case .float32(let rank1) = ranks[1].weights[tensor]?.elements else {
-                    Issue.record("\(name): \(tensor) missing or not float32")
-                    continue
-                }
-                #expect(rank0 == rank1, "\(selector) \(name): \(tensor) differs between the ranks")
-                let scale = reference.map { abs(Double($0)) }.max() ?? 0
-                let difference = zip(rank0, reference).map { abs(Double($0) - Double($1)) }.max() ?? 0
-                #expect(difference <= 1e-5 * max(scale, 1e-3), "\(selector) \(name): \(tensor) max |Δ| \(difference), max |w| \(scale)")
-            }
+            Self.expect(ranks.map(\.weights), toMatch: alone.weights, "\(selector) \(name)")
             for (a, b) in zip(alone.history, ranks[0].history) {
                 #expect(abs(a.loss - b.loss) <= 1e-5 * abs(a.loss), "\(selector) \(name) epoch \(a.epoch): loss \(b.loss) vs \(a.loss)")
                 #expect(a.perplexity.map { p in abs(p - (b.perplexity ?? .nan)) <= 1e-4 * p } ?? true,
                         "\(selector) \(name) epoch \(a.epoch): perplexity")
             }
+        }
+    }
+
+    /// The tensors of two ranks equal each other and, for float32 ones, lie within 1e-5 · max |w| of one process's;
+    /// other tensors (counters) equal one process's.
+    static func expect(_ ranks: [[String: HostTensor]], toMatch alone: [String: HostTensor], _ label: String) {
+        for (tensor, expected) in alone {
+            if case .int64 = expected.elements {
+                #expect(ranks.allSatisfy { $0[tensor] == expected }, "\(label): \(tensor)")
+                continue
+            }
+            guard case .float32(let reference) = expected.elements,
+                  case .float32(let rank0) = ranks[0][tensor]?.elements,
+                  case .float32(let rank1) = ranks[1][tensor]?.elements else {
+                Issue.record("\(label): \(tensor) missing or not float32")
+                continue
+            }
+            #expect(rank0 == rank1, "\(label): \(tensor) differs between the ranks")
+            let scale = reference.map { abs(Double($0)) }.max() ?? 0
+            let difference = zip(rank0, reference).map { abs(Double($0) - Double($1)) }.max() ?? 0
+            #expect(difference <= 1e-5 * max(scale, 1e-3), "\(label): \(tensor) max |Δ| \(difference), max |w| \(scale)")
         }
     }
 

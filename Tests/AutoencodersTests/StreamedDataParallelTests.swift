@@ -39,15 +39,7 @@ import TestSupport
         }
         // two epochs of 10 global batches of 20: 400 rows alone, 10 of each batch on each rank
         #expect(alone.rowsRead == 400 && ranks.map(\.rowsRead) == [200, 200], "\(ranks.map(\.rowsRead))")
-        for (tensor, expected) in alone.weights {
-            guard case .float32(let reference) = expected.elements,
-                  case .float32(let rank0) = ranks[0].weights[tensor]?.elements,
-                  case .float32(let rank1) = ranks[1].weights[tensor]?.elements else { continue }
-            #expect(rank0 == rank1, "\(selector): \(tensor) differs between the ranks")
-            let scale = reference.map { abs(Double($0)) }.max() ?? 0
-            let difference = zip(rank0, reference).map { abs(Double($0) - Double($1)) }.max() ?? 0
-            #expect(difference <= 1e-5 * max(scale, 1e-3), "\(selector): \(tensor) max |Δ| \(difference)")
-        }
+        DataParallelTrainerTests.expect(ranks.map(\.weights), toMatch: alone.weights, selector)
         for (a, b) in zip(alone.history, ranks[0].history) {
             #expect(abs(a.loss - b.loss) <= 1e-5 * abs(a.loss), "\(selector) epoch \(a.epoch): loss \(b.loss) vs \(a.loss)")
         }

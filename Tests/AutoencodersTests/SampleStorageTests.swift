@@ -11,8 +11,8 @@ import TestSupport
     /// Every byte value, then 64 more in a seeded order: 320 bytes, 20 rows of 16.
     static let bytes: [UInt8] = (0..<256).map(UInt8.init) + (0..<64).map { UInt8(($0 * 97 + 13) % 256) }
 
-    /// 20 rows of 16 finite half-precision patterns: normals, subnormals, ±0, the largest.
-    static let halves: [UInt16] = (0..<320).map { i in
+    /// 20 rows of 16 finite half-precision patterns: −0 and +0, the largest, then normals and subnormals.
+    static let halves: [UInt16] = [0x8000, 0x0000, 0x7BFF, 0xFBFF] + (4..<320).map { i in
         let pattern = UInt16(truncatingIfNeeded: i &* 2_654_435_761 >> 7)
         return pattern & 0x7C00 == 0x7C00 ? pattern & 0x83FF : pattern
     }

@@ -26,7 +26,8 @@ import TestSupport
             return state >> 33
         }
         let bytes = (0..<(250 * 12)).map { _ in UInt8(next() % 256) }
-        let halves = (0..<(250 * 12)).map { _ in UInt16(0x3000 + next() % 0x1000) }   // 0.125 ..< 0.5
+        // −0, then values in 0.125 ..< 0.5
+        let halves = [0x8000] + (1..<(250 * 12)).map { _ in UInt16(0x3000 + next() % 0x1000) }
         let images = directory.file("images.npy"), table = directory.file("halves.npy")
         try NPYFormat.write(HostTensor(shape: [250, 3, 4], elements: .uint8(bytes)), to: images)
         _ = try directory.write(RowSourceTests.npy(descr: "<f2", shape: "(250, 12)", data: halves.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }),

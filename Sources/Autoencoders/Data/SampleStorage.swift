@@ -39,8 +39,12 @@ public enum SampleStorage: Equatable, Sendable {
     /// Bytes the values take.
     public var byteCount: Int { count * dtype.size }
 
-    /// The factor the device's gather applies to a stored value to read it as ``floats`` does.
-    var gatherScale: Float { dtype == .uint8 ? Self.byteScale : 1 }
+    /// The factor the device's gather applies to a stored value of `dtype` to read it as ``floats`` does.
+    static func gatherScale(_ dtype: DType) -> Float { dtype == .uint8 ? byteScale : 1 }
+
+    /// What the device's gather adds after scaling: −0, which leaves every value as it is (v + (−0) = v, and −0
+    /// stays −0, where + 0 would turn a half's −0 into +0).
+    static let gatherShift: Float = -0.0
 
     /// Every value as a `Float`.
     public var floats: [Float] {

@@ -34,7 +34,7 @@ public final class DeviceDataset: BatchedRows {
         } else {
             rows = try device.makeBuffer(bytes: storage.deviceBytes, dtype: storage.dtype)
         }
-        scale = storage.gatherScale
+        scale = SampleStorage.gatherScale(storage.dtype)
         indices = try device.makeBuffer(count: (max(count, 1) + batchSize - 1) / batchSize * batchSize, dtype: .int32)
         batch = try device.makeBuffer(count: batchSize * dimension, dtype: .float32)
     }
@@ -105,7 +105,7 @@ public final class DeviceDataset: BatchedRows {
                 d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension, into: d.batch.whole)
             } else {
                 d.device.gatherRows(d.rows.whole, indices: d.indices.slice(start, size), cols: d.dimension,
-                                    scale: d.scale, shift: 0, into: d.batch.whole)
+                                    scale: d.scale, shift: SampleStorage.gatherShift, into: d.batch.whole)
             }
             return RowBatch(x: d.batch.whole, valid: min(size, max(0, total - start)))
         }

@@ -168,7 +168,7 @@ public final class StreamedDataset: BatchedRows {
                 let from = slot(c) + (position - c * chunk) * width, to = d.batch.slice((position - first) * width, (end - position) * width)
                 if let ringRows = d.ringRows {
                     d.device.gatherRows(d.ring.whole, indices: ringRows.slice(from / width, end - position), cols: width,
-                                        scale: d.storage == .uint8 ? SampleStorage.byteScale : 1, shift: 0, into: to)
+                                        scale: SampleStorage.gatherScale(d.storage), shift: SampleStorage.gatherShift, into: to)
                 } else {
                     d.device.copy(d.ring.slice(from, (end - position) * width), to: to)
                 }

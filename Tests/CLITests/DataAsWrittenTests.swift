@@ -48,7 +48,8 @@ import Testing
         let copy = folder.appendingPathComponent("copy.npy")
         try FileManager.default.copyItem(at: images, to: copy)
         let floats = folder.appendingPathComponent("floats.npy")
-        try Self.npy(descr: "<f4", shape: [200, 8, 8], payload: Self.float32(bytes.map { Float($0) / 255 })).write(to: floats)
+        // the floats the bytes read as: b · (1/255), the product the loaders and the device's gather compute
+        try Self.npy(descr: "<f4", shape: [200, 8, 8], payload: Self.float32(bytes.map { Float($0) * (Float(1) / 255) })).write(to: floats)
         let fromBytes = try CLIRunner.run(["evaluate", "--run", run.path, "--data", copy.path, "--device", "cpu", "--json"])
         let fromFloats = try CLIRunner.run(["evaluate", "--run", run.path, "--data", floats.path, "--device", "cpu", "--json"])
         #expect(fromBytes.status == 0 && fromFloats.status == 0, "\(fromBytes.stderr) \(fromFloats.stderr)")

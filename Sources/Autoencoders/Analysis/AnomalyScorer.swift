@@ -133,14 +133,8 @@ public struct AnomalyScorer: Sendable {
     /// code, μ for VAEs), their codes when `codes` (empty arrays otherwise), and the number of valid rows.
     private static func forEachBatch(model: Autoencoder, rows: any BatchedRows, errors: Bool, codes: Bool,
                                      _ body: (_ squaredErrors: [Double], _ codes: [Float], _ valid: Int) -> Void) throws {
-        precondition(rows.batchSize == model.batchSize, "rows batched for another batch size than the model's")
-        guard rows.dimension == model.inputDimension else {
-            throw DataError(file: "data", .mismatch("samples have \(rows.dimension) features, the model takes \(model.inputDimension)"))
-        }
         let device = model.device, n = model.inputDimension
-        var batches = rows.inOrder()
-        while let batch = batches.next() {
-            let z = model.encode(batch.x)
+        try model.forEachCode(of: rows, name: "data") { batch, z in
             let values = codes ? device.read(z.slice(0, batch.valid * model.latentDim)) : []
             var squared: [Double] = []
             if errors {
@@ -149,9 +143,8 @@ public struct AnomalyScorer: Sendable {
                 squared = zip(x, reconstruction).map { Double($0 - $1) * Double($0 - $1) }
             }
             body(squared, values, batch.valid)
+            return true
         }
-        try batches.check()
-        try device.checkHealth()
     }
 
     /// Squared Mahalanobis distances (z − m)ᵀ Σ⁻¹ (z − m) of whole rows of `dimension` codes, through the

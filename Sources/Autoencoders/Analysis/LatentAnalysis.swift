@@ -11,10 +11,10 @@ public enum LatentAnalysis {
         let l = model.latentDim
         var out = [Float]()
         out.reserveCapacity(data.count * l)
-        for batch in rows.inOrder() {
-            out += model.device.read(model.encode(batch.x).slice(0, batch.valid * l))
+        try model.forEachCode(of: rows, name: data.name) { batch, z in
+            out += model.device.read(z.slice(0, batch.valid * l))
+            return true
         }
-        try model.device.checkHealth()
         return out
     }
 

@@ -90,18 +90,12 @@ extension LatentAnalysis {
     /// - Throws: `DataError.mismatch` when the rows do not have the model's input size, errors of the pass (a
     ///   streamed file that changed), device faults.
     public static func topActivations(model: Autoencoder, rows: any BatchedRows, top: Int) throws -> [[(index: Int, activation: Float)]] {
-        guard rows.dimension == model.inputDimension else {
-            throw DataError(file: "data", .mismatch("samples have \(rows.dimension) features, the model takes \(model.inputDimension)"))
-        }
-        precondition(rows.batchSize == model.batchSize, "rows batched for another batch size than the model's")
         let l = model.latentDim
         var selection = TopActivations(latents: l, top: top)
-        var batches = rows.inOrder()
-        while let batch = batches.next() {
-            selection.add(model.device.read(model.encode(batch.x).slice(0, batch.valid * l)))
+        try model.forEachCode(of: rows, name: "data") { batch, z in
+            selection.add(model.device.read(z.slice(0, batch.valid * l)))
+            return true
         }
-        try batches.check()
-        try model.device.checkHealth()
         return selection.lists
     }
 }

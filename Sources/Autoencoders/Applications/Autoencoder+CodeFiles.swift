@@ -16,23 +16,21 @@ extension Autoencoder {
         guard rows.dimension == inputDimension else {
             throw DataError(file: url.lastPathComponent, .mismatch("samples have \(rows.dimension) features, the model takes \(inputDimension)"))
         }
-        precondition(rows.batchSize == batchSize, "rows batched for another batch size than the model's")
         let l = latentDim
         let positions = latent.codeIndices?.perSample ?? 0
         let writer = try LatentCodeWriter(url: url, count: rows.count, dimension: l, positions: positions)
-        var batches = rows.inOrder()
-        while let batch = batches.next() {
-            if shouldStop() {
-                writer.abandon()
-                return nil
-            }
-            let z = encode(batch.x)
+        // shouldStop is asked before each batch's codes are read and written
+        let finished = try forEachCode(of: rows, name: url.lastPathComponent) { batch, z in
+            guard !shouldStop() else { return false }
             let values = device.read(z.slice(0, batch.valid * l))
             let indices = latent.codeIndices.map { device.readInts($0.indices.slice(0, batch.valid * positions)) }
             try writer.append(values: values, indices: indices)
+            return true
         }
-        try batches.check()
-        try device.checkHealth()
+        guard finished else {
+            writer.abandon()
+            return nil
+        }
         return try writer.finish()
     }
 }

@@ -80,26 +80,40 @@ public struct LatentCodes: Sendable {
 }
 
 extension Autoencoder {
+    /// Each batch of `rows` in order with its code z = ``encode(_:)`` (μ for VAEs) on the device, valid until the
+    /// next batch: the one pass behind encoding, feature lists and anomaly scores, resident or streamed. `body`
+    /// returns false to end the pass early (then this returns false).
+    ///
+    /// - Throws: `DataError.mismatch` naming `name` when the rows do not have the model's input size, errors of
+    ///   the pass (a streamed file that changed), device faults, and what `body` throws.
+    @discardableResult
+    func forEachCode(of rows: any BatchedRows, name: String, _ body: (RowBatch, BufferSlice) throws -> Bool) throws -> Bool {
+        guard rows.dimension == inputDimension else {
+            throw DataError(file: name, .mismatch("samples have \(rows.dimension) features, the model takes \(inputDimension)"))
+        }
+        precondition(rows.batchSize == batchSize, "rows batched for another batch size than the model's")
+        var batches = rows.inOrder()
+        while let batch = batches.next() {
+            guard try body(batch, encode(batch.x)) else { return false }
+        }
+        try batches.check()
+        try device.checkHealth()
+        return true
+    }
+
     /// Encodes every sample of `data` with ``encode(_:)`` in batches of ``batchSize`` (the last batch padded),
     /// reading back the codes and, for VQ-VAE, the code indices.
     ///
     /// - Throws: `DataError.mismatch` when the samples do not have the model's input size, and device faults.
     public func encode(_ data: Dataset) throws -> LatentCodes {
-        guard data.dimension == inputDimension else {
-            throw DataError(file: data.name, .mismatch("samples have \(data.dimension) features, the model takes \(inputDimension)"))
-        }
         let l = latentDim
         let positions = latent.codeIndices?.perSample ?? 0
         var values: [Float] = [], indices: [Int32] = []
         values.reserveCapacity(data.count * l)
-        if data.count > 0 {
-            let rows = try DeviceDataset(device: device, data: data, batchSize: batchSize)
-            for batch in rows.inOrder() {
-                let z = encode(batch.x)
-                values += device.read(z.slice(0, batch.valid * l))
-                if let codes = latent.codeIndices { indices += device.readInts(codes.indices.slice(0, batch.valid * positions)) }
-            }
-            try device.checkHealth()
+        try forEachCode(of: try DeviceDataset(device: device, data: data, batchSize: batchSize), name: data.name) { batch, z in
+            values += device.read(z.slice(0, batch.valid * l))
+            if let codes = latent.codeIndices { indices += device.readInts(codes.indices.slice(0, batch.valid * positions)) }
+            return true
         }
         return LatentCodes(dimension: l, values: values, indices: positions > 0 ? indices : nil, positions: positions,
                            labels: data.labels)

@@ -196,7 +196,7 @@ public final class NPYRowFile: RowSource, @unchecked Sendable {
         let target = UnsafeMutableRawBufferPointer(rebasing: destination[0..<length])
         try readBytes(target, at: layout.dataOffset + rows.lowerBound * storedRowBytes, rows: rows)
         if storedType == .float16,
-           let bad = (0..<(length / 2)).first(where: { target.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) & 0x7C00 == 0x7C00 }) {
+           let bad = (0..<(length / 2)).first(where: { !Half.isFinite(target.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }) {
             let row = rows.lowerBound + bad / dimension
             let value = Half.float(target.loadUnaligned(fromByteOffset: 2 * bad, as: UInt16.self))
             throw DataError(file: name, .nonFinite("\(value) in row \(row) (byte offset \(layout.dataOffset + row * storedRowBytes))"))

@@ -1,5 +1,8 @@
 /// IEEE 754 binary16 (numpy's `float16`, `<f2`) widened to `Float`, exactly: normals, subnormals, ±0, ±∞ and NaN.
 enum Half {
+    /// Whether the half-precision bit pattern `bits` is finite (its exponent is not all ones: ±∞ and NaN are).
+    static func isFinite(_ bits: UInt16) -> Bool { bits & 0x7C00 != 0x7C00 }
+
     /// The float value of the half-precision bit pattern `bits`.
     static func float(_ bits: UInt16) -> Float {
         let sign = UInt32(bits & 0x8000) << 16

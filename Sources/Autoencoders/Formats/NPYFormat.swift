@@ -136,7 +136,7 @@ public enum NPYFormat {
         }
         if let problem = sizeProblem(layout, actual: bytes.count, file: file) { throw problem }
         let bits = decodeLittleEndian(bytes[layout.dataOffset...], count: layout.elementCount, as: UInt16.self)
-        if let bad = bits.firstIndex(where: { $0 & 0x7C00 == 0x7C00 }) {
+        if let bad = bits.firstIndex(where: { !Half.isFinite($0) }) {
             throw DataError(file: file, .nonFinite("element \(bad) is \(Half.float(bits[bad]))"))
         }
         return (layout.shape, .float16(bits))

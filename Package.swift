@@ -66,6 +66,9 @@ let package = Package(
             exclude: ["Interop"],
             resources: [.copy("Corpus")]
         ),
+        // Every kernel at edge shapes with the GPU tiling presets against the CPU backend; on Oclgrind in CI.
+        .testTarget(name: "KernelCheckTests", dependencies: ["Compute", "Layers", "Autoencoders", "Kernels", "TestSupport"],
+                    exclude: ["oclgrind.sh"]),
         // Runs the built `autoencoder` binary as a user would.
         .testTarget(name: "CLITests", dependencies: ["autoencoder", "TestSupport"]),
     ],

@@ -96,7 +96,8 @@ __kernel void top_k_rows(__global const float* x, const int x_off, __global floa
     int equal = 0;
     for (int j = start; j < end; j++) equal += topk_key(xr[j]) == prefix;
     ties[lid] = equal;
-    barrier(CLK_LOCAL_MEM_FENCE);
+    // a global fence too: with y = x, a work item's writes below overwrite columns other items read above
+    barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     int before = 0;
     for (int t = 0; t < lid; t++) before += ties[t];
     for (int j = start; j < end; j++) {

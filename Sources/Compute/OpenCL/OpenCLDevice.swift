@@ -14,6 +14,8 @@ public final class OpenCLDevice: DeviceCore {
     let context: cl_context
     let queue: cl_command_queue
     private var kernels: [String: cl_kernel] = [:]
+    /// The names of the kernels enqueued since the device was opened (see ``launchedKernels``).
+    private var launchedNames: Set<String> = []
     private var programs: [cl_program] = []
     /// Each built family's build log (the driver's, or the one cached with its binary), in build order.
     private var buildLogs: [String] = []
@@ -124,6 +126,13 @@ public final class OpenCLDevice: DeviceCore {
     public var driverKernelResources: [KernelResources] {
         launchLock.withLock { buildLogs.flatMap { KernelResources.parse(ptxasLog: $0) } }
     }
+
+    /// The names of the kernels this device has enqueued since it was opened: what a check that claims to run
+    /// every kernel (the Oclgrind check, `Tests/KernelCheckTests`) compares with the kernels it built.
+    var launchedKernels: Set<String> { launchLock.withLock { launchedNames } }
+
+    /// The names of the kernels built on this device: every family's at start, and those built on request.
+    var builtKernels: Set<String> { launchLock.withLock { Set(kernels.keys) } }
 
     /// Builds a family that is not built at start (its source only compiles on some devices) and registers
     /// its kernels, unless they are registered already. Safe while other threads launch kernels.
@@ -327,6 +336,7 @@ public final class OpenCLDevice: DeviceCore {
         defer { launchLock.unlock() }
         guard let kernel = kernels[name] else { preconditionFailure("no OpenCL kernel named \(name)") }
         counter.launch()
+        launchedNames.insert(name)
         var index: cl_uint = 0
         var status = CL_SUCCESS
         for argument in arguments {

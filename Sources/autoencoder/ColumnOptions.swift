@@ -6,6 +6,10 @@ struct ColumnOptions: ParsableArguments {
     @Option(help: "CSV column holding labels in the given data files (default: the run's).") var labelColumn: String?
     @Option(help: "CSV feature columns of the given data files, comma-separated, in the run's feature order (default: the run's).") var featureColumns: String?
 
+    /// Whether the files must carry labels: `--label-column` was given (otherwise a file without the run's label
+    /// column is read unlabelled).
+    var requiresLabels: Bool { labelColumn != nil }
+
     /// The run's CSV options with these in place; `files` says whether the command was given data files, which
     /// these options need (the run's own data is read as it was trained).
     func csv(for config: RunConfig, files: Bool) throws -> CSVOptions {

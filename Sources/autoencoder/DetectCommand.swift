@@ -13,7 +13,8 @@ struct DetectCommand: ParsableCommand {
         model's score is standardized on the normal training rows and an ensemble (train --ensemble) averages \
         them. The threshold comes from data the scores are not judged on: percentile, sigma and fpr rules from \
         normal validation data (default: the run's own validation split, only normal samples for a run trained \
-        with --normal-label), f1 from a labelled --validation file. With labels, a sample is an anomaly when its \
+        with --normal-label; every training row of a run trained with --contamination), f1 from a labelled \
+        --validation file. Files without the run's label column are scored unlabelled. With labels, a sample is an anomaly when its \
         label differs from the run's normal label (default 0). Writes DIR/scores.csv and, with labels, DIR/roc.png \
         unless --out/--roc say otherwise. A streamed run's splits, and .npy files or shard folders over the memory \
         budget, are scored a batch at a time. Example: autoencoder train --data breast-cancer --normal-label 0 \
@@ -21,11 +22,11 @@ struct DetectCommand: ParsableCommand {
         """)
 
     @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
-    @Option(help: "Data to score (default: the run's own test split).") var data: String?
+    @Option(help: "Data to score, every row of it (default: the run's own test split).") var data: String?
     @Option(help: "Data whose scores set the threshold: normal samples, or for f1 labelled normal and anomalous ones (default: the run's validation split).") var validation: String?
     @OptionGroup var columns: ColumnOptions
-    @Option(help: "percentile:P, sigma:K, fpr:R (from normal validation scores) or f1 (from a labelled --validation file). (default: percentile:95)",
-            transform: ThresholdRule.init(parsing:)) var threshold: ThresholdRule = .percentile(95)
+    @Option(help: "percentile:P, sigma:K, fpr:R (from normal validation scores) or f1 (from a labelled --validation file). (default: percentile:95; for a run trained with --contamination C, percentile:100(1 − C) of its training rows' scores)",
+            transform: ThresholdRule.init(parsing:)) var threshold: ThresholdRule?
     @Option(help: .choice("What scores a sample: loss is the reconstruction term (the negative ELBO for VAEs); the standardized scores are described below (default: standardized+code for tables, loss for images).", of: AnomalyScoreKind.self),
             transform: AnomalyScoreKind.choice(of: "--score")) var score: AnomalyScoreKind?
     @Option(help: "VAEs with --score loss: reparameterized draws averaged per score.") var draws: Int = 8
@@ -42,15 +43,21 @@ struct DetectCommand: ParsableCommand {
     }
 
     func run() throws {
-        let rule = threshold
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
+        let rule = threshold ?? config.contamination.map { .percentile(100 * (1 - $0)) } ?? .percentile(95)
         let kind = score ?? (config.data.shape.count == 1 ? .standardizedAndCode : .loss)
         let csv = try columns.csv(for: config, files: data != nil || validation != nil)
-        let dataset = try DetectionData.load(data, for: config, split: .test, csv: csv, choice: streaming, device: device)
-        let calibration = try ThresholdData.load(validation, for: config, csv: csv, choice: streaming, device: device)
-        let fitted = try DetectionData.load(nil, for: config, split: .training, csv: csv, choice: streaming, device: device)
+        // --data scores every row of the file, the run's own training file included; without it, the test split
+        let dataset = try DetectionData.load(data, for: config, split: data == nil ? .test : .all, csv: csv,
+                                             requireLabels: columns.requiresLabels,
+                                             choice: streaming, device: device)
+        // --stream with --data or --validation streams those files; the run's own splits stream as the run did
+        let ownChoice = data != nil || validation != nil ? streaming.forRunSplits : streaming
+        let calibration = try ThresholdData.load(validation, for: config, csv: csv, choice: validation != nil ? streaming : ownChoice,
+                                                 device: device)
+        let fitted = try DetectionData.load(nil, for: config, split: .training, csv: csv, choice: ownChoice, device: device)
         let normalLabel = config.data.normalSplit?.label ?? 0
         guard dataset.count > 0 else { throw DataError(file: data ?? runPath, .invalidArgument("no samples to score")) }
         if rule.needsLabels && !calibration.hasBothClasses(normalLabel: normalLabel) {
@@ -74,7 +81,8 @@ struct DetectCommand: ParsableCommand {
         var lines = ["index,score,label,flagged"]
         for i in scores.indices {
             let label = dataset.labels.map { String($0[i]) } ?? ""
-            lines.append("\(i),\(String(format: "%.6g", scores[i])),\(label),\(flagged[i] ? 1 : 0)")
+            // the shortest decimal that reads back as the same double: no ties the scores do not have
+            lines.append("\(i),\(scores[i]),\(label),\(flagged[i] ? 1 : 0)")
         }
         var line: [String: Any] = ["threshold": cut, "threshold_rule": rule.description, "samples": scores.count,
                                    "flagged": flagged.filter { $0 }.count, "normal_samples": calibration.normalCount(normalLabel),
@@ -107,7 +115,11 @@ struct DetectCommand: ParsableCommand {
         }
         let ensembleNote = models.count > 1 ? ", ensemble of \(models.count)" : ""
         print("\(scores.count) samples of \(dataset.name) scored on \(device.info) (\(kind.rawValue)\(ensembleNote)): \(line["flagged"] ?? 0) flagged")
-        print("threshold \(String(format: "%.4g", cut)) (\(rule), chosen on \(calibration.name), \(calibration.describeCounts(normalLabel))); expected false-positive rate \(String(format: "%.1f%%", 100 * expectedFPR))")
+        if let contamination = config.contamination, validation == nil {
+            print("threshold \(String(format: "%.4g", cut)) (\(rule), chosen on \(calibration.name), \(calibration.data.count) rows); it flags \(String(format: "%.1f%%", 100 * expectedFPR)) of them, for an expected contamination of \(String(format: "%g%%", 100 * contamination))")
+        } else {
+            print("threshold \(String(format: "%.4g", cut)) (\(rule), chosen on \(calibration.name), \(calibration.describeCounts(normalLabel))); expected false-positive rate \(String(format: "%.1f%%", 100 * expectedFPR))")
+        }
         if let precision = line["precision"] as? Double, let recall = line["recall"] as? Double, let f1 = line["f1"] as? Double {
             print(String(format: "precision %.4f  recall %.4f  F1 %.4f", precision, recall, f1)
                   + ((line["roc_auc"] as? Double).map { String(format: "  ROC-AUC %.4f", $0) } ?? "")

@@ -8,13 +8,14 @@ enum DetectionData {
     case streamed(StreamedData)
 
     /// `source` (nil: the run's own data, its `split`), streamed where ``StreamedData/open(_:for:split:choice:device:)``
-    /// says so, else loaded whole through the run's normalizer with `csv`.
+    /// says so, else loaded whole through the run's normalizer with `csv` (a CSV file without the label column
+    /// unlabelled, unless `requireLabels`).
     static func load(_ source: String?, for config: RunConfig, split: PreparedData.Split, csv: CSVOptions,
-                     choice: StreamChoice, device: any Device) throws -> DetectionData {
+                     requireLabels: Bool = false, choice: StreamChoice, device: any Device) throws -> DetectionData {
         if let streamed = try StreamedData.open(source, for: config, split: split, choice: choice, device: device) {
             return .streamed(streamed)
         }
-        return .resident(try PreparedData.load(source: source, for: config, split: split, csv: csv))
+        return .resident(try PreparedData.load(source: source, for: config, split: split, csv: csv, requireLabels: requireLabels))
     }
 
     /// Number of samples.

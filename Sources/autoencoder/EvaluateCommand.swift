@@ -31,7 +31,8 @@ struct EvaluateCommand: ParsableCommand {
         // a streamed run's own test split streams, and so does a .npy or shard folder over the memory budget
         let batch = config.training.batchSize
         let streamed = try StreamedData.open(data, for: config, split: .test, choice: streaming, device: device)
-        let dataset = try streamed == nil ? PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil)) : nil
+        let dataset = try streamed == nil ? PreparedData.load(source: data, for: config, csv: columns.csv(for: config, files: data != nil),
+                                                                        requireLabels: columns.requiresLabels) : nil
         let count = streamed?.count ?? dataset?.count ?? 0
         guard count > 0 else {
             throw ConfigError.invalid("\(runPath) has no test split (trained with --test-fraction 0): give --data")

@@ -39,6 +39,14 @@ struct StreamChoice: ParsableArguments {
             + (memoryBudget == nil ? " (half of \(device.info.selector)'s memory, at most a quarter of RAM)" : "")
     }
 
+    /// The choice for a run's own splits when `--stream` named another file (`--data`, `--validation`): the run's
+    /// own layout decides (a streamed run's splits stream, a resident run's load whole); `--no-stream` stays.
+    var forRunSplits: StreamChoice {
+        var choice = self
+        if choice.stream == true { choice.stream = nil }
+        return choice
+    }
+
     /// A `.npy` path or a folder.
     static func isStreamable(_ data: String) -> Bool {
         var isDirectory: ObjCBool = false

@@ -8,13 +8,18 @@ struct ThresholdData {
     /// Where they came from, as printed: a file, or which split of the run's data.
     let name: String
 
-    /// `path`, else the run's validation split (the training split when the run kept none), streamed where
-    /// `choice` or the run says so (``DetectionData/load(_:for:split:csv:choice:device:)``).
+    /// `path`, else the run's validation split (the training split when the run kept none), or for a detector
+    /// fitted on contaminated rows (``RunConfig/contamination``) all its training rows, streamed where `choice` or
+    /// the run says so (``DetectionData/load(_:for:split:csv:requireLabels:choice:device:)``).
     static func load(_ path: String?, for config: RunConfig, csv: CSVOptions, choice: StreamChoice,
                      device: any Device) throws -> ThresholdData {
         if let path {
             return ThresholdData(data: try DetectionData.load(path, for: config, split: .test, csv: csv, choice: choice, device: device),
                                  name: path)
+        }
+        if let contamination = config.contamination {
+            return ThresholdData(data: try DetectionData.load(nil, for: config, split: .train, csv: csv, choice: choice, device: device),
+                                 name: "the run's training rows (contamination \(contamination))")
         }
         let validation = try DetectionData.load(nil, for: config, split: .validation, csv: csv, choice: choice, device: device)
         let training = try DetectionData.load(nil, for: config, split: .train, csv: csv, choice: choice, device: device)

@@ -39,7 +39,7 @@ struct TrainCommand: ParsableCommand {
         let device = try ranks.isParallel ? deviceOptions.open(localRank: ranks.communicator.localRank) : deviceOptions.open()
         let (directory, runConfig, data) = try resume.map { try resumeRun($0, ranks: ranks) }
             ?? options.newRun(device: device, out: out, latentDim: latentDim, ranks: ranks)
-        let summary = try Self.summary(runConfig)
+        let summary = try Self.summary(runConfig) + Self.detectionSummary(runConfig, data: data)
         if ranks.ownsFiles {
             if json { summary.forEach(Terminal.note) } else { summary.forEach { print($0) } }
         }
@@ -107,6 +107,26 @@ struct TrainCommand: ParsableCommand {
             lines.append("features: \(description.shape.map(String.init).joined(separator: "×")) values per sample; \(description.normalizer.method.rawValue) normalization")
         }
         return lines
+    }
+
+    /// For an anomaly detector, which rows it fits on and which decide its threshold, as printed before training:
+    /// nothing is held back silently.
+    static func detectionSummary(_ config: RunConfig, data: RunData) -> [String] {
+        guard let prepared = data.resident, config.ensemble != nil || config.contamination != nil
+                || config.data.normalSplit != nil else { return [] }
+        let fitted = prepared.train.count, validation = prepared.validation?.count ?? 0, test = prepared.test.count
+        let rows = "\(fitted) rows fit the models, \(validation) validation rows"
+        if let split = config.data.normalSplit {
+            let anomalies = prepared.test.labels?.filter { $0 != split.label }.count ?? 0
+            return ["detector: normal label \(split.label): \(rows) (normal, they set the threshold); the test split holds the other "
+                    + "\(test - anomalies) normal and \(anomalies) anomalous rows" + (split.count == nil && config.data.testFraction > 0
+                        ? " (--test-fraction \(config.data.testFraction) of the normal rows; --normal-count N or --test-fraction 0 trains on more)" : "")]
+        }
+        if let contamination = config.contamination {
+            return ["detector: \(rows); expected contamination \(contamination): detect flags scores above the "
+                    + "\(String(format: "%g", 100 * (1 - contamination)))th percentile of all \(fitted + validation) training rows" + (test > 0 ? "; \(test) test rows" : "")]
+        }
+        return ["detector: \(rows) (taken as normal: they set the threshold)" + (test > 0 ? "; \(test) test rows" : "")]
     }
 
     private func resumeRun(_ path: String, ranks: TrainingRanks) throws -> (RunDirectory, RunConfig, RunData) {

@@ -14,7 +14,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "CSV columns to use as features, comma-separated.") var featureColumns: String?
     @Option(help: .choice("Feature scaling fitted on the training split (default: none for images; minmax for tables, zscore with --normal-label).", of: Normalizer.Method.self),
             transform: Normalizer.Method.choice(of: "--normalize")) var normalize: Normalizer.Method?
-    @Option(help: "Fraction of a file's samples held out for testing (digits ship their own split).") var testFraction: Double = 0.2
+    @Option(help: "Fraction of a file's samples held out for testing (digits ship their own split; default 0.2, 0 with --detector).") var testFraction: Double?
     @Option(help: "Fraction of the training samples held out for validation.") var validation: Double = 0.1
     @Option(help: "MLP hidden widths, input side first, or none (default for tables and --normal-label: 8 and 4 times the code, at most 256,128; else 256,128).",
             transform: TrainOptions.widths(of: "--hidden")) var hidden: [Int]?
@@ -25,7 +25,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: .choice("Batch normalization after the hidden layers of the encoder, or of both networks.", of: BatchNormPlacement.self, default: BatchNormPlacement.none),
             transform: BatchNormPlacement.choice(of: "--batch-norm")) var batchNorm: BatchNormPlacement = .none
     @Option(help: "Epochs (default with --normal-label: 10 for tables, up to 300 for images with early stopping after 10; else 60 for digits, 20 otherwise).") var epochs: Int?
-    @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64).") var batchSize: Int?
+    @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64; at most the training samples).") var batchSize: Int?
     @Option(help: .choice("Optimizer.", of: OptimizerKind.self, default: .adam), transform: OptimizerKind.choice(of: "--optimizer"))
     var optimizer: OptimizerKind = .adam
     @Option(help: "Learning rate.") var lr: Double = 1e-3
@@ -54,14 +54,23 @@ struct TrainOptions: ParsableArguments {
     @Option(help: .choice("On a NaN or infinite loss: stop, or skip that batch's update.", of: NonFinitePolicy.self, default: .stop),
             transform: NonFinitePolicy.choice(of: "--on-nan")) var onNan: NonFinitePolicy = .stop
     @Option(help: "Random seed.") var seed: UInt64 = 0
+    @Flag(help: "Anomaly detection on unlabelled rows: the detection recipe (below) trained on every row but a validation share; score new rows with `autoencoder detect`.") var detector = false
+    @Option(help: "Anomaly detection: the expected fraction of anomalies among the training rows (0 < C < 0.5, as PyOD's contamination); detect then flags scores above the (1 − C) quantile of the training rows' scores. Implies --detector.") var contamination: Double?
     @Option(help: "Anomaly detection: train on samples of this label only; the test split holds every other sample.") var normalLabel: Int32?
     @Option(help: "With --normal-label: how many normal samples to train on (default: 1 − test-fraction of them).") var normalCount: Int?
     @Option(help: "Anomaly detection: train this many models from seeds S, S+1, …; detect averages their standardized scores (default \(Self.detectionEnsemble) with --normal-label, else 1).") var ensemble: Int?
     @Flag(help: "Sparse autoencoder on activations: unit-norm decoder columns after each step, dead-latent resampling, explained variance.") var sae = false
     @OptionGroup var streaming: StreamOptions
 
-    /// The model kind asked for, or the default: `ae` for anomaly detection (`--normal-label`), else `vae`.
-    var modelKind: ModelKind { model ?? (normalLabel != nil ? .ae : .vae) }
+    /// Whether the run trains an anomaly detector: `--detector`, `--contamination` or `--normal-label`.
+    var detecting: Bool { detector || contamination != nil || normalLabel != nil }
+
+    /// The model kind asked for, or the default: `ae` for anomaly detection, else `vae`.
+    var modelKind: ModelKind { model ?? (detecting ? .ae : .vae) }
+
+    /// The test share asked for, or the default: none for a detector fitted on unlabelled rows (every row trains
+    /// but the validation share, which sets the threshold), else 0.2.
+    var resolvedTestFraction: Double { testFraction ?? (detecting && normalLabel == nil ? 0 : 0.2) }
 
     /// The anomaly-detection split of `--normal-label`/`--normal-count`.
     var normalSplit: NormalSplit? { normalLabel.map { NormalSplit(label: $0, count: normalCount) } }
@@ -72,6 +81,12 @@ struct TrainOptions: ParsableArguments {
         if normalLabel == nil && normalCount != nil { throw ValidationError("--normal-count needs --normal-label") }
         if let normalCount, normalCount <= 0 { throw ValidationError("--normal-count must be positive") }
         if let topK, l1 != nil { throw ValidationError("--top-k \(topK) and --l1 exclude each other") }
+        if let contamination, !(contamination > 0 && contamination < 0.5) {
+            throw ValidationError("--contamination must lie between 0 and 0.5 (the expected fraction of anomalies), got \(contamination)")
+        }
+        if contamination != nil && normalLabel != nil {
+            throw ValidationError("--contamination is for unlabelled training rows; --normal-label trains on normal rows only")
+        }
     }
 
     /// Builds a new run from the options: loads and splits the data, checks the model and training settings,
@@ -82,15 +97,15 @@ struct TrainOptions: ParsableArguments {
                 ranks: TrainingRanks = TrainingRanks(communicator: SingleProcess())) throws -> (RunDirectory, RunConfig, RunData) {
         // anomaly detection (--normal-label): an ensemble of plain AEs sized to the input, tables z-scored
         // (README, "Anomaly detection", for the measurements behind these defaults)
-        let detecting = normalLabel != nil
         let kind = modelKind
+        let testFraction = resolvedTestFraction
         let members = ensemble ?? (detecting ? Self.detectionEnsemble : 1)
         let csv = CSVOptions(labelColumn: labelColumn, featureColumns: featureColumns.map { $0.split(separator: ",").map(String.init) })
         let normalization = normalize ?? (sae ? Normalizer.Method.none : nil)
         let runData: RunData
         if let layout = try streaming.layout(for: data, normalization: normalization, device: device, announce: ranks.ownsFiles) {
             if detecting || members > 1 {
-                throw ValidationError("streamed data (--stream, or data over the memory budget) does not combine with --normal-label or --ensemble, which train on data loaded whole (--no-stream)")
+                throw ValidationError("streamed data (--stream, or data over the memory budget) does not combine with anomaly detection (--detector, --contamination, --normal-label) or --ensemble, which train on data loaded whole (--no-stream)")
             }
             runData = .streamed(try StreamedSplits.load(source: data, normalization: normalization, testFraction: testFraction,
                                                         validationFraction: validation, seed: seed, layout: layout))
@@ -138,7 +153,8 @@ struct TrainOptions: ParsableArguments {
 
         var training = TrainingConfig()
         let recipe = detecting ? DetectionRecipe(isTable: isTable) : nil
-        let batchSize = self.batchSize ?? recipe?.batchSize ?? (data == "digits" ? 32 : 64)
+        // the default batch follows the data: a table of 30 rows trains in batches of its 27 training rows
+        let batchSize = self.batchSize ?? min(recipe?.batchSize ?? (data == "digits" ? 32 : 64), max(runData.trainingCount, 1))
         training.epochs = epochs ?? recipe?.epochs ?? (data == "digits" ? 60 : 20)
         training.batchSize = batchSize
         training.optimizer = optimizer
@@ -166,8 +182,9 @@ struct TrainOptions: ParsableArguments {
         let name = "\(kind.rawValue)-\(URL(fileURLWithPath: data).deletingPathExtension().lastPathComponent)"
         let directory = out.map { RunDirectory(url: URL(fileURLWithPath: $0)) }
             ?? RunDirectory.unused(base: name, in: URL(fileURLWithPath: "runs"))
-        let runConfig = RunConfig(model: config, training: training, data: runData.description, device: device.info.selector,
+        var runConfig = RunConfig(model: config, training: training, data: runData.description, device: device.info.selector,
                                   precision: device.matmulPrecision, ensemble: members > 1 ? members : nil)
+        runConfig.contamination = contamination
         if ranks.ownsFiles {
             try directory.create()
             try directory.write(config: runConfig)

@@ -19,7 +19,28 @@ extension CSVFormat {
     }
 }
 
+extension CSVFormat {
+    /// The header's column names, trimmed.
+    ///
+    /// - Throws: `empty` for a file without a header, and what reading the file throws.
+    public static func header(_ url: URL) throws -> [String] {
+        var rows = RowScanner(bytes: try FileBytes.read(url), file: url.lastPathComponent)
+        guard let (_, header) = try rows.next() else { throw DataError(file: url.lastPathComponent, .empty) }
+        return header.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+}
+
 extension DataSource {
+    /// A CSV table whose header lacks its label column, read without labels: how a file of new rows is scored by
+    /// a run that trained on a labelled file (labels, where a file has them, only give metrics). Every other source
+    /// is returned as it is.
+    public func withoutAbsentLabel() throws -> DataSource {
+        guard case .csv(let url, var options) = self, let label = options.labelColumn,
+              !(try CSVFormat.header(url)).contains(label) else { return self }
+        options.labelColumn = nil
+        return .csv(url, options)
+    }
+
     /// For tables (a CSV file, `breast-cancer`): the names of the feature columns, in feature order; nil for
     /// images and arrays, whose features have no names.
     public func featureColumns() throws -> [String]? {

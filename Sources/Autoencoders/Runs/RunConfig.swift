@@ -84,6 +84,10 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// Models in the run's anomaly-detection ensemble (absent: 1, the run's own model): members 2… train on the
     /// same data from seeds seed + 1, seed + 2, … into `members/K/` (see ``RunDirectory/member(_:)``).
     public var ensemble: Int?
+    /// The expected fraction of anomalies among the training rows of an anomaly detector fitted on unlabelled,
+    /// contaminated rows (`train --contamination`): `detect`'s default threshold is the (1 − contamination)
+    /// quantile of the training rows' scores. Absent: the training rows are taken as normal.
+    public var contamination: Double?
 
     public init(model: ModelConfig, training: TrainingConfig, data: DataDescription, device: String,
                 precision: MatmulPrecision? = nil, ensemble: Int? = nil) {
@@ -142,9 +146,10 @@ public struct PreparedData: Sendable {
 
     /// Loads data for a trained run: the source given (or the run's own) through the run's normalizer. A source
     /// other than the run's own is loaded whole, whatever `split` says, with `csv` (default: the run's own CSV
-    /// options) naming its label and feature columns.
+    /// options) naming its label and feature columns; unless `requireLabels`, a CSV file without the label
+    /// column is read unlabelled (new rows to score).
     public static func load(source: String?, for config: RunConfig, split: Split = .test,
-                            csv: CSVOptions? = nil) throws -> Dataset {
+                            csv: CSVOptions? = nil, requireLabels: Bool = false) throws -> Dataset {
         let description = config.data
         let own = source == nil || source == description.source
         if own, let splits = try StreamedSplits.load(for: config) {
@@ -168,7 +173,7 @@ public struct PreparedData: Sendable {
                 dataset = validation ?? train
             }
         } else {
-            dataset = try dataSource.load()
+            dataset = try (requireLabels ? dataSource : dataSource.withoutAbsentLabel()).load()
         }
         guard dataset.dimension == description.normalizer.dimension else {
             throw DataError(file: source ?? description.source, .mismatch(

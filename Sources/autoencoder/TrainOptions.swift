@@ -170,7 +170,7 @@ struct TrainOptions: ParsableArguments {
         training.onNonFinite = onNan
         training.epochOrder = runData.description.stream?.epochOrder
         try training.validate(trainingSamples: runData.trainingCount)
-        training.klSchedule = try KLSchedule(parsing: klSchedule, totalSteps: training.epochs * (runData.trainingCount / batchSize))
+        training.klSchedule = try KLSchedule(parsing: klSchedule)
         if ranks.isParallel {
             _ = try ranks.localBatch(batchSize)
             if members > 1 {

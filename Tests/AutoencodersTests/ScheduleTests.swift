@@ -1,33 +1,47 @@
+import Foundation
 import Autoencoders
 import Testing
 
 @Suite struct ScheduleTests {
     @Test func linearWarmUpRisesThenHolds() {
         let schedule = KLSchedule.linear(steps: 100)
-        #expect(schedule.weight(step: 0, beta: 2) == 0)
-        #expect(abs(schedule.weight(step: 25, beta: 2) - 0.5) < 1e-12)
-        #expect(schedule.weight(step: 100, beta: 2) == 2)
-        #expect(schedule.weight(step: 5000, beta: 2) == 2)
+        #expect(schedule.weight(step: 0, totalSteps: 400, beta: 2) == 0)
+        #expect(abs(schedule.weight(step: 25, totalSteps: 400, beta: 2) - 0.5) < 1e-12)
+        #expect(schedule.weight(step: 100, totalSteps: 400, beta: 2) == 2)
+        #expect(schedule.weight(step: 5000, totalSteps: 400, beta: 2) == 2)
     }
 
     @Test func cyclicalRisesInEachCycleThenHolds() {
         // 4 cycles over 400 steps, rising over the first half of each
-        let schedule = KLSchedule.cyclical(cycles: 4, ratio: 0.5, totalSteps: 400)
-        #expect(schedule.weight(step: 0, beta: 1) == 0)
-        #expect(abs(schedule.weight(step: 25, beta: 1) - 0.5) < 1e-12)
-        #expect(schedule.weight(step: 50, beta: 1) == 1)
-        #expect(schedule.weight(step: 99, beta: 1) == 1)
-        #expect(schedule.weight(step: 100, beta: 1) == 0)
-        #expect(abs(schedule.weight(step: 125, beta: 1) - 0.5) < 1e-12)
-        #expect(schedule.weight(step: 399, beta: 1) == 1)
+        let schedule = KLSchedule.cyclical(cycles: 4, ratio: 0.5)
+        #expect(schedule.weight(step: 0, totalSteps: 400, beta: 1) == 0)
+        #expect(abs(schedule.weight(step: 25, totalSteps: 400, beta: 1) - 0.5) < 1e-12)
+        #expect(schedule.weight(step: 50, totalSteps: 400, beta: 1) == 1)
+        #expect(schedule.weight(step: 99, totalSteps: 400, beta: 1) == 1)
+        #expect(schedule.weight(step: 100, totalSteps: 400, beta: 1) == 0)
+        #expect(abs(schedule.weight(step: 125, totalSteps: 400, beta: 1) - 0.5) < 1e-12)
+        #expect(schedule.weight(step: 399, totalSteps: 400, beta: 1) == 1)
+    }
+
+    /// The cycles follow the run's length: the same step of a run twice as long is half as far into its cycle.
+    @Test func cyclicalStretchesWithTheRun() {
+        let schedule = KLSchedule.cyclical(cycles: 2, ratio: 1)
+        #expect(schedule.weight(step: 50, totalSteps: 200, beta: 1) == 0.5)
+        #expect(schedule.weight(step: 50, totalSteps: 400, beta: 1) == 0.25)
+    }
+
+    /// A config written before the cycles took the trainer's length (with its frozen `totalSteps`) still reads.
+    @Test func anOlderCyclicalScheduleStillDecodes() throws {
+        let old = #"{"cyclical":{"cycles":4,"ratio":0.5,"totalSteps":800}}"#
+        #expect(try JSONDecoder().decode(KLSchedule.self, from: Data(old.utf8)) == .cyclical(cycles: 4, ratio: 0.5))
     }
 
     @Test func parsesSchedulesAndRejectsNonsense() throws {
-        #expect(try KLSchedule(parsing: "none", totalSteps: 10) == .constant)
-        #expect(try KLSchedule(parsing: "linear:500", totalSteps: 10) == .linear(steps: 500))
-        #expect(try KLSchedule(parsing: "cyclical:4:0.5", totalSteps: 800) == .cyclical(cycles: 4, ratio: 0.5, totalSteps: 800))
+        #expect(try KLSchedule(parsing: "none") == .constant)
+        #expect(try KLSchedule(parsing: "linear:500") == .linear(steps: 500))
+        #expect(try KLSchedule(parsing: "cyclical:4:0.5") == .cyclical(cycles: 4, ratio: 0.5))
         for bad in ["linear", "linear:-3", "cyclical:0:0.5", "cyclical:4:1.5", "sometimes"] {
-            #expect(throws: ScheduleError.self) { try KLSchedule(parsing: bad, totalSteps: 10) }
+            #expect(throws: ScheduleError.self) { try KLSchedule(parsing: bad) }
         }
         #expect(try LearningRateSchedule(parsing: "cosine") == .cosine(minimum: 0))
         #expect(try LearningRateSchedule(parsing: "step:10:0.5") == .step(every: 10, gamma: 0.5))

@@ -54,7 +54,7 @@ import TestSupport
         Case(name: "vae KL annealing", model: model(.vae), training: training { $0.klSchedule = .linear(steps: 30) }),
         Case(name: "vae cyclical KL, batch norm, clipping, cosine lr", model: model(.vae) { $0.batchNorm = .both },
              training: training {
-                 $0.klSchedule = .cyclical(cycles: 2, ratio: 0.5, totalSteps: 40)
+                 $0.klSchedule = .cyclical(cycles: 2, ratio: 0.5)
                  $0.gradientClip = 1
                  $0.learningRateSchedule = .cosine(minimum: 1e-5)
              }),

@@ -6,19 +6,21 @@ public enum KLSchedule: Codable, Equatable, Sendable {
     case constant
     /// β rises linearly from 0 to its full value over the first `steps` optimizer steps.
     case linear(steps: Int)
-    /// `cycles` cycles over `totalSteps` steps; in each, β rises linearly from 0 to its full value over the first
-    /// fraction `ratio` of the cycle and then holds.
-    case cyclical(cycles: Int, ratio: Double, totalSteps: Int)
+    /// `cycles` cycles over the run's steps; in each, β rises linearly from 0 to its full value over the first
+    /// fraction `ratio` of the cycle and then holds. The run's length is the trainer's (``Trainer/totalSteps``),
+    /// so a run resumed with more epochs stretches its cycles as it stretches the learning-rate schedule.
+    case cyclical(cycles: Int, ratio: Double)
 
-    /// The KL weight in force at optimizer step `step` (counted from 0) for a full weight of `beta`.
-    public func weight(step: Int, beta: Double) -> Double {
+    /// The KL weight in force at optimizer step `step` (counted from 0) of a run of `totalSteps` steps, for a full
+    /// weight of `beta`.
+    public func weight(step: Int, totalSteps: Int, beta: Double) -> Double {
         switch self {
         case .constant:
             return beta
         case .linear(let steps):
             guard steps > 0 else { return beta }
             return beta * min(1, Double(step) / Double(steps))
-        case .cyclical(let cycles, let ratio, let totalSteps):
+        case .cyclical(let cycles, let ratio):
             guard cycles > 0, totalSteps > 0, ratio > 0 else { return beta }
             let period = Double(totalSteps) / Double(cycles)
             let position = Double(step).truncatingRemainder(dividingBy: period) / period
@@ -26,8 +28,8 @@ public enum KLSchedule: Codable, Equatable, Sendable {
         }
     }
 
-    /// Parses `none`, `linear:STEPS` or `cyclical:CYCLES:RATIO` (the total step count comes from the run).
-    public init(parsing text: String, totalSteps: Int) throws {
+    /// Parses `none`, `linear:STEPS` or `cyclical:CYCLES:RATIO`.
+    public init(parsing text: String) throws {
         let parts = text.lowercased().split(separator: ":").map(String.init)
         switch parts.first {
         case "none", "constant":
@@ -39,7 +41,7 @@ public enum KLSchedule: Codable, Equatable, Sendable {
             guard let cycles = Int(parts[1]), cycles > 0, let ratio = Double(parts[2]), ratio > 0, ratio <= 1 else {
                 throw ScheduleError.invalid(text, Self.usage)
             }
-            self = .cyclical(cycles: cycles, ratio: ratio, totalSteps: totalSteps)
+            self = .cyclical(cycles: cycles, ratio: ratio)
         default:
             throw ScheduleError.invalid(text, Self.usage)
         }

@@ -210,7 +210,7 @@ public final class Trainer {
 
     /// The KL term in force at a step.
     func klTerm(step: Int) -> Autoencoder.KLTerm {
-        let beta = config.klSchedule.weight(step: step, beta: model.config.beta)
+        let beta = config.klSchedule.weight(step: step, totalSteps: totalSteps, beta: model.config.beta)
         if let capacity = model.config.capacity {
             return .init(weight: beta, capacity: (capacity.capacity(step: step), capacity.gamma))
         }

@@ -55,14 +55,20 @@ import Testing
         return wins / Double(positives.count * negatives.count)
     }
 
+    /// A detector fitted with `train --detector` on the first `normalRows` benign rows, unlabelled: its run folder.
+    static func detector(normalRows: Int, ensemble: Int, in folder: URL) throws -> (run: URL, train: CLIRunner.Result) {
+        let normal = try write("normal.csv", Array(benign.prefix(normalRows)), in: folder)
+        let run = folder.appendingPathComponent("run")
+        let train = try CLIRunner.run(["train", "--data", normal.path, "--detector", "--ensemble", String(ensemble),
+                                       "--device", "cpu", "--out", run.path])
+        #expect(train.status == 0, "\(train.stderr)")
+        return (run, train)
+    }
+
     @Test func unlabelledNormalRowsFitADetectorThatScoresUnlabelledFiles() throws {
         let folder = try CLIRunner.temporaryFolder()
-        let normal = try Self.write("normal.csv", Array(Self.benign.prefix(200)), in: folder)
+        let (run, train) = try Self.detector(normalRows: 200, ensemble: 2, in: folder)
         let new = try Self.write("new.csv", Self.newRows, in: folder)
-        let run = folder.appendingPathComponent("run")
-        let train = try CLIRunner.run(["train", "--data", normal.path, "--detector", "--ensemble", "2", "--device", "cpu",
-                                       "--out", run.path])
-        #expect(train.status == 0, "\(train.stderr)")
         // every row fits the models but the validation share, which sets the threshold; nothing held back silently
         #expect(train.stdout.contains("detector: 180 rows fit the models, 20 validation rows (taken as normal"), "\(train.stdout)")
         #expect(train.stdout.contains("test: no test split"))
@@ -154,11 +160,7 @@ import Testing
 
     @Test func aStreamedFileScoresAsTheSameRowsLoadedWhole() throws {
         let folder = try CLIRunner.temporaryFolder()
-        let normal = try Self.write("normal.csv", Array(Self.benign.prefix(200)), in: folder)
-        let run = folder.appendingPathComponent("run")
-        let train = try CLIRunner.run(["train", "--data", normal.path, "--detector", "--ensemble", "2", "--device", "cpu",
-                                       "--out", run.path])
-        #expect(train.status == 0, "\(train.stderr)")
+        let run = try Self.detector(normalRows: 200, ensemble: 2, in: folder).run
         let values = Self.newRows.flatMap { $0.split(separator: ",").map { Float($0)! } }
         let npy = folder.appendingPathComponent("new.npy")
         try DataAsWrittenTests.npy(descr: "<f4", shape: [Self.newRows.count, 30], payload: DataAsWrittenTests.float32(values))
@@ -174,11 +176,7 @@ import Testing
 
     @Test func badFilesGiveOneLineAndANonZeroExit() throws {
         let folder = try CLIRunner.temporaryFolder()
-        let normal = try Self.write("normal.csv", Array(Self.benign.prefix(60)), in: folder)
-        let run = folder.appendingPathComponent("run")
-        let train = try CLIRunner.run(["train", "--data", normal.path, "--detector", "--ensemble", "1", "--device", "cpu",
-                                       "--out", run.path])
-        #expect(train.status == 0, "\(train.stderr)")
+        let run = try Self.detector(normalRows: 60, ensemble: 1, in: folder).run
         let narrow = folder.appendingPathComponent("narrow.csv"), empty = folder.appendingPathComponent("empty.csv")
         let text = folder.appendingPathComponent("text.csv")
         try (Self.featureHeader.split(separator: ",").dropLast().joined(separator: ",") + "\n"

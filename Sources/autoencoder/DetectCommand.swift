@@ -47,7 +47,7 @@ struct DetectCommand: ParsableCommand {
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
         let rule = threshold ?? config.contamination.map { .percentile(100 * (1 - $0)) } ?? .percentile(95)
-        let kind = score ?? (config.data.shape.count == 1 ? .standardizedAndCode : .loss)
+        let kind = score ?? DetectionRecipe(isTable: config.data.shape.count == 1).score
         let csv = try columns.csv(for: config, files: data != nil || validation != nil)
         // --data scores every row of the file, the run's own training file included; without it, the test split
         let dataset = try DetectionData.load(data, for: config, split: data == nil ? .test : .all, csv: csv,

@@ -119,7 +119,7 @@ struct TrainOptions: ParsableArguments {
         let isTable = shape.count == 1
         // sparse autoencoders on activations keep their overcomplete default code
         let sizeToInput = (isTable && !sae) || detecting
-        let sized = Self.sizedToInput(shape.reduce(1, *))
+        let sized = DetectionRecipe.network(forInput: shape.reduce(1, *))
         if let hidden { config.hidden = hidden } else if sizeToInput { config.hidden = sized.hidden }
         config.channels = channels
         config.denseWidth = denseWidth
@@ -204,14 +204,6 @@ struct TrainOptions: ParsableArguments {
 
     /// Models in an anomaly-detection run's ensemble unless `--ensemble` says otherwise.
     static let detectionEnsemble = DetectionRecipe.ensemble
-
-    /// The MLP sized to an input of `dimension` features, for tables and anomaly detection: the code a quarter
-    /// of the input (2…32 wide) and two hidden layers of 8 and 4 times the code (at most 256 and 128), so the
-    /// network narrows from the input to the code (30 features: 64, 32, code 8; 784: 256, 128, code 32).
-    static func sizedToInput(_ dimension: Int) -> (hidden: [Int], latent: Int) {
-        let latent = min(max(Int((Double(dimension) / 4).rounded()), 2), 32)
-        return ([min(8 * latent, 256), min(4 * latent, 128)], latent)
-    }
 
     /// The `transform:` of a widths option (`--hidden`, `--channels`, `--latent-dims`): positive comma-separated
     /// integers, or an empty list for `none` or nothing.

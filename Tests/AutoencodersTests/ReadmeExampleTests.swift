@@ -24,8 +24,21 @@ import Testing
         let test = try Evaluation.run(model: model, data: try BundledData.digits(split: .test), seed: 0)
         print("test reconstruction \(test.reconstruction) nats, KL \(test.kl ?? 0)")
         try model.save(to: .temporaryDirectory.appendingPathComponent("vae.safetensors"))
+
+        let table = try BundledData.breastCancer()                     // 569 rows of 30 features, label 1 = malignant
+        let normal = table.subset(Array(table.labels!.indices.filter { table.labels![$0] == 0 }.prefix(250)))
+        let detector = try AnomalyDetector(fitting: normal, device: device)
+        let scores = try detector.scores(Array(table.features.prefix(3 * 30)))   // any rows of 30 values, as they come
+        print("scores \(scores); anomalous above \(detector.threshold)")
+        let folder = URL.temporaryDirectory.appendingPathComponent("detector-\(UUID().uuidString)")
+        try detector.save(to: folder)
+        let reloaded = try AnomalyDetector(contentsOf: folder, device: device)
         // --- README example ends
         #expect(trainer.history.count == 2)
         #expect(test.reconstruction.isFinite)
+        // the first three rows are malignant: all flagged, and read back with the same scores
+        #expect(table.labels!.prefix(3).allSatisfy { $0 == 1 } && scores.allSatisfy { $0 > detector.threshold }, "\(scores)")
+        #expect(try reloaded.scores(Array(table.features.prefix(3 * 30))) == scores)
+        try? FileManager.default.removeItem(at: folder)
     }
 }

@@ -24,6 +24,13 @@ public struct AnomalyEnsemble {
         scorers = try models.map { try AnomalyScorer(kind: kind, model: $0, normal: normal, seed: seed, draws: draws) }
     }
 
+    /// Models and the scores already fitted to them, in the same order (a saved detector's, read back).
+    public init(models: [Autoencoder], scorers: [AnomalyScorer]) {
+        precondition(!models.isEmpty && models.count == scorers.count, "an ensemble needs one fitted score per model")
+        self.models = models
+        self.scorers = scorers
+    }
+
     /// The mean of the members' standardized scores of every sample of `data`, in order.
     public func scores(_ data: Dataset) throws -> [Double] {
         try mean(count: data.count) { try $1.scores(model: $0, data: data) }

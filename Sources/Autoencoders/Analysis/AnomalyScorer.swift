@@ -21,7 +21,7 @@ public enum AnomalyScoreKind: String, Codable, CaseIterable, Sendable {
 /// The samples are read a batch at a time (``BatchedRows``, resident or streamed from disk): fitting takes a pass
 /// for the error scales and the codes' mean, one for the codes' covariance (standardized+code), and one for the
 /// moments; memory holds per-sample scores, never the samples' errors or codes whole.
-public struct AnomalyScorer: Sendable {
+public struct AnomalyScorer: Codable, Sendable {
     /// The kind of score.
     public let kind: AnomalyScoreKind
     /// VAEs: reparameterized draws averaged per ``AnomalyScoreKind/loss`` score.
@@ -30,9 +30,15 @@ public struct AnomalyScorer: Sendable {
     private var errorScale: [Double] = []
     private var codeMean: [Double] = []
     private var codeFactor: [Double] = []
-    private var errorMoments = (mean: 0.0, deviation: 1.0)
-    private var codeMoments = (mean: 0.0, deviation: 1.0)
-    private var scoreMoments = (mean: 0.0, deviation: 1.0)
+    private var errorMoments = Moments(mean: 0, deviation: 1)
+    private var codeMoments = Moments(mean: 0, deviation: 1)
+    private var scoreMoments = Moments(mean: 0, deviation: 1)
+
+    /// The mean and standard deviation of some scores on the normal training rows (a deviation of 0 taken as 1).
+    struct Moments: Codable, Sendable {
+        var mean: Double
+        var deviation: Double
+    }
 
     /// Fits the score of `kind` to `model` on `normal`, the normal samples the model trained on.
     ///
@@ -210,10 +216,10 @@ public struct AnomalyScorer: Sendable {
     }
 
     /// Mean and population standard deviation (1 when it is zero).
-    static func moments(_ values: [Double]) -> (mean: Double, deviation: Double) {
+    static func moments(_ values: [Double]) -> Moments {
         let n = Double(max(values.count, 1))
         let mean = values.reduce(0, +) / n
         let deviation = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / n).squareRoot()
-        return (mean, deviation > 0 ? deviation : 1)
+        return Moments(mean: mean, deviation: deviation > 0 ? deviation : 1)
     }
 }

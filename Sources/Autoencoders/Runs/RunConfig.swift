@@ -138,7 +138,7 @@ public struct PreparedData: Sendable {
     }
 
     /// The training part without and with its seeded validation share (none when either part would be empty).
-    private static func splitValidation(_ full: Dataset, fraction: Double, seed: UInt64) throws -> (Dataset, Dataset?) {
+    static func splitValidation(_ full: Dataset, fraction: Double, seed: UInt64) throws -> (Dataset, Dataset?) {
         guard fraction > 0 else { return (full, nil) }
         let parts = try full.split(seed: seed ^ 0x7A11_DA7E, fraction: 1 - fraction)
         return parts.test.count > 0 && parts.train.count > 0 ? (parts.train, parts.test) : (full, nil)

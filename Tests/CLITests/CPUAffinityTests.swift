@@ -21,18 +21,29 @@ import TestSupport
         }
     }
 
-    /// Pinned to one processor, the backend runs one thread; unpinned it runs one per allowed processor.
-    @Test func theThreadCountFollowsTheAffinityMask() throws {
-        guard let taskset = Self.taskset else {
-            print("CPUAffinityTests: skipped, taskset is not installed (util-linux)")
-            return
-        }
-        #expect(try Self.cpuComputeUnits([taskset, "-c", "0"]) == 1)
-        let allowed = try ProductRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["nproc"], environment: [:])
-        guard let processors = Int(allowed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), processors >= 2 else {
-            print("CPUAffinityTests: the two-processor case skipped, this process may run on one processor only")
-            return
-        }
-        #expect(try Self.cpuComputeUnits([taskset, "-c", "0,1"]) == 2)
+    /// Whether the tests run: where `taskset` is installed, and in CI (`CI=true`), where its absence fails them.
+    static let runs = taskset != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// The processors this process may run on (`nproc`, which follows the affinity mask; 0 when it cannot tell).
+    static let allowedProcessors: Int = {
+        let allowed = try? ProductRun.run(URL(fileURLWithPath: "/usr/bin/env"), ["nproc"], environment: [:])
+        return allowed.flatMap { Int($0.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+    }()
+
+    /// `taskset`, or an error saying it is missing.
+    static func requiredTaskset() throws -> String {
+        try #require(taskset, "taskset is not installed (util-linux)")
+    }
+
+    /// Pinned to one processor, the backend runs one thread.
+    @Test(.enabled(if: runs, "taskset is not installed (util-linux)"))
+    func pinnedToOneProcessorItRunsOneThread() throws {
+        #expect(try Self.cpuComputeUnits([try Self.requiredTaskset(), "-c", "0"]) == 1)
+    }
+
+    /// Allowed two processors, it runs one thread on each.
+    @Test(.enabled(if: runs && allowedProcessors >= 2, "this process may run on one processor only"))
+    func allowedTwoProcessorsItRunsTwoThreads() throws {
+        #expect(try Self.cpuComputeUnits([try Self.requiredTaskset(), "-c", "0,1"]) == 2)
     }
 }

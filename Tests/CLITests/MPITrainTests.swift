@@ -3,18 +3,14 @@ import Testing
 import TestSupport
 
 /// `mpirun -np N autoencoder train`: data-parallel training as a user starts it, each job under `timeout`, on the
-/// bundled digits for an epoch or two. Skipped, saying so, where Open MPI's `mpirun` is not installed.
-@Suite struct MPITrainTests {
+/// bundled digits for an epoch or two. Skipped where Open MPI's `mpirun` is not installed, except in CI.
+@Suite(.enabled(if: MPILaunch.runs, Comment(rawValue: MPILaunch.missing))) struct MPITrainTests {
     /// A small, quick network; every run adds its model options, `--batch-size` and `--out`.
     static let base = ["train", "--device", "cpu", "--hidden", "64", "--seed", "3"]
 
     /// `mpirun -q -np N --oversubscribe autoencoder …` (`-q`: without mpirun's own banners on failure).
-    static func mpirun(_ ranks: Int, _ arguments: [String], extra: [String: String] = [:], seconds: Int = 120) throws -> ProductRun? {
-        guard let mpirun = MPILaunch.mpirun else {
-            print("MPITrainTests: skipped, \(MPILaunch.missing)")
-            return nil
-        }
-        return try MPILaunch.run([mpirun, "-q", "-np", String(ranks), "--oversubscribe", CLIRunner.executable.path] + arguments,
+    static func mpirun(_ ranks: Int, _ arguments: [String], extra: [String: String] = [:], seconds: Int = 120) throws -> ProductRun {
+        try MPILaunch.run([try MPILaunch.required(), "-q", "-np", String(ranks), "--oversubscribe", CLIRunner.executable.path] + arguments,
                                  extra: extra, seconds: seconds)
     }
 
@@ -29,7 +25,7 @@ import TestSupport
         let arguments = Self.base + ["--epochs", "2", "--batch-size", "32"]
         let single = try Self.alone(arguments + ["--out", folder.appendingPathComponent("alone").path])
         #expect(single.status == 0, "\(single.stderr)")
-        guard let job = try Self.mpirun(1, arguments + ["--out", folder.appendingPathComponent("np1").path]) else { return }
+        let job = try Self.mpirun(1, arguments + ["--out", folder.appendingPathComponent("np1").path])
         #expect(job.status == 0, "\(job.stderr)")
         let alone = try Data(contentsOf: folder.appendingPathComponent("alone/model.safetensors"))
         #expect(alone == (try Data(contentsOf: folder.appendingPathComponent("np1/model.safetensors"))))
@@ -50,26 +46,18 @@ import TestSupport
 
     /// VQ-VAE's dead-code restarts under two ranks draw their encodings from the same rows as one process.
     @Test func deadCodeRestartsMatchOneProcess() throws {
-        guard MPILaunch.mpirun != nil else {
-            print("MPITrainTests: skipped, \(MPILaunch.missing)")
-            return
-        }
         try Self.expectTwoRanksMatchOneProcess(["--model", "vq-vae", "--ema"])
     }
 
     /// Two ranks streaming a `.npy` from disk (each reading the rows of its half of every global batch) train the
     /// weights of one process streaming it.
     @Test func twoRanksStreamingTrainTheWeightsOfOneProcess() throws {
-        guard MPILaunch.mpirun != nil else {
-            print("MPITrainTests: skipped, \(MPILaunch.missing)")
-            return
-        }
         let folder = try CLIRunner.temporaryFolder()
         let (file, _) = try StreamCLITests.writeActivations(in: folder)
         let arguments = Self.base + ["--data", file.path, "--stream", "--block-rows", "128", "--epochs", "2", "--batch-size", "32"]
         let single = try Self.alone(arguments + ["--out", folder.appendingPathComponent("one").path])
         #expect(single.status == 0, "\(single.stderr)")
-        guard let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path]) else { return }
+        let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path])
         #expect(job.status == 0, "\(job.stderr)")
         #expect(job.stdout.contains("samples streamed from disk") && job.stdout.contains("on 2 ranks"), "\(job.stdout)")
         try SafeTensorsFloats.expectClose(folder.appendingPathComponent("two/model.safetensors"),
@@ -77,24 +65,17 @@ import TestSupport
     }
 
     /// On PoCL as on the CPU (both ranks on the one OpenCL device, named `opencl:0`).
-    @Test func twoRanksOnOpenCLTrainTheWeightsOfOneProcess() throws {
-        guard (try CLIRunner.run(["devices"])).stdout.contains("opencl:0 ") else {
-            print("MPITrainTests: the OpenCL case skipped, no OpenCL device")
-            return
-        }
+    @Test(.enabled(if: TestDevices.selectors.contains("opencl:0"), "no OpenCL device"))
+    func twoRanksOnOpenCLTrainTheWeightsOfOneProcess() throws {
         try Self.expectTwoRanksMatchOneProcess(["--model", "vae"], device: "opencl:0")
     }
 
     /// Plain `--device opencl` gives each rank the device of its local rank: on a node with one OpenCL device the
     /// second rank says so in one line and the job exits 2.
-    @Test func plainOpenCLNeedsADevicePerRank() throws {
-        let listed = try CLIRunner.run(["devices"]).stdout
-        guard listed.contains("opencl:0 ") && !listed.contains("opencl:1 ") else {
-            print("MPITrainTests: the one-device case skipped, this node has no OpenCL device or several")
-            return
-        }
+    @Test(.enabled(if: TestDevices.selectors.filter { $0 != "cpu" } == ["opencl:0"], "this node has no OpenCL device or several"))
+    func plainOpenCLNeedsADevicePerRank() throws {
         let folder = try CLIRunner.temporaryFolder()
-        guard let job = try Self.mpirun(2, ["train", "--device", "opencl", "--epochs", "1", "--out", folder.appendingPathComponent("run").path]) else { return }
+        let job = try Self.mpirun(2, ["train", "--device", "opencl", "--epochs", "1", "--out", folder.appendingPathComponent("run").path])
         #expect(job.status == 2, "\(job.stderr)")
         #expect(job.stderr.contains("rank 1: error: --device opencl gives local rank 1 the OpenCL device number 1, but this node has 1 OpenCL device"),
                 "\(job.stderr)")
@@ -105,7 +86,7 @@ import TestSupport
         let arguments = Self.base.map { $0 == "cpu" ? device : $0 } + model + ["--epochs", "2", "--batch-size", "32"]
         let single = try Self.alone(arguments + ["--out", folder.appendingPathComponent("one").path])
         #expect(single.status == 0, "\(single.stderr)")
-        guard let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path]) else { return }
+        let job = try Self.mpirun(2, arguments + ["--out", folder.appendingPathComponent("two").path])
         #expect(job.status == 0, "\(job.stderr)")
         #expect(job.stdout.contains("on 2 ranks (rank 0 on \(device)"), "\(job.stdout)")
         // rank 0 alone prints: one line per epoch, one summary of the files
@@ -122,20 +103,20 @@ import TestSupport
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run"), whole = folder.appendingPathComponent("whole")
         let arguments = Self.base + ["--batch-size", "32"]
-        guard let first = try Self.mpirun(2, arguments + ["--epochs", "1", "--out", run.path]) else { return }
+        let first = try Self.mpirun(2, arguments + ["--epochs", "1", "--out", run.path])
         #expect(first.status == 0, "\(first.stderr)")
 
         let alone = try Self.alone(["train", "--resume", run.path, "--epochs", "3"])
         #expect(alone.status == 2, "\(alone.stderr)")
         #expect(alone.stderr.split(separator: "\n").count == 1, "\(alone.stderr)")
         #expect(alone.stderr.contains("was written by 2 ranks and this job has 1: resume it with mpirun -np 2"), "\(alone.stderr)")
-        let four = try #require(try Self.mpirun(4, ["train", "--resume", run.path, "--epochs", "3"]))
+        let four = try Self.mpirun(4, ["train", "--resume", run.path, "--epochs", "3"])
         #expect(four.status == 2 && four.stderr.contains("was written by 2 ranks and this job has 4"), "\(four.stderr)")
 
-        let resumed = try #require(try Self.mpirun(2, ["train", "--resume", run.path, "--epochs", "3"]))
+        let resumed = try Self.mpirun(2, ["train", "--resume", run.path, "--epochs", "3"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming \(run.path) after epoch 1"), "\(resumed.stderr)")
-        let uninterrupted = try #require(try Self.mpirun(2, arguments + ["--epochs", "3", "--out", whole.path]))
+        let uninterrupted = try Self.mpirun(2, arguments + ["--epochs", "3", "--out", whole.path])
         #expect(uninterrupted.status == 0, "\(uninterrupted.stderr)")
         let model = try Data(contentsOf: run.appendingPathComponent("model.safetensors"))
         #expect(model == (try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))))
@@ -148,15 +129,14 @@ import TestSupport
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
         let arguments = Self.base + ["--batch-size", "32", "--epochs", "6"]
-        guard let job = try Self.mpirun(2, arguments + ["--out", run.path],
-                                        extra: ["AUTOENCODERKIT_FAIL_RANK": "1", "AUTOENCODERKIT_FAIL_EPOCH": "2"],
-                                        seconds: 30) else { return }
+        let job = try Self.mpirun(2, arguments + ["--out", run.path],
+                                  extra: ["AUTOENCODERKIT_FAIL_RANK": "1", "AUTOENCODERKIT_FAIL_EPOCH": "2"], seconds: 30)
         #expect(job.status == 1, "\(job.status) \(job.stderr)")
         #expect(job.stderr.contains("rank 1: error: rank 1 failed after epoch 2"), "\(job.stderr)")
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path)
             .filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".safetensors") }
         #expect(!checkpoints.isEmpty && !checkpoints.contains("epoch-0006.safetensors"), "\(checkpoints)")
-        let resumed = try #require(try Self.mpirun(2, ["train", "--resume", run.path]))
+        let resumed = try Self.mpirun(2, ["train", "--resume", run.path])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stderr.contains("resuming \(run.path) after epoch"), "\(resumed.stderr)")
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("model.safetensors").path))
@@ -165,10 +145,7 @@ import TestSupport
     /// A rank that stops taking part (SIGSTOP, as a hung driver call would) is caught by the watchdog of the rank
     /// waiting for it: one line naming the limit (`AUTOENCODERKIT_COLLECTIVE_TIMEOUT=2`), and the job ends, exit 1.
     @Test func aStoppedRankIsCaughtByTheWatchdog() throws {
-        guard let mpirun = MPILaunch.mpirun else {
-            print("MPITrainTests: skipped, \(MPILaunch.missing)")
-            return
-        }
+        let mpirun = try MPILaunch.required()
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
         let process = Process()
@@ -206,10 +183,7 @@ import TestSupport
     /// Without --out, rank 0 alone picks and creates the run folder: one `runs/vae-digits`, no `vae-digits-2`.
     @Test func onlyRankZeroCreatesTheAutoNamedFolder() throws {
         let folder = try CLIRunner.temporaryFolder()
-        guard let mpirun = MPILaunch.mpirun else {
-            print("MPITrainTests: skipped, \(MPILaunch.missing)")
-            return
-        }
+        let mpirun = try MPILaunch.required()
         let job = try MPILaunch.run([mpirun, "-q", "-np", "2", "--oversubscribe", CLIRunner.executable.path]
                                     + Self.base + ["--epochs", "1", "--batch-size", "32"], in: folder, seconds: 120)
         #expect(job.status == 0, "\(job.stderr)")
@@ -221,7 +195,7 @@ import TestSupport
     @Test func aBatchThatDoesNotDivideIsAUsageError() throws {
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
-        guard let job = try Self.mpirun(2, Self.base + ["--epochs", "2", "--batch-size", "33", "--out", run.path]) else { return }
+        let job = try Self.mpirun(2, Self.base + ["--epochs", "2", "--batch-size", "33", "--out", run.path])
         #expect(job.status == 2, "\(job.stderr)")
         #expect(job.stderr == "error: --batch-size 33 is the global batch and must divide by the 2 ranks (e.g. --batch-size 32)\n")
         #expect(!FileManager.default.fileExists(atPath: run.path))

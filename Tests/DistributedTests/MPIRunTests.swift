@@ -3,11 +3,9 @@ import Testing
 import TestSupport
 
 /// Runs the built `autoencoder-bench allreduce` alone and under Open MPI's `mpirun`, each run under `timeout 60`.
-@Suite struct MPIRunTests {
+@Suite(.enabled(if: MPILaunch.runs, Comment(rawValue: MPILaunch.missing))) struct MPIRunTests {
     /// The built benchmark, found next to the test products.
     static let bench = ProductRun.executable(named: "autoencoder-bench")
-
-    static let mpirun = MPILaunch.mpirun
 
     /// Runs `arguments` under `timeout 60`, with the launcher's variables of this process removed and `extra` added.
     static func run(_ arguments: [String], extra: [String: String] = [:]) throws -> ProductRun {
@@ -16,10 +14,7 @@ import TestSupport
 
     /// Two ranks sum exactly, and rank 0 alone prints the line.
     @Test func twoRanksAllReduce() throws {
-        guard let mpirun = Self.mpirun else {
-            print("MPIRunTests: skipped, \(MPILaunch.missing)")
-            return
-        }
+        let mpirun = try MPILaunch.required()
         let result = try Self.run([mpirun, "-np", "2", "--oversubscribe", Self.bench.path, "allreduce", "--count", "1000",
                                    "--repeats", "3"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -30,10 +25,7 @@ import TestSupport
 
     /// One rank under mpirun joins MPI and runs like the process alone.
     @Test func oneRankUnderMPIRun() throws {
-        guard let mpirun = Self.mpirun else {
-            print("MPIRunTests: skipped, \(MPILaunch.missing)")
-            return
-        }
+        let mpirun = try MPILaunch.required()
         let result = try Self.run([mpirun, "-np", "1", Self.bench.path, "allreduce", "--count", "1000", "--repeats", "2"])
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
         #expect(result.stdout.contains("allreduce: 1 rank, 1000 floats"), "\(result.stdout)")

@@ -2,7 +2,7 @@ import Foundation
 
 /// Open MPI's `mpirun`, for the tests that start jobs of several processes, and how they run commands.
 public enum MPILaunch {
-    /// `mpirun` on PATH, or nil (the MPI tests then print why they did not run).
+    /// `mpirun` on PATH, or nil (the MPI tests are then skipped, outside CI).
     public static let mpirun: String? = {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         return path.split(separator: ":").map { "\($0)/mpirun" }.first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -10,6 +10,21 @@ public enum MPILaunch {
 
     /// Why an MPI test did not run.
     public static let missing = "mpirun is not on PATH (install openmpi-bin)"
+
+    /// Whether the MPI tests run (their `.enabled(if:)`): where `mpirun` is found, and in CI (`CI=true`), where its
+    /// absence must fail them rather than skip them.
+    public static let runs = mpirun != nil || ProcessInfo.processInfo.environment["CI"] == "true"
+
+    /// `mpirun`, or an error saying it is missing (a test that ``runs`` in CI without it fails with this).
+    public static func required() throws -> String {
+        guard let mpirun else { throw Missing() }
+        return mpirun
+    }
+
+    /// `mpirun` is not installed.
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String { MPILaunch.missing }
+    }
 
     /// Runs `arguments` under `timeout seconds`, with this process's launcher variables removed (a test run
     /// under mpirun must not make its children think they are ranks of it) and `extra` added, in `directory`.

@@ -35,6 +35,10 @@ public struct ParameterDeclaration: Equatable, Sendable {
     /// For state: an integer counter stored as float (BatchNorm's `num_batches_tracked`, an int64 in
     /// PyTorch state dicts). Always false for parameters.
     public var isInteger: Bool
+    /// The random stream its initial values come from, counted from ``ParameterStore/initializationStream``:
+    /// its position among the parameters, counting the streams kept for parameters a layer leaves out
+    /// (``ParameterLayout/reserveInitializationStream()``). Unused by state.
+    public var initializationStream = 0
 
     /// ∏ shape.
     public var count: Int { shape.reduce(1, *) }
@@ -64,13 +68,18 @@ public struct ParameterLayout: Sendable {
     private(set) var duplicates: [String] = []
     private var names: Set<String> = []
     private var randomStreams = 0
+    /// Initialization streams handed out: one per parameter, plus those reserved.
+    public private(set) var initializationStreams = 0
 
     public init() {}
 
     /// Declares a trainable parameter.
     public mutating func parameter(_ name: String, shape: [Int], initializer: ParameterInitializer) -> ParameterID {
         record(name)
-        parameters.append(ParameterDeclaration(name: name, shape: shape, initializer: initializer, isInteger: false))
+        var declaration = ParameterDeclaration(name: name, shape: shape, initializer: initializer, isInteger: false)
+        declaration.initializationStream = initializationStreams
+        initializationStreams += 1
+        parameters.append(declaration)
         order.append(.parameter(parameters.count - 1))
         return ParameterID(index: parameters.count - 1)
     }
@@ -82,6 +91,12 @@ public struct ParameterLayout: Sendable {
         states.append(ParameterDeclaration(name: name, shape: shape, initializer: initializer, isInteger: isInteger))
         order.append(.state(states.count - 1))
         return StateID(index: states.count - 1)
+    }
+
+    /// Skips the initialization stream of a parameter a layer leaves out (a bias that a batch norm after it would
+    /// cancel), so that every other parameter starts as it would with that parameter declared.
+    public mutating func reserveInitializationStream() {
+        initializationStreams += 1
     }
 
     /// Hands out the next random-stream purpose (0, 1, 2, … in declaration order) to a layer that draws

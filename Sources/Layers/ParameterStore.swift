@@ -113,16 +113,17 @@ public final class ParameterStore {
         return gradients.slice(entry.offset, entry.count)
     }
 
-    /// Sets every parameter and state tensor to its initializer, on the device: uniform parameter `i`
-    /// draws from `RandomStream(seed, initializationStream + i)`, so every backend initializes identically.
+    /// Sets every parameter and state tensor to its initializer, on the device: a uniform parameter draws from
+    /// `RandomStream(seed, initializationStream + s)` with s its ``ParameterDeclaration/initializationStream``
+    /// (its position among the parameters, counting reserved streams), so every backend initializes identically.
     public func initialize(seed: UInt64) {
         for (i, declaration) in layout.parameters.enumerated() {
             fill(value(ParameterID(index: i)), declaration.initializer,
-                 RandomStream(seed: seed, stream: Self.initializationStream + UInt64(i)))
+                 RandomStream(seed: seed, stream: Self.initializationStream + UInt64(declaration.initializationStream)))
         }
         for (i, declaration) in layout.states.enumerated() {
             fill(state(StateID(index: i)), declaration.initializer,
-                 RandomStream(seed: seed, stream: Self.initializationStream + UInt64(layout.parameters.count + i)))
+                 RandomStream(seed: seed, stream: Self.initializationStream + UInt64(layout.initializationStreams + i)))
         }
     }
 

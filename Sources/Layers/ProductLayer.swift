@@ -7,11 +7,16 @@ struct WeightAndBias {
     private(set) var biasID: ParameterID?
 
     /// Declares `prefix + "weight"` with `weightShape` and, when `biasCount` is given, `prefix + "bias"` with that many
-    /// elements.
+    /// elements; without a bias its initialization stream is kept, so the weight and every later parameter start as
+    /// they would with one.
     mutating func declare(in layout: inout ParameterLayout, prefix: String, weightShape: [Int], biasCount: Int?,
                           fanIn: Int) {
         weightID = layout.parameter(prefix + "weight", shape: weightShape, initializer: .fanIn(fanIn))
-        biasID = biasCount.map { layout.parameter(prefix + "bias", shape: [$0], initializer: .fanIn(fanIn)) }
+        if let biasCount {
+            biasID = layout.parameter(prefix + "bias", shape: [biasCount], initializer: .fanIn(fanIn))
+        } else {
+            layout.reserveInitializationStream()
+        }
     }
 
     /// The declared parameters' value and gradient views in `store`; `layer` names the layer when nothing was declared.

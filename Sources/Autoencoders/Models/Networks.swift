@@ -2,6 +2,10 @@ import Layers
 
 /// Builds the encoder and decoder networks of a ``ModelConfig``, with PyTorch's module layout so that parameter
 /// names match the equivalent `nn.Sequential` modules (`encoder.0.weight`, `decoder.4.bias`, …).
+///
+/// A layer followed by batch norm has no bias (PyTorch's `bias=False`): the normalization subtracts the batch mean,
+/// which cancels any bias, so its gradient would be rounding noise that Adam turns into full steps (and that
+/// data-parallel ranks would each turn differently).
 enum Networks {
     /// The encoder's shared body (before the layers its latent ends it with) and the width of its output.
     static func encoderBody(_ config: ModelConfig) -> (layers: [any Layer], width: Int) {
@@ -11,7 +15,7 @@ enum Networks {
         case .mlp:
             var width = config.inputDimension
             for next in config.hidden {
-                layers.append(Linear(width, next))
+                layers.append(Linear(width, next, bias: !normalize))
                 if normalize { layers.append(BatchNorm1d(next)) }
                 layers.append(ReLU())
                 width = next
@@ -20,14 +24,15 @@ enum Networks {
         case .conv:
             var channels = config.inputShape[0]
             for next in config.channels {
-                layers.append(Conv2d(channels, next, kernelSize: 4, stride: 2, padding: 1))
+                layers.append(Conv2d(channels, next, kernelSize: 4, stride: 2, padding: 1, bias: !normalize))
                 if normalize { layers.append(BatchNorm2d(next)) }
                 layers.append(ReLU())
                 channels = next
             }
             let side = 1 << config.channels.count
             layers.append(Flatten())
-            layers.append(Linear(channels * (config.inputShape[1] / side) * (config.inputShape[2] / side), config.denseWidth))
+            layers.append(Linear(channels * (config.inputShape[1] / side) * (config.inputShape[2] / side), config.denseWidth,
+                                 bias: !normalize))
             if normalize { layers.append(BatchNorm1d(config.denseWidth)) }
             layers.append(ReLU())
             return (layers, config.denseWidth)
@@ -42,7 +47,7 @@ enum Networks {
         case .mlp:
             var width = config.latentDim
             for next in config.hidden.reversed() {
-                layers.append(Linear(width, next))
+                layers.append(Linear(width, next, bias: !normalize))
                 if normalize { layers.append(BatchNorm1d(next)) }
                 layers.append(ReLU())
                 width = next
@@ -52,17 +57,18 @@ enum Networks {
             let side = 1 << config.channels.count
             let (h, w) = (config.inputShape[1] / side, config.inputShape[2] / side)
             let deepest = config.channels.last ?? config.inputShape[0]
-            layers.append(Linear(config.latentDim, config.denseWidth))
+            layers.append(Linear(config.latentDim, config.denseWidth, bias: !normalize))
             if normalize { layers.append(BatchNorm1d(config.denseWidth)) }
             layers.append(ReLU())
-            layers.append(Linear(config.denseWidth, deepest * h * w))
+            layers.append(Linear(config.denseWidth, deepest * h * w, bias: !normalize))
             if normalize { layers.append(BatchNorm1d(deepest * h * w)) }
             layers.append(ReLU())
             layers.append(Reshape([deepest, h, w]))
             let widths = Array(config.channels.reversed().dropFirst()) + [config.inputShape[0]]
             var channels = deepest
             for (i, next) in widths.enumerated() {
-                layers.append(ConvTranspose2d(channels, next, kernelSize: 4, stride: 2, padding: 1))
+                let normalized = normalize && i < widths.count - 1
+                layers.append(ConvTranspose2d(channels, next, kernelSize: 4, stride: 2, padding: 1, bias: !normalized))
                 if i < widths.count - 1 {
                     if normalize { layers.append(BatchNorm2d(next)) }
                     layers.append(ReLU())

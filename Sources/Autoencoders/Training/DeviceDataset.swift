@@ -4,7 +4,7 @@ import Compute
 ///
 /// Training batches follow a permutation drawn per epoch from (seed, epoch), so a resumed run sees the same
 /// order as an uninterrupted one. Evaluation batches walk the rows in order; the last one is padded by
-/// repeating rows, and callers read back only the first ``Batches/Batch/valid`` rows of its results.
+/// repeating rows, and callers read back only the first ``RowBatch/valid`` rows of its results.
 public final class DeviceDataset: BatchedRows {
     /// The device holding the rows.
     public let device: any Device

@@ -42,7 +42,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// to apply or drop that step's update is decided on the host (a device-side mask cannot undo NaN gradients
 /// that already entered Adam's moments).
 ///
-/// A run is reproducible from its seed, and a run resumed from a ``TrainingState`` continues exactly: the data
+/// A run is reproducible from its seed, and a run resumed from its ``checkpoint()`` continues exactly: the data
 /// order comes from (seed, epoch) and every random draw from (seed, step).
 ///
 /// Given a ``Communicator`` of N processes (data-parallel training, each rank with its own device and a model

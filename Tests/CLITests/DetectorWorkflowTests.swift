@@ -133,9 +133,9 @@ import Testing
         #expect(line["samples"] as? Int == 220)
         let flagged = try #require(line["flagged"] as? Int)
         #expect((20...24).contains(flagged), "\(flagged) of 220 flagged")
-        // the flagged rows are mostly the malignant ones hidden in the training data
+        // the malignant rows hidden in the training data rank high (a detector that learned nothing: 0.5)
         let scores = try Self.scores(run.appendingPathComponent("scores.csv"))
-        #expect(Self.rocAUC(scores, isMalignant) > 0.9)
+        #expect(Self.rocAUC(scores, isMalignant) > 0.8)
         let refused = try CLIRunner.run(["train", "--data", data.path, "--contamination", "0.5", "--device", "cpu"])
         #expect(refused.status == 2 && refused.stderr.contains("--contamination must lie between 0 and 0.5"), "\(refused.stderr)")
     }

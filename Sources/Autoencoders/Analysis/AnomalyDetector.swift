@@ -75,7 +75,8 @@ public final class AnomalyDetector {
         var training = TrainingConfig()
         training.epochs = recipe.epochs
         training.batchSize = min(recipe.batchSize, train.count)
-        training.earlyStoppingPatience = held == nil ? nil : recipe.earlyStopping
+        // without held-out rows the training loss is watched instead
+        training.earlyStoppingPatience = recipe.earlyStopping
         training.validationFraction = options.validationFraction
         training.checkpointEvery = 0
         var models: [Autoencoder] = []

@@ -1,10 +1,13 @@
 import Foundation
 
-/// The training defaults of anomaly detection, one recipe for tables and one for images, chosen by the shape of
-/// the samples; what ``AnomalyDetector`` fits and `autoencoder train --detector` (or `--normal-label`) trains.
-/// Measured with `Benchmarks/anomaly_side_by_side.py` (README, "Anomaly detection"): on tables a short fit scores
-/// best — longer training fits the few normal rows closely and ranks anomalies worse — while images need many more
-/// steps, stopped when the validation loss stops improving.
+/// The training defaults of anomaly detection, chosen by the shape of the samples; what ``AnomalyDetector`` fits
+/// and `autoencoder train --detector` (or `--normal-label`) trains. Tables and images alike train until the held-out
+/// normal rows stop improving (at most 300 epochs, stopped after 10 without a better validation loss): a fixed
+/// short fit, tuned on one table of 225 rows, left larger tables far from converged. Measured with
+/// `Benchmarks/anomaly_side_by_side.py` (README, "Anomaly detection"): over its six data sets, mean ROC-AUC 0.811 →
+/// 0.899 trained on normal rows (vehicle 0.607 → 0.919, letter 0.777 → 0.888) and 0.722 → 0.746 on contaminated
+/// rows, 3 seeds. What differs is the score: the standardized error plus the code's distance for tables, the
+/// model's loss for images.
 public struct DetectionRecipe: Equatable, Sendable {
     /// Models in the ensemble, seeds S … S + 4.
     public static let ensemble = 5
@@ -21,7 +24,7 @@ public struct DetectionRecipe: Equatable, Sendable {
     /// The recipe for tables (`isTable`: samples of one dimension) or images.
     public init(isTable: Bool) {
         if isTable {
-            (batchSize, epochs, earlyStopping, score) = (64, 10, nil, .standardizedAndCode)
+            (batchSize, epochs, earlyStopping, score) = (64, 300, 10, .standardizedAndCode)
         } else {
             (batchSize, epochs, earlyStopping, score) = (32, 300, 10, .loss)
         }

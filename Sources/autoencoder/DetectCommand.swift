@@ -46,7 +46,7 @@ struct DetectCommand: ParsableCommand {
         let device = try deviceOptions.open()
         let directory = RunDirectory(url: URL(fileURLWithPath: runPath))
         let config = try directory.readConfig()
-        let rule = threshold ?? config.contamination.map { .percentile(100 * (1 - $0)) } ?? .percentile(95)
+        let rule = try threshold ?? config.contamination.map(ThresholdRule.contamination) ?? .percentile(95)
         let kind = score ?? DetectionRecipe(isTable: config.data.shape.count == 1).score
         let csv = try columns.csv(for: config, files: data != nil || validation != nil)
         // --data scores every row of the file, the run's own training file included; without it, the test split

@@ -81,8 +81,8 @@ struct TrainOptions: ParsableArguments {
         if normalLabel == nil && normalCount != nil { throw ValidationError("--normal-count needs --normal-label") }
         if let normalCount, normalCount <= 0 { throw ValidationError("--normal-count must be positive") }
         if let topK, l1 != nil { throw ValidationError("--top-k \(topK) and --l1 exclude each other") }
-        if let contamination, !(contamination > 0 && contamination < 0.5) {
-            throw ValidationError("--contamination must lie between 0 and 0.5 (the expected fraction of anomalies), got \(contamination)")
+        if let contamination {
+            do { _ = try ThresholdRule.contamination(contamination) } catch { throw ValidationError("\(error)") }
         }
         if contamination != nil && normalLabel != nil {
             throw ValidationError("--contamination is for unlabelled training rows; --normal-label trains on normal rows only")

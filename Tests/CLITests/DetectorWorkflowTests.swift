@@ -5,23 +5,21 @@ import Testing
 /// contaminated rows with an expected contamination, scoring files with or without labels, from a table of 30
 /// rows up, and a streamed file; bad files give one line and a non-zero exit.
 @Suite struct DetectorWorkflowTests {
-    /// The bundled breast-cancer rows: (features as CSV text, malignant) in file order.
-    static let rows: [(features: String, malignant: Bool)] = {
+    /// The bundled breast-cancer table's lines, header first (its last column is `malignant`).
+    static let lines: [String] = {
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/Autoencoders/Resources/wdbc.csv")
-        let lines = (try? String(contentsOf: source, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
-        return lines.dropFirst().map { line in
-            (String(line[..<line.lastIndex(of: ",")!]), line.hasSuffix(",1"))
-        }
+        return (try? String(contentsOf: source, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
     }()
 
+    /// A line without its last column.
+    static func dropLastColumn(_ line: String) -> String { String(line[..<line.lastIndex(of: ",")!]) }
+
+    /// The bundled breast-cancer rows: (features as CSV text, malignant) in file order.
+    static let rows: [(features: String, malignant: Bool)] = lines.dropFirst().map { (dropLastColumn($0), $0.hasSuffix(",1")) }
+
     /// The header of the feature columns (every column but `malignant`).
-    static let featureHeader: String = {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/Autoencoders/Resources/wdbc.csv")
-        let header = (try? String(contentsOf: source, encoding: .utf8))?.split(separator: "\n").first.map(String.init) ?? ""
-        return String(header[..<header.lastIndex(of: ",")!])
-    }()
+    static let featureHeader = dropLastColumn(lines[0])
 
     static let benign = rows.filter { !$0.malignant }.map(\.features)
     static let malignant = rows.filter(\.malignant).map(\.features)

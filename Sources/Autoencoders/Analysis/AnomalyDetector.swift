@@ -55,9 +55,7 @@ public final class AnomalyDetector {
     ///
     /// - Throws: `ConfigError` for options out of range or too few rows to hold one out; what training throws.
     public convenience init(fitting rows: Dataset, options: Options = Options(), device: any Device) throws {
-        if let c = options.contamination, !(c > 0 && c < 0.5) {
-            throw ConfigError.invalid("contamination must lie between 0 and 0.5 (the expected fraction of anomalies), got \(c)")
-        }
+        let contaminated = try options.contamination.map(ThresholdRule.contamination)
         guard options.ensemble >= 1, (0...100).contains(options.percentile), (0..<1).contains(options.validationFraction) else {
             throw ConfigError.invalid("an ensemble of at least one model, a percentile within 0…100 and a validation fraction within [0, 1)")
         }
@@ -87,15 +85,10 @@ public final class AnomalyDetector {
             models.append(autoencoder)
         }
         let ensemble = try AnomalyEnsemble(models: models, kind: recipe.score, normal: train, seed: options.seed)
-        let threshold: Double
-        if let contamination = options.contamination {
-            // every row fitted on, anomalies among them: PyOD's threshold_
-            let all = try ensemble.scores(train) + (held.map { try ensemble.scores($0) } ?? [])
-            threshold = try ThresholdRule.percentile(100 * (1 - contamination)).threshold(validation: all, scores: [], labels: nil)
-        } else {
-            let judged = try ensemble.scores(held ?? train)
-            threshold = try ThresholdRule.percentile(options.percentile).threshold(validation: judged, scores: [], labels: nil)
-        }
+        // with contamination, every row fitted on, anomalies among them (PyOD's threshold_); else the held-out rows
+        let judged = contaminated == nil ? try ensemble.scores(held ?? train)
+            : try ensemble.scores(train) + (held.map { try ensemble.scores($0) } ?? [])
+        let threshold = try (contaminated ?? .percentile(options.percentile)).threshold(validation: judged, scores: [], labels: nil)
         self.init(options: options, normalizer: normalizer, ensemble: ensemble, threshold: threshold)
     }
 

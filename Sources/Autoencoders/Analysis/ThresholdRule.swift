@@ -27,6 +27,17 @@ public enum ThresholdRule: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The threshold of a detector fitted on rows with an expected fraction `contamination` of anomalies (PyOD's
+    /// `contamination`, 0 < c < 0.5): the (1 − c) quantile of those rows' scores, ``percentile(_:)`` 100·(1 − c).
+    ///
+    /// - Throws: `ConfigError.invalid` for a fraction outside (0, 0.5).
+    public static func contamination(_ fraction: Double) throws -> ThresholdRule {
+        guard fraction > 0 && fraction < 0.5 else {
+            throw ConfigError.invalid("--contamination must lie between 0 and 0.5 (the expected fraction of anomalies), got \(fraction)")
+        }
+        return .percentile(100 * (1 - fraction))
+    }
+
     /// The command-line form.
     public var description: String {
         switch self {

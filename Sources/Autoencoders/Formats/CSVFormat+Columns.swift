@@ -7,8 +7,7 @@ extension CSVFormat {
     /// - Throws: what `decode` throws for an empty file or a header without the named columns.
     public static func featureColumns(_ bytes: [UInt8], file: String, options: CSVOptions = CSVOptions()) throws -> [String] {
         var rows = RowScanner(bytes: bytes, file: file)
-        guard let (headerLine, header) = try rows.next() else { throw DataError(file: file, .empty) }
-        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        let (headerLine, columns) = try rows.header()
         if let chosen = options.featureColumns {
             for name in chosen where !columns.contains(name) {
                 throw DataError(file: file, line: headerLine, .missingColumn(name))
@@ -25,8 +24,7 @@ extension CSVFormat {
     /// - Throws: `empty` for a file without a header, and what reading the file throws.
     public static func header(_ url: URL) throws -> [String] {
         var rows = RowScanner(bytes: try FileBytes.read(url), file: url.lastPathComponent)
-        guard let (_, header) = try rows.next() else { throw DataError(file: url.lastPathComponent, .empty) }
-        return header.map { $0.trimmingCharacters(in: .whitespaces) }
+        return try rows.header().columns
     }
 }
 

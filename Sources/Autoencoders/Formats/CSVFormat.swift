@@ -27,8 +27,7 @@ public enum CSVFormat {
     /// Decodes CSV `bytes` (UTF-8) as `load` does; `file` names the source in errors.
     public static func decode(_ bytes: [UInt8], file: String, options: CSVOptions = CSVOptions()) throws -> Dataset {
         var rows = RowScanner(bytes: bytes, file: file)
-        guard let (headerLine, header) = try rows.next() else { throw DataError(file: file, .empty) }
-        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        let (headerLine, columns) = try rows.header()
         var seen = Set<String>()
         for name in columns where !seen.insert(name).inserted {
             throw DataError(file: file, line: headerLine, .malformed("column \(DataError.quoted(name)) appears twice in the header"))
@@ -94,6 +93,14 @@ struct RowScanner {
         self.file = file
         // Skip a UTF-8 byte-order mark.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    }
+
+    /// The first row as trimmed column names, with its line.
+    ///
+    /// - Throws: `empty` when the input has no row.
+    mutating func header() throws -> (line: Int, columns: [String]) {
+        guard let (line, fields) = try next() else { throw DataError(file: file, .empty) }
+        return (line, fields.map { $0.trimmingCharacters(in: .whitespaces) })
     }
 
     /// The next non-blank row with the line it starts on, or nil at the end of the input.

@@ -67,9 +67,9 @@ enum Networks {
             let widths = Array(config.channels.reversed().dropFirst()) + [config.inputShape[0]]
             var channels = deepest
             for (i, next) in widths.enumerated() {
-                let normalized = normalize && i < widths.count - 1
-                layers.append(ConvTranspose2d(channels, next, kernelSize: 4, stride: 2, padding: 1, bias: !normalized))
-                if i < widths.count - 1 {
+                let hidden = i < widths.count - 1
+                layers.append(ConvTranspose2d(channels, next, kernelSize: 4, stride: 2, padding: 1, bias: !(normalize && hidden)))
+                if hidden {
                     if normalize { layers.append(BatchNorm2d(next)) }
                     layers.append(ReLU())
                 }

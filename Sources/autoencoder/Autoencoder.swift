@@ -14,7 +14,7 @@ struct AutoencoderTool: ParsableCommand {
         subcommands: [TrainCommand.self, EvaluateCommand.self, DevicesCommand.self,
                       DetectCommand.self, ProbeCommand.self, SweepCommand.self, FeaturesCommand.self,
                       ReconstructCommand.self, SampleCommand.self, InterpolateCommand.self, TraverseCommand.self,
-                      ArithmeticCommand.self, EncodeCommand.self, ReportCommand.self])
+                      ArithmeticCommand.self, EncodeCommand.self, ExportCommand.self, ReportCommand.self])
 
     static func main() {
         setvbuf(stdout, nil, _IOLBF, 0)

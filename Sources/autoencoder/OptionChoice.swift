@@ -48,6 +48,7 @@ extension ModelKind: ExpressibleByArgument {}
 extension Architecture: ExpressibleByArgument {}
 extension Normalizer.Method: ExpressibleByArgument {}
 extension Likelihood: ExpressibleByArgument {}
+extension SAEExportFormat: ExpressibleByArgument {}
 extension BatchNormPlacement: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
 extension NonFinitePolicy: ExpressibleByArgument {}

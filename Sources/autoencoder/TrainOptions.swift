@@ -28,7 +28,7 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Samples per step (default 32 for digits and for images with --normal-label, else 64; at most the training samples).") var batchSize: Int?
     @Option(help: .choice("Optimizer.", of: OptimizerKind.self, default: .adam), transform: OptimizerKind.choice(of: "--optimizer"))
     var optimizer: OptimizerKind = .adam
-    @Option(help: "Learning rate.") var lr: Double = 1e-3
+    @Option(help: "Learning rate (default 1e-3; with --sae 2e-4·√(16384 / latent-dim)·√(batch-size / 64)).") var lr: Double?
     @Option(help: "Weight decay (L2 for adam/sgd, decoupled for adamw).") var weightDecay: Double = 0
     @Option(help: "SGD momentum.") var momentum: Double = 0.9
     @Option(help: "constant, step:EVERY:GAMMA or cosine[:MIN]. (default: constant)", transform: LearningRateSchedule.init(parsing:))
@@ -59,7 +59,10 @@ struct TrainOptions: ParsableArguments {
     @Option(help: "Anomaly detection: train on samples of this label only; the test split holds every other sample.") var normalLabel: Int32?
     @Option(help: "With --normal-label: how many normal samples to train on (default: 1 − test-fraction of them).") var normalCount: Int?
     @Option(help: "Anomaly detection: train this many models from seeds S, S+1, …; detect averages their standardized scores (default \(Self.detectionEnsemble) with --normal-label, else 1).") var ensemble: Int?
-    @Flag(help: "Sparse autoencoder on activations: unit-norm decoder columns after each step, dead-latent resampling, explained variance.") var sae = false
+    @Flag(help: "Sparse autoencoder on activations (Gao et al. 2024): top-k over ReLU, decoder started as the encoder's transpose with unit-norm columns, the AuxK loss, explained variance.") var sae = false
+    @Option(help: "--sae: weight of the auxiliary loss on dead latents (0 turns it off).") var auxkCoefficient: Double = AuxKOptions().coefficient
+    @Option(help: "--sae: training samples without firing after which a latent counts as dead (default 100·latent-dim/top-k, at most 10 million).") var deadAfter: Int?
+    @Flag(help: "--sae: after each epoch, re-initialize the latents that never fired in it (Bricken et al. 2023).") var resampleDead = false
     @OptionGroup var streaming: StreamOptions
 
     /// Whether the run trains an anomaly detector: `--detector`, `--contamination` or `--normal-label`.
@@ -145,7 +148,15 @@ struct TrainOptions: ParsableArguments {
         if let topK { config.sparsity = .topK(k: topK) } else if let l1 { config.sparsity = .l1(lambda: l1) }
         config.contractiveWeight = contractiveWeight
         if sae {
-            config.sae = SAEOptions()
+            var options = SAEOptions()
+            options.resampleDeadLatents = resampleDead
+            if auxkCoefficient > 0 {
+                options.auxK?.coefficient = auxkCoefficient
+                options.auxK?.deadAfter = deadAfter
+            } else {
+                options.auxK = nil
+            }
+            config.sae = options
             if self.hidden == nil { config.hidden = [] }
             if likelihood.fixed == nil { config.likelihood = .gaussian }
         }
@@ -158,7 +169,7 @@ struct TrainOptions: ParsableArguments {
         training.epochs = epochs ?? recipe?.epochs ?? (data == "digits" ? 60 : 20)
         training.batchSize = batchSize
         training.optimizer = optimizer
-        training.learningRate = lr
+        training.learningRate = lr ?? (sae ? SAEOptions.learningRate(latentDim: config.latentDim, batchSize: batchSize) : 1e-3)
         training.weightDecay = weightDecay
         training.momentum = momentum
         training.learningRateSchedule = lrSchedule

@@ -10,7 +10,10 @@ import TestSupport
     @Test(arguments: TestDevices.selectors)
     func resampledLatentsFireAgainWithZeroedAdamMoments(selector: String) throws {
         let device = try TestDevices.device(selector)
-        let (config, training) = AnalysisTests.plantedSAE(latentDim: 64, epochs: 3)
+        var (config, training) = AnalysisTests.plantedSAE(latentDim: 64, epochs: 3)
+        // resampling alone: the auxiliary loss, which also revives dead latents, is off
+        config.sae?.resampleDeadLatents = true
+        config.sae?.auxK = nil
         let model = try Autoencoder(config: config, device: device, batchSize: 64, seed: 3)
         let trainer = try Trainer(model: model, config: training, training: AnalysisTests.plantedActivations(count: 1024),
                                   validation: nil)

@@ -94,6 +94,8 @@ public final class Autoencoder {
                                          latentStream: latentStream, corruptionStream: corruptionStream),
                            encoder: encoder)
         try decoder.prepare(device: device, store: store, inputShape: [l], batch: b)
+        try latent.connect(decoder: decoder, outputGradient: outputGradient.whole,
+                           reconstructionPerSample: reconstructionPerSample)
     }
 
     /// The named tensors of the model in state-dict order (parameters and state).

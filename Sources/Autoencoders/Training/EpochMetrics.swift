@@ -22,12 +22,15 @@ public struct EpochMetrics: Codable, Equatable, Sendable {
     public var perplexity: Double?
     /// Fraction of codebook entries used at least once in the epoch (VQ-VAE).
     public var codebookUsage: Double?
-    /// Mean number of non-zero code entries per sample (sparse autoencoders).
+    /// Mean number of non-zero code entries per sample (sparse autoencoders): over the training epoch, or for a
+    /// sparse autoencoder on activations (``SAEOptions``) with a validation split, over it after the epoch.
     public var l0: Double?
-    /// Code units that were zero for every training sample in the epoch (sparse autoencoders).
+    /// Code units that were zero for every sample (sparse autoencoders): of the training epoch, or as ``l0`` of
+    /// the validation split.
     public var deadUnits: Int?
-    /// Sparse autoencoders on activations (``SAEOptions``): 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² on the validation split
-    /// (else the training data) after the epoch, x̄ the mean sample of that split.
+    /// Sparse autoencoders on activations (``SAEOptions``): 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² (1 − FVU) on the validation
+    /// split after the epoch, x̄ the mean sample of that split; without one, over the training epoch's own
+    /// reconstructions (the model changing as it goes).
     public var explainedVariance: Double?
     /// Sparse autoencoders on activations: latents re-initialized after the epoch because they never fired.
     public var resampledUnits: Int?

@@ -68,6 +68,24 @@ public enum Evaluation {
                                 klPerSample: perSample && terms.contains(.kl) ? kl : nil, latentDraws: terms.contains(.kl) ? 1 : nil)
     }
 
+    /// For a sparse code: the latents that are zero for every row of `data` and the mean count of non-zero code
+    /// entries per row (L0), counted on the device over the valid rows of every batch and read back once; nil
+    /// for other kinds.
+    public static func codeActivity(model: Autoencoder, data: any BatchedRows) throws -> (dead: Int, l0: Double)? {
+        guard let sparse = model.latent as? SparseCode else { return nil }
+        let device = model.device
+        let activity = sparse.evaluationActivity
+        device.fill(activity.whole, with: 0)
+        var batches = data.inOrder()
+        while let batch = batches.next() {
+            sparse.countFired(model.encode(batch.x), rows: batch.valid, into: activity.whole)
+        }
+        try batches.check()
+        try device.checkHealth()
+        let counts = device.read(activity.whole)
+        return (counts.filter { $0 == 0 }.count, counts.reduce(0) { $0 + Double($1) } / Double(max(data.count, 1)))
+    }
+
     /// Latent dimensions whose posterior mean varies over the data, Var_x[μ_j(x)] > 0.01 (Burda et al. 2016);
     /// nil for models without a Gaussian posterior. Σ_x μ_j and Σ_x μ_j² are summed on the device over the valid
     /// rows of every batch and read back once.

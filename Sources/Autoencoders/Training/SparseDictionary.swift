@@ -2,8 +2,9 @@ import Compute
 import Foundation
 import Layers
 
-/// The ``SAEOptions`` maintenance of a one-layer sparse autoencoder on activations, run by the ``Trainer``:
-/// unit-norm decoder columns after every optimizer step and dead-latent resampling after every epoch.
+/// The ``SAEOptions`` maintenance of a one-layer sparse autoencoder on activations, run by the ``Trainer``: the
+/// tied start, the decoder gradient's projection before every optimizer step, unit-norm decoder columns after it,
+/// and (as an option) dead-latent resampling after every epoch.
 ///
 /// Decoder W_d is the decoder's one Linear (`decoder.0.weight`), n × l row-major (PyTorch's [out, in]), so latent
 /// j's dictionary vector is column j. The encoder is the sparse code's projection (`encoder.0.weight`, l × n, and
@@ -14,23 +15,27 @@ final class SparseDictionary {
     let n: Int, l: Int
     let code: SparseCode
     let decoderWeight: BufferSlice
+    let decoderGradient: BufferSlice
+    let decoderBias: BufferSlice
     let encoderWeight: BufferSlice
     let encoderBias: BufferSlice
     /// Where the store's values start in their buffer: parameter slices' offsets less this index the optimizer state.
     let valueBase: Int
-    let squares: Buffer    // [l] ‖W_d[:, j]‖²
+    let squares: Buffer    // [l] ‖W_d[:, j]‖², or g_j·w_j
     let inverse: Buffer    // [l] ≈ 1/‖W_d[:, j]‖
     let newton: Buffer     // [l] Newton scratch
     let ones: Buffer       // [n]
-    let broadcast: Buffer  // [n, l] rows of `inverse`
+    let broadcast: Buffer  // [n, l] rows of `inverse` or of `squares`
 
     /// Newton steps of the device-side inverse square root (see ``normalizeDecoder()``).
     static let newtonSteps = 3
 
-    init(model: Autoencoder, options: SAEOptions) throws {
+    /// Finds the dictionary's tensors in `model`; a fresh model (`start`) with ``SAEOptions/tiedInitialization``
+    /// gets the tied start from up to ``candidateCount`` rows of `training` drawn by `seed`.
+    init(model: Autoencoder, options: SAEOptions, training: any BatchedRows, seed: UInt64) throws {
         guard let code = model.latent as? SparseCode, let decoder = model.decoder.layers.first as? Linear,
-              let decoderWeightID = decoder.weightID, let encoderWeightID = code.projection.weightID,
-              let encoderBiasID = code.projection.biasID else {
+              let decoderWeightID = decoder.weightID, let decoderBiasID = decoder.biasID,
+              let encoderWeightID = code.projection.weightID, let encoderBiasID = code.projection.biasID else {
             throw ConfigError.invalid("--sae needs --model sparse with one linear layer each way")
         }
         let device = model.device
@@ -40,6 +45,8 @@ final class SparseDictionary {
         n = model.inputDimension
         l = model.latentDim
         decoderWeight = model.store.value(decoderWeightID)
+        decoderGradient = model.store.gradient(decoderWeightID)
+        decoderBias = model.store.value(decoderBiasID)
         encoderWeight = model.store.value(encoderWeightID)
         encoderBias = model.store.value(encoderBiasID)
         valueBase = model.store.values.offset
@@ -50,7 +57,53 @@ final class SparseDictionary {
         ones = try floats(n)
         device.fill(ones.whole, with: 1)
         broadcast = try floats(n * l)
+        if options.tiedInitialization { try tie(mean: Self.meanRow(training, seed: seed)) }
         if options.normalizeDecoder { normalizeOnHost() }
+    }
+
+    /// The tied start: W_d = W_eᵀ, b_d = `mean` and b_e = −W_e·mean, so the first codes are those of x − mean
+    /// under the encoder's own initialization.
+    private func tie(mean: [Float]) {
+        let we = device.read(encoderWeight)
+        var wd = [Float](repeating: 0, count: n * l), be = [Float](repeating: 0, count: l)
+        for j in 0..<l {
+            var dot: Float = 0
+            for i in 0..<n {
+                wd[i * l + j] = we[j * n + i]
+                dot += we[j * n + i] * mean[i]
+            }
+            be[j] = -dot
+        }
+        device.write(wd, to: decoderWeight)
+        device.write(mean, to: decoderBias)
+        device.write(be, to: encoderBias)
+    }
+
+    /// The mean of up to ``candidateCount`` rows of `data` drawn by `seed`, summed in double precision.
+    static func meanRow(_ data: any BatchedRows, seed: UInt64) throws -> [Float] {
+        let d = data.dimension
+        var sum = [Double](repeating: 0, count: d), rows = 0
+        let drawn = DeviceDataset.sample(candidateCount, count: data.count, seed: seed ^ 0xB1A5, epoch: 0)
+        var batches = data.batches(order: drawn, dropLast: false)
+        while let batch = batches.next() {
+            let x = data.device.read(batch.x.slice(0, batch.valid * d))
+            for i in 0..<batch.valid * d { sum[i % d] += Double(x[i]) }
+            rows += batch.valid
+        }
+        try batches.check()
+        return sum.map { Float($0 / Double(max(rows, 1))) }
+    }
+
+    /// Removes from each decoder column's gradient its component along the column, g_j ← g_j − (g_j·w_j)·w_j
+    /// (columns are unit), on the device: the part of the step the renormalization after it would undo.
+    func projectDecoderGradient() {
+        guard options.projectDecoderGradient else { return }
+        device.multiply(decoderGradient, decoderWeight, into: broadcast.whole)
+        device.reduce(broadcast.whole, rows: n, cols: l, axis: .rows, op: .sum, scale: 1, into: squares.whole,
+                      accumulate: false)
+        device.gemm(ones.whole, squares.whole, into: broadcast.whole, m: n, n: l, k: 1)
+        device.multiply(broadcast.whole, decoderWeight, into: broadcast.whole)
+        device.axpby(alpha: -1, broadcast.whole, beta: 1, decoderGradient)
     }
 
     /// Scales every decoder column to unit norm on the device, without reading anything back:

@@ -38,6 +38,9 @@ extension Trainer {
             "history": history,
         ]
         for (name, value) in model.latent.hostState { metadata[name] = String(value) }
+        for (name, buffer) in model.latent.runningState {
+            tensors["latent_state." + name] = HostTensor(shape: [buffer.count], float32: device.read(buffer.whole))
+        }
         if let best {
             metadata["best_loss"] = String(best.loss)
             metadata["best_epoch"] = String(best.epoch)
@@ -94,6 +97,13 @@ extension Trainer {
             device.write(try moments("optimizer.momentum_buffer"), to: velocity)
         }
         model.latent.hostState = hostState
+        for (name, buffer) in model.latent.runningState {
+            guard let tensor = archive.tensors["latent_state." + name], tensor.shape == [buffer.count],
+                  case .float32(let values) = tensor.elements else {
+                throw DataError(file: file, .invalidArgument("checkpoint lacks latent_state.\(name) of \(buffer.count) values"))
+            }
+            device.write(values, to: buffer.whole)
+        }
         partialEpoch = nil
         if let batches = archive.metadata["partial_batches"] {
             guard let batches = Int(batches), (0...stepsPerEpoch).contains(batches),

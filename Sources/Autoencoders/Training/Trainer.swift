@@ -133,7 +133,7 @@ public final class Trainer {
         self.training = training
         self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
         if let options = model.config.sae {
-            dictionary = (try SparseDictionary(model: model, options: options),
+            dictionary = (try SparseDictionary(model: model, options: options, training: training, seed: config.seed),
                           try SparseDictionary.totalSquaredDeviation(self.validation ?? training))
         } else {
             dictionary = nil
@@ -277,10 +277,17 @@ public final class Trainer {
             metrics.validationLoss = result.loss
             metrics.validationReconstruction = result.reconstruction
             metrics.validationKL = result.kl
-            if let dictionary { metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation) }
+            if let dictionary {
+                metrics.explainedVariance = explainedVariance(result.reconstructionSum, total: dictionary.totalDeviation)
+                if let activity = try Evaluation.codeActivity(model: model, data: validation) {
+                    metrics.l0 = activity.l0
+                    metrics.deadUnits = activity.dead
+                }
+            }
         } else if let dictionary {
-            let result = try Evaluation.run(model: model, data: training, seed: config.seed, perSample: false)
-            metrics.explainedVariance = explainedVariance(result, total: dictionary.totalDeviation)
+            // the epoch's squared errors per sample, over every training row as the total deviation is
+            metrics.explainedVariance = explainedVariance(sums.reconstruction / n * Double(training.count),
+                                                          total: dictionary.totalDeviation)
         }
         metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
         if let dictionary {
@@ -330,16 +337,17 @@ public final class Trainer {
         }
         optimizer.learningRate = Float(config.learningRateSchedule.rate(
             base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
+        dictionary?.maintenance.projectDecoderGradient()
         optimizer.step(store: model.store)
         gradientsAreZero = true
         dictionary?.maintenance.normalizeDecoder()
         return (true, flags.stop)
     }
 
-    /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from an evaluation whose reconstruction term is the squared error.
-    private func explainedVariance(_ result: EvaluationResult, total: Double) -> Double? {
+    /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from a sum of squared errors.
+    private func explainedVariance(_ squaredErrors: Double, total: Double) -> Double? {
         guard total > 0 else { return nil }
-        return 1 - result.reconstructionSum / total
+        return 1 - squaredErrors / total
     }
 
     private func checkFinite(_ value: Double, epoch: Int) throws {

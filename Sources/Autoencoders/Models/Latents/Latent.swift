@@ -57,8 +57,16 @@ protocol Latent: AnyObject {
     /// The weight of the per-sample KL term in the epoch's objective sum (0 where the latent adds its own term).
     func objectiveKLWeight(_ kl: Autoencoder.KLTerm) -> Float
 
+    /// Called once the decoder is prepared, with the buffers of ∂L/∂(decoder output) and of the reconstruction term
+    /// per sample that a training step writes before ``backward(_:h:context:kl:)``: for a latent whose loss reads
+    /// the decoder (``AuxiliaryCode``).
+    func connect(decoder: Sequential, outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws
+
     /// Device-side accumulators of an epoch besides the loss sums, by checkpoint name (zeroed at each epoch start).
     var epochAccumulators: [(name: String, buffer: Buffer)] { get }
+
+    /// Device-side state that lives across epochs and that a checkpoint keeps, by name (never zeroed).
+    var runningState: [(name: String, buffer: Buffer)] { get }
 
     /// Fills in the latent's terms of an epoch's metrics from the loss sums over `samples` training samples.
     func describeEpoch(into metrics: inout EpochMetrics, sums: EpochSumValues, samples: Int, klWeight: Double)
@@ -119,7 +127,9 @@ extension Latent {
     func encoderInput(_ x: BufferSlice, context: StepContext) -> BufferSlice { x }
     func code(_ h: BufferSlice) -> BufferSlice { forward(h, context: StepContext(training: false)) }
     func objectiveKLWeight(_ kl: Autoencoder.KLTerm) -> Float { 0 }
+    func connect(decoder: Sequential, outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws {}
     var epochAccumulators: [(name: String, buffer: Buffer)] { [] }
+    var runningState: [(name: String, buffer: Buffer)] { [] }
     func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {}
     var codeIndices: (indices: BufferSlice, perSample: Int)? { nil }
     var hostState: [String: Double] {

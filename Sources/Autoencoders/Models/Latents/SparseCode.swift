@@ -2,14 +2,21 @@ import Compute
 import Layers
 
 /// The sparse code of a sparse autoencoder: ReLU codes z = ReLU(Linear(body)) with the penalty λ·Σ|z|, or top-k
-/// codes that keep the k largest entries of each sample's Linear(body) (Makhzani & Frey 2013). It counts how often
-/// each unit fires in an epoch (dead units, L0, and the dead-latent resampling of ``SparseDictionary``).
+/// codes that keep the k largest entries of each sample's Linear(body) (Makhzani & Frey 2013), or of its ReLU
+/// (``SAEOptions/rectify``, Gao et al. 2024). It counts how often each unit fires in an epoch (dead units, L0, and
+/// the dead-latent resampling of ``SparseDictionary``) and, under ``SAEOptions/auxK``, runs the auxiliary loss
+/// (``AuxiliaryCode``).
 final class SparseCode: Latent {
     /// The encoder's last product, Linear(body → latent): for an SAE the dictionary's encoder.
     let projection: Linear
     let encoderHead: [any Layer]
     let sparsity: SparsityConfig
+    /// Whether top-k codes are rectified, z = ReLU(topk(h)): the k largest of ReLU(h), with h kept whole for the
+    /// auxiliary code, which reads the pre-activations of latents that no longer reach zero.
+    private let rectified: Bool
+    private let auxiliaryOptions: AuxKOptions?
     private var prepared: Prepared?
+    private var auxiliary: AuxiliaryCode?
 
     /// The buffers of one batch size.
     private struct Prepared {
@@ -18,13 +25,24 @@ final class SparseCode: Latent {
         let dh: Buffer            // [b, l]
         let ones: Buffer          // [b, l] of ones
         let fired: Buffer         // 1 where the code is non-zero [b, l]
+        let batchActivity: Buffer // [l] samples of the batch in which each unit fired
         let unitActivity: Buffer  // [l] samples in the epoch in which each unit fired
+        let evaluationActivity: Buffer  // [l] rows of an evaluation in which each unit fired
     }
 
     init(config: ModelConfig, bodyWidth: Int) {
         sparsity = config.sparsity
         projection = Linear(bodyWidth, config.latentDim)
-        if case .l1 = config.sparsity { encoderHead = [projection, ReLU()] } else { encoderHead = [projection] }
+        switch config.sparsity {
+        case .l1:
+            encoderHead = [projection, ReLU()]
+            rectified = false
+            auxiliaryOptions = nil
+        case .topK:
+            encoderHead = [projection]
+            rectified = config.sae?.rectify ?? false
+            auxiliaryOptions = config.sae?.auxK
+        }
     }
 
     /// The L1 penalty (zero for top-k codes).
@@ -37,7 +55,18 @@ final class SparseCode: Latent {
         let ones = try setting.floats(b * l)
         setting.device.fill(ones.whole, with: 1)
         prepared = Prepared(setting: setting, z: try setting.floats(b * l), dh: try setting.floats(b * l), ones: ones,
-                            fired: try setting.floats(b * l), unitActivity: try setting.floats(l))
+                            fired: try setting.floats(b * l), batchActivity: try setting.floats(l),
+                            unitActivity: try setting.floats(l), evaluationActivity: try setting.floats(l))
+    }
+
+    /// With ``SAEOptions/auxK``, prepares the auxiliary loss on the decoder's one linear layer.
+    func connect(decoder: Sequential, outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws {
+        guard let auxiliaryOptions, case .topK(let k) = sparsity else { return }
+        guard let linear = decoder.layers.first as? Linear, decoder.layers.count == 1, let weightID = linear.weightID else {
+            throw ConfigError.invalid("the auxiliary loss (AuxK) needs a decoder of one linear layer")
+        }
+        auxiliary = try AuxiliaryCode(options: auxiliaryOptions, codeK: k, setting: run.setting, decoderWeight: weightID,
+                                      outputGradient: outputGradient, reconstructionPerSample: reconstructionPerSample)
     }
 
     private var run: Prepared {
@@ -51,6 +80,9 @@ final class SparseCode: Latent {
             let s = run.setting
             s.device.l1Penalty(h, rows: s.batch, cols: s.latentDim, lambda: Float(lambda), perRow: s.penaltyPerSample,
                                gradient: nil, gradientScale: 0)
+        } else if !context.training, auxiliary != nil {
+            // the auxiliary term is a training term: an evaluation has none
+            run.setting.device.fill(run.setting.penaltyPerSample, with: 0)
         }
         return code(h)
     }
@@ -60,6 +92,7 @@ final class SparseCode: Latent {
         guard case .topK(let k) = sparsity else { return h }
         let p = run, s = p.setting
         s.device.topK(h, into: p.z.whole, rows: s.batch, cols: s.latentDim, k: k)
+        if rectified { s.device.activate(p.z.whole, into: p.z.whole, activation: .relu) }
         return p.z.whole
     }
 
@@ -75,6 +108,7 @@ final class SparseCode: Latent {
         case .topK:
             countActivity(code: p.z.whole)
             device.maskedGradient(dz, mask: p.z.whole, into: p.dh.whole)
+            auxiliary?.backward(h: h, batchActivity: p.batchActivity.whole, context: context, into: p.dh.whole)
         }
         return p.dh.whole
     }
@@ -84,15 +118,35 @@ final class SparseCode: Latent {
         let p = run, s = p.setting, device = s.device
         device.maskedGradient(p.ones.whole, mask: code, into: p.fired.whole)
         device.reduce(p.fired.whole, rows: s.batch, cols: s.latentDim, axis: .rows, op: .sum, scale: 1,
-                      into: p.unitActivity.whole, accumulate: true)
+                      into: p.batchActivity.whole, accumulate: false)
+        device.axpby(alpha: 1, p.batchActivity.whole, beta: 1, p.unitActivity.whole)
         device.reduce(p.fired.whole, rows: 1, cols: s.batch * s.latentDim, axis: .all, op: .sum, scale: 1,
                       into: s.epochNonzero, accumulate: true)
+    }
+
+    /// Per unit, the rows of an evaluation in which it fired (``countFired(_:rows:into:)``).
+    var evaluationActivity: Buffer { run.evaluationActivity }
+
+    /// Adds to `activity` [l], per unit, the rows among the first `rows` of `code` (a batch of codes) in which it
+    /// is non-zero.
+    func countFired(_ code: BufferSlice, rows: Int, into activity: BufferSlice) {
+        let p = run, s = p.setting, device = s.device
+        device.maskedGradient(p.ones.whole, mask: code, into: p.fired.whole)
+        device.reduce(p.fired.slice(0, rows * s.latentDim), rows: rows, cols: s.latentDim, axis: .rows, op: .sum,
+                      scale: 1, into: activity, accumulate: true)
     }
 
     /// Per unit, the samples of the epoch so far in which it fired.
     var unitActivity: Buffer { run.unitActivity }
 
     var epochAccumulators: [(name: String, buffer: Buffer)] { [("unit_activity", run.unitActivity)] }
+
+    func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {
+        auxiliary?.endEpoch(samplesPerEpoch: data.count)
+    }
+
+    /// The auxiliary loss's count of training samples since each latent last fired (a checkpoint keeps it).
+    var runningState: [(name: String, buffer: Buffer)] { auxiliary.map { [("samples_since_fired", $0.samplesSinceFired)] } ?? [] }
 
     func describeEpoch(into metrics: inout EpochMetrics, sums: EpochSumValues, samples: Int, klWeight: Double) {
         let n = Double(max(samples, 1))

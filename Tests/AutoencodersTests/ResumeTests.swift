@@ -8,12 +8,25 @@ import TestSupport
 /// A run resumed from the checkpoint of epoch k ends with the same weights as the uninterrupted run: bit for bit on
 /// the CPU backend, within float tolerance on OpenCL.
 @Suite struct ResumeTests {
-    static func trainer(_ kind: ModelKind, selector: String, epochs: Int) throws -> Trainer {
+    /// A trainer of `kind` on the bundled digits; `sae` makes it a one-layer top-2 SAE of 256 latents whose AuxK counts
+    /// a latent dead after 200 samples (over 3 batches, where a latent fires every 128 samples on average), so that
+    /// its count per latent (checkpointed state) steers the training.
+    static func trainer(_ kind: ModelKind, selector: String, epochs: Int, sae: Bool = false) throws -> Trainer {
         let digits = try BundledData.digits(split: .train)
         var config = ModelConfig(kind: kind, inputShape: [1, 8, 8])
         config.hidden = [32, 16]
         config.latentDim = 8
         config.vq.ema = true
+        if sae {
+            config.inputShape = [64]
+            config.hidden = []
+            config.latentDim = 256
+            config.likelihood = .gaussian
+            config.sparsity = .topK(k: 2)
+            var options = SAEOptions()
+            options.auxK?.deadAfter = 200
+            config.sae = options
+        }
         var training = TrainingConfig()
         training.epochs = epochs
         training.batchSize = 64
@@ -21,7 +34,8 @@ import TestSupport
         training.seed = 21
         training.klSchedule = .linear(steps: 30)
         let model = try Autoencoder(config: config, device: try TestDevices.device(selector), batchSize: 64, seed: 21)
-        return try Trainer(model: model, config: training, training: digits, validation: nil)
+        let data = sae ? Dataset(name: "digits", shape: [64], features: digits.features) : digits
+        return try Trainer(model: model, config: training, training: data, validation: nil)
     }
 
     @Test(arguments: TestDevices.selectors, [ModelKind.vae, .vqVAE, .denoising])
@@ -55,12 +69,12 @@ import TestSupport
 
     /// A stop request within an epoch (Ctrl-C) leaves a checkpoint from which the epoch finishes as if never
     /// stopped: same weights, same epoch metrics (on the CPU backend, bit for bit).
-    @Test(arguments: [ModelKind.vae, .vqVAE, .sparse])
-    func aRunStoppedWithinAnEpochContinuesExactly(kind: ModelKind) throws {
-        let full = try Self.trainer(kind, selector: "cpu", epochs: 3)
+    @Test(arguments: [(ModelKind.vae, false), (.vqVAE, false), (.sparse, false), (.sparse, true)])
+    func aRunStoppedWithinAnEpochContinuesExactly(kind: ModelKind, sae: Bool) throws {
+        let full = try Self.trainer(kind, selector: "cpu", epochs: 3, sae: sae)
         try full.run()
 
-        let stopped = try Self.trainer(kind, selector: "cpu", epochs: 3)
+        let stopped = try Self.trainer(kind, selector: "cpu", epochs: 3, sae: sae)
         var steps = 0
         try stopped.run(shouldStop: {
             steps += 1
@@ -72,7 +86,7 @@ import TestSupport
         let file = folder.file("epoch-0002-partial.safetensors")
         try SafeTensorsFormat.write(try stopped.checkpoint(), to: file)
 
-        let resumed = try Self.trainer(kind, selector: "cpu", epochs: 3)
+        let resumed = try Self.trainer(kind, selector: "cpu", epochs: 3, sae: sae)
         try resumed.restore(from: SafeTensorsFormat.read(file), file: file.path)
         #expect(resumed.interruptedEpoch == 2 && resumed.step == 30)
         try resumed.run()

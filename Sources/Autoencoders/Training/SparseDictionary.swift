@@ -30,10 +30,15 @@ final class SparseDictionary {
     /// Newton steps of the device-side inverse square root (see ``normalizeDecoder()``).
     static let newtonSteps = 3
 
-    /// Finds the dictionary's tensors in `model`; a fresh model (`start`) with ``SAEOptions/tiedInitialization``
-    /// gets the tied start from up to ``candidateCount`` rows of `training` drawn by `seed`.
-    init(model: Autoencoder, options: SAEOptions, training: any BatchedRows, seed: UInt64) throws {
-        guard let code = model.latent as? SparseCode, let decoder = model.decoder.layers.first as? Linear,
+    /// Σ‖x − x̄‖² of the split the explained variance is measured on (validation, else training).
+    let totalDeviation: Double
+
+    /// Finds the dictionary's tensors in `model`, whose sparse code is `code`; with
+    /// ``SAEOptions/tiedInitialization`` the model gets the tied start from up to ``candidateCount`` rows of
+    /// `training` drawn by `seed` (a resumed run then loads its own weights over it).
+    init(model: Autoencoder, code: SparseCode, options: SAEOptions, training: any BatchedRows,
+         validation: (any BatchedRows)?, seed: UInt64) throws {
+        guard let decoder = model.decoder.layers.first as? Linear,
               let decoderWeightID = decoder.weightID, let decoderBiasID = decoder.biasID,
               let encoderWeightID = code.projection.weightID, let encoderBiasID = code.projection.biasID else {
             throw ConfigError.invalid("--sae needs --model sparse with one linear layer each way")
@@ -57,8 +62,15 @@ final class SparseDictionary {
         ones = try floats(n)
         device.fill(ones.whole, with: 1)
         broadcast = try floats(n * l)
+        totalDeviation = try Self.totalSquaredDeviation(validation ?? training)
         if options.tiedInitialization { try tie(mean: Self.meanRow(training, seed: seed)) }
         if options.normalizeDecoder { normalizeOnHost() }
+    }
+
+    /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² for the squared errors over the split of ``totalDeviation``; nil when it has no
+    /// variance.
+    func explainedVariance(squaredError: Double) -> Double? {
+        totalDeviation > 0 ? 1 - squaredError / totalDeviation : nil
     }
 
     /// The tied start: W_d = W_eᵀ, b_d = `mean` and b_e = −W_e·mean, so the first codes are those of x − mean

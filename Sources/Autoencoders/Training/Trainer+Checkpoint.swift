@@ -23,18 +23,15 @@ extension Trainer {
         var tensors = model.weights()
         let device = model.device
         let count = model.store.parameterCount
-        if let adam = optimizer as? Adam {
-            tensors["optimizer.exp_avg"] = HostTensor(shape: [count], float32: device.read(adam.m))
-            tensors["optimizer.exp_avg_sq"] = HostTensor(shape: [count], float32: device.read(adam.v))
-        } else if let sgd = optimizer as? SGD, let velocity = sgd.velocity {
-            tensors["optimizer.momentum_buffer"] = HostTensor(shape: [count], float32: device.read(velocity))
+        for (name, values) in optimizer.stateTensors {
+            tensors["optimizer." + name] = HostTensor(shape: [count], float32: device.read(values))
         }
         let history = String(decoding: try JSONEncoder().encode(self.history), as: UTF8.self)
         var metadata = [
             "format": Self.checkpointFormat,
             "epoch": String(epoch),
             "step": String(step),
-            "optimizer_steps": String((optimizer as? Adam)?.stepCount ?? step),
+            "optimizer_steps": String(optimizer.stepCount),
             "history": history,
         ]
         for (name, value) in model.latent.hostState { metadata[name] = String(value) }
@@ -89,13 +86,8 @@ extension Trainer {
             }
             return values
         }
-        if let adam = optimizer as? Adam {
-            device.write(try moments("optimizer.exp_avg"), to: adam.m)
-            device.write(try moments("optimizer.exp_avg_sq"), to: adam.v)
-            adam.stepCount = optimizerSteps
-        } else if let sgd = optimizer as? SGD, let velocity = sgd.velocity {
-            device.write(try moments("optimizer.momentum_buffer"), to: velocity)
-        }
+        for (name, values) in optimizer.stateTensors { device.write(try moments("optimizer." + name), to: values) }
+        optimizer.stepCount = optimizerSteps
         model.latent.hostState = hostState
         for (name, buffer) in model.latent.runningState {
             guard let tensor = archive.tensors["latent_state." + name], tensor.shape == [buffer.count],

@@ -75,8 +75,6 @@ public final class Trainer {
     let ranks: DataParallel
     let training: any BatchedRows
     let validation: (any BatchedRows)?
-    /// SAE maintenance (``SAEOptions``) and Σ‖x − x̄‖² of the split its explained variance is measured on.
-    let dictionary: (maintenance: SparseDictionary, totalDeviation: Double)?
     /// Under `--on-nan skip`, the epoch sums before the current step, restored on the device if it goes non-finite.
     private let sumsBeforeStep: Buffer?
     /// Whether the gradient buffer holds zeros: after each applied update (the optimizer clears it), not before
@@ -132,12 +130,7 @@ public final class Trainer {
         let device = model.device
         self.training = training
         self.validation = validation.flatMap { $0.count > 0 ? $0 : nil }
-        if let options = model.config.sae {
-            dictionary = (try SparseDictionary(model: model, options: options, training: training, seed: config.seed),
-                          try SparseDictionary.totalSquaredDeviation(self.validation ?? training))
-        } else {
-            dictionary = nil
-        }
+        try model.latent.startTraining(model: model, training: training, validation: self.validation, seed: config.seed)
         sumsBeforeStep = config.onNonFinite == .skip ? try device.makeBuffer(count: EpochSums.slots, dtype: .float32) : nil
         let lr = Float(config.learningRate), clip = config.gradientClip.map(Float.init)
         switch config.optimizer {
@@ -272,29 +265,20 @@ public final class Trainer {
                                    samplesPerSecond: Double(seen) / max(seconds, 1e-9), seconds: seconds)
         model.describeEpoch(into: &metrics, sums: sums, samples: seen, klWeight: klTerm(step: max(step - 1, 0)).weight)
         try model.endEpoch(data: training, rows: config.batchSize, seed: config.seed, epoch: epoch)
+        var validationResult: EvaluationResult?
         if let validation {
             let result = try Evaluation.run(model: model, data: validation, seed: config.seed, perSample: false)
+            validationResult = result
             metrics.validationLoss = result.loss
             metrics.validationReconstruction = result.reconstruction
             metrics.validationKL = result.kl
-            if let dictionary {
-                metrics.explainedVariance = explainedVariance(result.reconstructionSum, total: dictionary.totalDeviation)
-                if let activity = try Evaluation.codeActivity(model: model, data: validation) {
-                    metrics.l0 = activity.l0
-                    metrics.deadUnits = activity.dead
-                }
-            }
-        } else if let dictionary {
-            // the epoch's squared errors per sample, over every training row as the total deviation is
-            metrics.explainedVariance = explainedVariance(sums.reconstruction / n * Double(training.count),
-                                                          total: dictionary.totalDeviation)
         }
         metrics.activeUnits = try Evaluation.activeUnits(model: model, data: validation ?? training)
-        if let dictionary {
-            // no training follows the last epoch: resampling then would only leave untrained latents in the model
-            metrics.resampledUnits = number == config.epochs ? 0 : try dictionary.maintenance.resampleDeadLatents(model: model, optimizer: optimizer, data: training,
-                                                                                seed: config.seed, epoch: epoch)
-        }
+        try model.latent.review(EpochReview(model: model, number: number, isLast: number == config.epochs, seed: config.seed,
+                                            training: training, validation: validation, validationResult: validationResult,
+                                            trainingSquaredError: sums.reconstruction / n * Double(training.count),
+                                            optimizer: optimizer),
+                                into: &metrics)
         try checkRanksAgree(epoch: number)
         return metrics
     }
@@ -313,8 +297,9 @@ public final class Trainer {
     }
 
     /// One optimizer step on a gathered batch, as an epoch runs it: zero the gradients unless the last update did, forward and backward
-    /// (``Autoencoder/trainStep(_:context:kl:)``), the update at the scheduled learning rate, and the SAE decoder
-    /// normalization. Data-parallel ranks sum their gradients (and their flags) before the update.
+    /// (``Autoencoder/trainStep(_:context:kl:)``), the update at the scheduled learning rate with the latent's upkeep
+    /// on either side of it (an SAE's decoder gradient projection and column norms). Data-parallel ranks sum their
+    /// gradients (and their flags) before the update.
     ///
     /// Returns whether the update was applied (false when `--on-nan skip` dropped the batch for a non-finite
     /// loss; the step counter advances either way) and whether to stop after it (`shouldStop` on this rank or,
@@ -337,18 +322,13 @@ public final class Trainer {
         }
         optimizer.learningRate = Float(config.learningRateSchedule.rate(
             base: config.learningRate, step: step, totalSteps: totalSteps, epoch: epoch))
-        dictionary?.maintenance.projectDecoderGradient()
+        model.latent.beforeUpdate()
         optimizer.step(store: model.store)
         gradientsAreZero = true
-        dictionary?.maintenance.normalizeDecoder()
+        model.latent.afterUpdate()
         return (true, flags.stop)
     }
 
-    /// 1 − Σ‖x − x̂‖² / Σ‖x − x̄‖² from a sum of squared errors.
-    private func explainedVariance(_ squaredErrors: Double, total: Double) -> Double? {
-        guard total > 0 else { return nil }
-        return 1 - squaredErrors / total
-    }
 
     private func checkFinite(_ value: Double, epoch: Int) throws {
         guard value.isFinite else {

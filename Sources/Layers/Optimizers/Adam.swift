@@ -7,7 +7,7 @@ import Compute
 ///     θ ← θ − lr·(m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)   (AdamW first decays θ ← θ − lr·λ·θ)
 ///
 /// where s is the clipping scale when ``clipping`` is set, else 1. The moments are allocated once, at
-/// init, and exposed with ``stepCount`` for checkpoints and resuming.
+/// init, and exposed as ``stateTensors`` with ``stepCount`` for checkpoints and resuming.
 public class Adam: Optimizer {
     /// All hyper-parameters (learning rate, betas, ε, weight decay, decoupling).
     public var hyper: AdamParameters
@@ -47,10 +47,8 @@ public class Adam: Optimizer {
                                 step: stepCount, hyper: hyper, gradientScale: scale)
     }
 
-    /// Zeroes m and v at `indices`; the step count (and so the bias correction) stays that of the whole run.
-    public func resetState(at indices: [Int], store: ParameterStore) {
-        zero(indices, of: [m, v], device: store.device)
-    }
+    /// m and v, as `exp_avg` and `exp_avg_sq`.
+    public var stateTensors: [(name: String, values: BufferSlice)] { [("exp_avg", m), ("exp_avg_sq", v)] }
 }
 
 /// AdamW (Loshchilov & Hutter), `torch.optim.AdamW`: Adam with decoupled weight decay θ ← θ − lr·λ·θ,

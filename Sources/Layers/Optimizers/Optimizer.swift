@@ -10,17 +10,23 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Applies one update and clears the gradients.
     func step(store: ParameterStore)
-    /// Zeroes the optimizer's per-parameter state (Adam's moments, SGD's momentum) at `indices`, offsets into
-    /// `store`'s ``ParameterStore/values``, so that re-initialized parameters start without the history of the
-    /// ones they replace. Reads the state back and writes it on the host; meant for occasional use, not per step.
-    func resetState(at indices: [Int], store: ParameterStore)
+    /// The per-parameter state tensors, each one value per parameter in the store's layout, by the names PyTorch's
+    /// state dicts give them (Adam's `exp_avg` and `exp_avg_sq`, SGD's `momentum_buffer`): what a checkpoint
+    /// saves and puts back.
+    var stateTensors: [(name: String, values: BufferSlice)] { get }
+    /// Updates applied so far (Adam's bias correction reads it); set it when resuming from a checkpoint.
+    var stepCount: Int { get set }
 }
 
 extension Optimizer {
-    /// Zeroes `indices` of the state buffers `slices` on the host (the shared body of ``resetState(at:store:)``).
-    func zero(_ indices: [Int], of slices: [BufferSlice], device: any Device) {
+    /// Zeroes the optimizer's per-parameter state (``stateTensors``) at `indices`, offsets into `store`'s
+    /// ``ParameterStore/values``, so that re-initialized parameters start without the history of the ones they
+    /// replace; the step count stays that of the whole run. Reads the state back and writes it on the host; meant
+    /// for occasional use, not per step.
+    public func resetState(at indices: [Int], store: ParameterStore) {
         guard !indices.isEmpty else { return }
-        for slice in slices {
+        let device = store.device
+        for (_, slice) in stateTensors {
             var values = device.read(slice)
             for index in indices {
                 precondition(index >= 0 && index < values.count, "optimizer state index \(index) outside \(values.count) parameters")

@@ -15,6 +15,8 @@ public final class SGD: Optimizer {
     public let clipping: GradientClipping?
     /// The momentum buffer (nil without momentum), for checkpoints.
     public let velocity: BufferSlice?
+    /// Updates taken so far.
+    public var stepCount = 0
     private let storage: Buffer?
 
     /// An SGD optimizer for `store`'s parameters.
@@ -37,14 +39,13 @@ public final class SGD: Optimizer {
     public func step(store: ParameterStore) {
         if let velocity { precondition(velocity.count == store.parameterCount, "SGD: the store does not match") }
         guard store.parameterCount > 0 else { return }
+        stepCount += 1
         let scale = clipping?.scale(for: store.gradients, device: store.device)
         store.device.sgdUpdate(parameters: store.values, gradients: store.gradients, velocity: velocity,
                                learningRate: learningRate, momentum: momentum, weightDecay: weightDecay,
                                gradientScale: scale)
     }
 
-    /// Zeroes the momentum buffer at `indices` (nothing to reset without momentum).
-    public func resetState(at indices: [Int], store: ParameterStore) {
-        if let velocity { zero(indices, of: [velocity], device: store.device) }
-    }
+    /// The momentum buffer as `momentum_buffer` (none without momentum).
+    public var stateTensors: [(name: String, values: BufferSlice)] { velocity.map { [("momentum_buffer", $0)] } ?? [] }
 }

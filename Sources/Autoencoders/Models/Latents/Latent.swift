@@ -71,6 +71,20 @@ protocol Latent: AnyObject {
     /// Fills in the latent's terms of an epoch's metrics from the loss sums over `samples` training samples.
     func describeEpoch(into metrics: inout EpochMetrics, sums: EpochSumValues, samples: Int, klWeight: Double)
 
+    /// Called once by a ``Trainer`` of `model` before its first step, with its data (a sparse autoencoder's tied
+    /// start and the total deviation its explained variance divides by).
+    func startTraining(model: Autoencoder, training: any BatchedRows, validation: (any BatchedRows)?, seed: UInt64) throws
+
+    /// Upkeep of every step between the complete gradient (summed over the ranks) and the optimizer's update.
+    func beforeUpdate()
+
+    /// Upkeep of every step after the optimizer's update.
+    func afterUpdate()
+
+    /// After a training epoch and its validation: the latent's own metrics of it, and upkeep that may reset the
+    /// optimizer's state of re-initialized parameters (an SAE's dead-latent resampling).
+    func review(_ epoch: EpochReview, into metrics: inout EpochMetrics) throws
+
     /// Upkeep at the end of a training epoch, before validation (VQ-VAE's dead-code restarts), drawing from the
     /// first `rows` samples of a (seed, epoch) order of `data`: the global batch, so that data-parallel ranks,
     /// whose model takes a shard of it, draw what one process draws.
@@ -84,6 +98,23 @@ protocol Latent: AnyObject {
 
     /// Host-side values a checkpoint keeps, by name (VQ-VAE's EMA total).
     var hostState: [String: Double] { get set }
+}
+
+/// What a ``Trainer`` hands the latent after an epoch (``Latent/review(_:into:)``).
+struct EpochReview {
+    let model: Autoencoder
+    /// The epoch's number, from 1.
+    let number: Int
+    /// Whether no training follows it.
+    let isLast: Bool
+    let seed: UInt64
+    let training: any BatchedRows
+    let validation: (any BatchedRows)?
+    /// The evaluation of `validation` after the epoch.
+    let validationResult: EvaluationResult?
+    /// The epoch's summed reconstruction term scaled to every training row (Σ‖x − x̂‖² for squared errors).
+    let trainingSquaredError: Double
+    let optimizer: any Optimizer
 }
 
 /// The per-sample loss terms a latent reports besides the reconstruction.
@@ -128,6 +159,10 @@ extension Latent {
     func code(_ h: BufferSlice) -> BufferSlice { forward(h, context: StepContext(training: false)) }
     func objectiveKLWeight(_ kl: Autoencoder.KLTerm) -> Float { 0 }
     func connect(decoder: Sequential, outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws {}
+    func startTraining(model: Autoencoder, training: any BatchedRows, validation: (any BatchedRows)?, seed: UInt64) throws {}
+    func beforeUpdate() {}
+    func afterUpdate() {}
+    func review(_ epoch: EpochReview, into metrics: inout EpochMetrics) throws {}
     var epochAccumulators: [(name: String, buffer: Buffer)] { [] }
     var runningState: [(name: String, buffer: Buffer)] { [] }
     func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {}

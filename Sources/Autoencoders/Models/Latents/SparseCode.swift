@@ -17,6 +17,8 @@ final class SparseCode: Latent {
     private let auxiliaryOptions: AuxKOptions?
     private var prepared: Prepared?
     private var auxiliary: AuxiliaryCode?
+    /// The ``SAEOptions`` upkeep while a ``Trainer`` trains the model.
+    private(set) var dictionary: SparseDictionary?
 
     /// The buffers of one batch size.
     private struct Prepared {
@@ -140,6 +142,34 @@ final class SparseCode: Latent {
     var unitActivity: Buffer { run.unitActivity }
 
     var epochAccumulators: [(name: String, buffer: Buffer)] { [("unit_activity", run.unitActivity)] }
+
+    func startTraining(model: Autoencoder, training: any BatchedRows, validation: (any BatchedRows)?, seed: UInt64) throws {
+        guard let options = model.config.sae else { return }
+        dictionary = try SparseDictionary(model: model, code: self, options: options, training: training,
+                                          validation: validation, seed: seed)
+    }
+
+    func beforeUpdate() { dictionary?.projectDecoderGradient() }
+
+    func afterUpdate() { dictionary?.normalizeDecoder() }
+
+    /// An SAE's explained variance, and its L0 and dead latents on the validation split; then resampling, after
+    /// every epoch but the last (training would not follow it).
+    func review(_ epoch: EpochReview, into metrics: inout EpochMetrics) throws {
+        guard let dictionary else { return }
+        if let validation = epoch.validation, let result = epoch.validationResult {
+            metrics.explainedVariance = dictionary.explainedVariance(squaredError: result.reconstructionSum)
+            if let activity = try Evaluation.codeActivity(model: epoch.model, data: validation) {
+                metrics.l0 = activity.l0
+                metrics.deadUnits = activity.dead
+            }
+        } else {
+            metrics.explainedVariance = dictionary.explainedVariance(squaredError: epoch.trainingSquaredError)
+        }
+        metrics.resampledUnits = epoch.isLast ? 0 : try dictionary.resampleDeadLatents(model: epoch.model, optimizer: epoch.optimizer,
+                                                                                      data: epoch.training, seed: epoch.seed,
+                                                                                      epoch: epoch.number - 1)
+    }
 
     func endEpoch(data: any BatchedRows, rows: Int, seed: UInt64, epoch: Int) throws {
         auxiliary?.endEpoch(samplesPerEpoch: data.count)

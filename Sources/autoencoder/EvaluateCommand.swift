@@ -9,7 +9,9 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Print a trained run's loss terms on its test split or on other data.",
         discussion: """
         A VAE's loss is a sampled negative ELBO: one draw of z per sample, from the run's seed in batches of the \
-        run's training batch size, so it repeats exactly and equals the test line `train` printed.
+        run's training batch size, so it repeats exactly and equals the test line `train` printed. A sparse \
+        autoencoder trained with --sae also gets its FVU (Σ‖x − x̂‖² / Σ‖x − x̄‖² over the evaluated rows), \
+        explained variance, L0 and the latents dead on those rows.
         """)
 
     @Option(name: .customLong("run"), help: "The run folder written by `autoencoder train`.") var runPath: String
@@ -58,8 +60,16 @@ struct EvaluateCommand: ParsableCommand {
                 throw DataError(file: data ?? "the test split", .nonFinite("importance-weighted log-likelihood \(value) on this data: is it on the scale the run was trained on?"))
             }
         }
+        let dictionary = try Evaluation.dictionaryMetrics(model: model, data: rows, evaluation: evaluated)
         if json {
             var line = MetricsJSON.evaluation(result)
+            if let dictionary {
+                line["fvu"] = dictionary.fvu
+                line["explained_variance"] = dictionary.explainedVariance
+                line["l0"] = dictionary.l0
+                line["dead_latents"] = dictionary.deadLatents
+                line["dead_fraction"] = dictionary.deadFraction
+            }
             line["samples"] = count
             line["model"] = config.model.kind.rawValue
             line["device"] = device.info.selector
@@ -72,6 +82,11 @@ struct EvaluateCommand: ParsableCommand {
                   + (result.penalty.map { String(format: "  penalty %.4f", $0) } ?? "")
                   + MetricsJSON.estimateNote(result))
             if let logLikelihood { print(String(format: "importance-weighted log-likelihood (k = %d): %.4f nats", iwSamples, logLikelihood)) }
+            if let dictionary {
+                print(String(format: "FVU %.4f  explained variance %.4f  L0 %.2f  dead %d of %d latents (%.2f%%)", dictionary.fvu,
+                             dictionary.explainedVariance, dictionary.l0, dictionary.deadLatents, dictionary.latents,
+                             100 * dictionary.deadFraction))
+            }
         }
     }
 }

@@ -108,3 +108,33 @@ public enum Evaluation {
         return (0..<l).filter { sums[l + $0] / n - (sums[$0] / n) * (sums[$0] / n) > 0.01 }.count
     }
 }
+
+/// A sparse autoencoder's dictionary measured on some rows, as dictionary-learning papers and tools report it.
+public struct DictionaryMetrics: Sendable, Equatable {
+    /// Fraction of variance unexplained, Σ‖x − x̂‖² / Σ‖x − x̄‖², x̄ the rows' mean.
+    public let fvu: Double
+    /// Mean non-zero code entries per row.
+    public let l0: Double
+    /// Latents zero on every row.
+    public let deadLatents: Int
+    /// Latents of the dictionary.
+    public let latents: Int
+
+    /// 1 − FVU.
+    public var explainedVariance: Double { 1 - fvu }
+    /// The share of latents that are dead.
+    public var deadFraction: Double { Double(deadLatents) / Double(max(latents, 1)) }
+}
+
+extension Evaluation {
+    /// FVU, L0 and dead latents of a sparse autoencoder on activations (``SAEOptions``) over `data`, whose
+    /// ``run(model:data:seed:perSample:)`` gave `evaluation`; nil for other models or rows without variance.
+    public static func dictionaryMetrics(model: Autoencoder, data: any BatchedRows, evaluation: EvaluationResult)
+        throws -> DictionaryMetrics? {
+        guard model.config.sae != nil, let activity = try codeActivity(model: model, data: data) else { return nil }
+        let total = try SparseDictionary.totalSquaredDeviation(data)
+        guard total > 0 else { return nil }
+        return DictionaryMetrics(fvu: evaluation.reconstructionSum / total, l0: activity.l0, deadLatents: activity.dead,
+                                 latents: model.latentDim)
+    }
+}

@@ -13,8 +13,12 @@ public final class Linear: FusableProduct {
     public let hasBias: Bool
 
     private var parameters = WeightAndBias()
-    private var prepared: Reference<PreparedProduct<Int>>?
+    private(set) var prepared: Reference<PreparedProduct<Int>>?
     private var input: BufferSlice?
+    /// Products through row-sparse operands in training (``useSparseRows(input:outputGradient:)``).
+    var sparseRows: SparseRowsPlan?
+    /// Whether the last forward pass compacted a sparse input (its backward then reads the compacted rows).
+    private var compactedInput = false
 
     /// A layer mapping `inFeatures` to `outFeatures`.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
@@ -55,6 +59,11 @@ public final class Linear: FusableProduct {
     public func forward(_ x: BufferSlice, context: StepContext) -> BufferSlice {
         guard let p = prepared else { preconditionFailure("Linear: prepare before forward") }
         input = x
+        compactedInput = false
+        if context.training, let plan = sparseRows, let sparseInput = plan.input {
+            compactedInput = true
+            return sparseForward(x, plan: plan, input: sparseInput, prepared: p.value)
+        }
         let y = p.output.whole
         // x [rows, in] · Wᵀ [in, out] + b [out] → y [rows, out], activation in the epilogue
         p.device.gemm(x, transposeA: false, p.weight, transposeB: true, into: y, m: p.rows, n: outFeatures,
@@ -82,6 +91,10 @@ public final class Linear: FusableProduct {
     /// Parameter gradients, then, when `inputGradient` is given, dx = β·dx + dpre·W (times g′(x)) into it.
     private func backward(_ dy: BufferSlice, inputGradient: (target: BufferSlice, beta: Float)?) -> BufferSlice? {
         guard let p = prepared, let x = input else { preconditionFailure("Linear: forward before backward") }
+        if let plan = sparseRows, plan.outputGradient != nil || compactedInput {
+            precondition(inputGradient.map { $0.beta == 0 || $0.beta == 1 } ?? true, "Linear: sparse rows add or write dx")
+            return sparseBackward(dy, x: x, plan: plan, prepared: p.value, inputGradient: inputGradient)
+        }
         let d = p.device
         // dpre [rows, out] = dy · act′(y)
         let dpre = p.fusion.epilogueGradient(dy, device: d, output: p.output.whole, workspace: p.dpre.whole)
@@ -97,7 +110,7 @@ public final class Linear: FusableProduct {
     }
 }
 
-private extension PreparedProduct<Int> {
+extension PreparedProduct<Int> {
     /// A linear layer's product rows: the batch times the input's leading dimensions.
     var rows: Int { shape }
 }

@@ -100,6 +100,33 @@ import TestSupport
         #expect(device.read(with.penaltyPerSample).allSatisfy { $0 == 0 })
     }
 
+    /// On a device with ``SparseRowPrimitives`` an SAE's decoder reads the code's entries and its projection's
+    /// gradient is compacted (AuxK's entries included): the step's gradients and loss terms equal those of the
+    /// dense products.
+    @Test func sparseRowProductsGiveTheDenseStep() throws {
+        let device = try TestDevices.device("cpu")
+        var options = AuxKOptions()
+        options.k = 3
+        options.deadAfter = 1
+        let sparse = try Self.model(auxiliary: options, device: device), dense = try Self.model(auxiliary: options, device: device)
+        let code = try #require(dense.latent as? SparseCode), decoder = try #require(dense.decoder.layers.first as? Linear)
+        #expect(decoder.sparseRowCapacities?.input == Self.k, "the CPU backend offers sparse rows")
+        #expect(code.projection.sparseRowCapacities?.outputGradient == Self.k + 3)
+        // the same model with dense products
+        #expect(try !decoder.useSparseRows(input: nil, outputGradient: nil))
+        #expect(try !code.projection.useSparseRows(input: nil, outputGradient: nil))
+        #expect(decoder.sparseRowCapacities == nil && code.projection.sparseRowCapacities == nil)
+        var rng = TestRandom(seed: 6)
+        let x = try device.makeBuffer(rng.array(Self.batch * Self.n, -1, 2))
+        for model in [sparse, dense] {
+            model.store.zeroGradients()
+            model.trainStep(x.whole, context: StepContext(training: true), kl: .init(weight: 0))
+        }
+        #expect(mismatch(device.read(sparse.store.gradients), device.read(dense.store.gradients).map(Double.init)) == nil)
+        #expect(mismatch(device.read(sparse.termsPerSample.whole), device.read(dense.termsPerSample.whole).map(Double.init)) == nil)
+        #expect(device.read(sparse.store.gradients).contains { $0 != 0 })
+    }
+
     /// The trainer's tied start (W_d = W_eᵀ with unit columns, b_d the data mean, b_e = −W_e b_d), and a step
     /// whose decoder gradient has no component along any column: one Adam step then leaves every column at unit
     /// norm before the renormalization (within the step's second-order change).

@@ -13,6 +13,8 @@ import Layers
 /// so is everything the term adds.
 ///
 /// The residual comes from the reconstruction's gradient g = (2/b)(x̂ − x), so ∂/∂ê = (2α/b)(ê − e) = (2α/b)ê + α·g.
+/// On a device with ``SparseRowPrimitives`` the three products through z_aux touch its k entries per row only
+/// (through W_dᵀ, transposed each step); elsewhere they are GEMMs on its dense form.
 /// The per-sample penalty it reports is α(‖ê − e‖² − ‖e‖²): what the dead latents take off the residual (negative
 /// when they explain part of it), zero while none is dead. Under data-parallel training each rank counts the
 /// samples of its own shard.
@@ -28,7 +30,8 @@ final class AuxiliaryCode {
     private let decoderWeight: BufferSlice, decoderGradient: BufferSlice
     private let outputGradient: BufferSlice
     private let reconstructionPerSample: BufferSlice
-    private let k: Int
+    /// Entries of the auxiliary code per sample, k_aux.
+    let k: Int
     /// Training samples without firing that make a latent dead.
     private let deadAfter: Int
     /// Whether a latent may be dead in this epoch (decided by ``endEpoch(samplesPerEpoch:)``).
@@ -39,6 +42,18 @@ final class AuxiliaryCode {
     private let deadRows: Buffer    // [b, l] rows of `dead`, then z_aux
     private let candidates: Buffer  // [b, l] the selection's inputs and output, then ∂L/∂z_aux
     private let residualGradient: Buffer  // [b, n] ∂L/∂ê
+    /// On a device with ``SparseRowPrimitives``: the products through z_aux's k entries per row.
+    private let gathered: Gathered?
+
+    /// The compacted z_aux and the tables its products read and write.
+    private struct Gathered {
+        let primitives: any SparseRowPrimitives
+        let indices: Buffer        // [b, k] int32
+        let values: Buffer         // [b, k]
+        let dots: Buffer           // [b, k] ∂L/∂z_aux at its entries
+        let decoderRows: Buffer    // [l, n] W_dᵀ: latent j's column as a row
+        let gradientRows: Buffer   // [l, n] ∂L/∂W_dᵀ of the term
+    }
 
     /// The term for a code of `codeK` entries per sample, on the decoder weight `decoderWeight`.
     init(options: AuxKOptions, codeK: Int, setting: LatentSetting, decoderWeight: ParameterID, outputGradient: BufferSlice,
@@ -60,6 +75,13 @@ final class AuxiliaryCode {
         deadRows = try setting.floats(b * l)
         candidates = try setting.floats(b * l)
         residualGradient = try setting.floats(b * n)
+        if let primitives = setting.device as? any SparseRowPrimitives {
+            gathered = Gathered(primitives: primitives, indices: try setting.device.makeBuffer(count: b * k, dtype: .int32),
+                                values: try setting.floats(b * k), dots: try setting.floats(b * k),
+                                decoderRows: try setting.floats(l * n), gradientRows: try setting.floats(l * n))
+        } else {
+            gathered = nil
+        }
     }
 
     /// Counts the batch's samples into ``samplesSinceFired`` (restarting the latents that fired in it, as
@@ -88,21 +110,44 @@ final class AuxiliaryCode {
         device.thresholdMask(deadRows.whole, threshold: -1, into: deadRows.whole)
         device.multiply(candidates.whole, deadRows.whole, into: deadRows.whole)
         let zAux = deadRows.whole
-        // ∂L/∂ê = (2α/b)·z_aux·W_dᵀ + α·g
         let alpha = Float(options.coefficient), scale = context.batchMeanScale(rows: b)
-        device.gemm(zAux, transposeA: false, decoderWeight, transposeB: true, into: residualGradient.whole,
-                    m: b, n: n, k: l, alpha: 2 * alpha * scale, beta: 0, bias: nil, activation: .identity)
+        if let g = gathered {
+            // the products through z_aux's k entries per row and W_dᵀ's rows (k/l of the dense work)
+            let sparse = g.primitives
+            sparse.compactRows(zAux, rows: b, cols: l, capacity: k, indices: g.indices.whole, values: g.values.whole)
+            sparse.transpose(decoderWeight, rows: n, cols: l, into: g.decoderRows.whole, accumulate: false)
+            sparse.gatheredRowsProduct(indices: g.indices.whole, values: g.values.whole, rows: b, capacity: k,
+                                       table: g.decoderRows.whole, width: n, into: residualGradient.whole,
+                                       alpha: 2 * alpha * scale, beta: 0)
+        } else {
+            // ∂L/∂ê = (2α/b)·z_aux·W_dᵀ + α·g
+            device.gemm(zAux, transposeA: false, decoderWeight, transposeB: true, into: residualGradient.whole,
+                        m: b, n: n, k: l, alpha: 2 * alpha * scale, beta: 0, bias: nil, activation: .identity)
+        }
         device.axpby(alpha: alpha, outputGradient, beta: 1, residualGradient.whole)
         // the penalty per sample: α‖ê − e‖² = ‖∂L/∂ê‖²/(α·(2·scale)²), less α‖e‖² (the reconstruction term)
         device.reduce(residualGradient.whole, rows: b, cols: n, axis: .columns, op: .sumOfSquares,
                       scale: 1 / (alpha * 4 * scale * scale), into: setting.penaltyPerSample, accumulate: false)
         device.axpby(alpha: -alpha, reconstructionPerSample, beta: 1, setting.penaltyPerSample)
         // ∂L/∂W_d += (∂L/∂ê)ᵀ·z_aux; ∂L/∂h += (∂L/∂ê·W_d) where z_aux ≠ 0
-        device.gemm(residualGradient.whole, transposeA: true, zAux, transposeB: false, into: decoderGradient,
-                    m: n, n: l, k: b, alpha: 1, beta: 1, bias: nil, activation: .identity)
-        device.gemm(residualGradient.whole, decoderWeight, into: candidates.whole, m: b, n: l, k: n)
-        device.maskedGradient(candidates.whole, mask: zAux, into: candidates.whole)
-        device.axpby(alpha: 1, candidates.whole, beta: 1, dh)
+        if let g = gathered {
+            let sparse = g.primitives
+            device.fill(g.gradientRows.whole, with: 0)
+            sparse.scatteredRowsProduct(indices: g.indices.whole, values: g.values.whole, rows: b, capacity: k,
+                                        x: residualGradient.whole, width: n, into: g.gradientRows.whole, tableRows: l,
+                                        bias: nil)
+            sparse.transpose(g.gradientRows.whole, rows: l, cols: n, into: decoderGradient, accumulate: true)
+            sparse.gatheredRowsDots(residualGradient.whole, indices: g.indices.whole, values: g.values.whole, rows: b,
+                                    capacity: k, table: g.decoderRows.whole, width: n, into: g.dots.whole)
+            sparse.expandRows(indices: g.indices.whole, values: g.dots.whole, rows: b, capacity: k, cols: l, into: dh,
+                              accumulate: true)
+        } else {
+            device.gemm(residualGradient.whole, transposeA: true, zAux, transposeB: false, into: decoderGradient,
+                        m: n, n: l, k: b, alpha: 1, beta: 1, bias: nil, activation: .identity)
+            device.gemm(residualGradient.whole, decoderWeight, into: candidates.whole, m: b, n: l, k: n)
+            device.maskedGradient(candidates.whole, mask: zAux, into: candidates.whole)
+            device.axpby(alpha: 1, candidates.whole, beta: 1, dh)
+        }
     }
 
     /// Decides whether the next epoch of `samplesPerEpoch` training samples runs the term's products: only when

@@ -15,6 +15,8 @@ final class SparseCode: Latent {
     /// auxiliary code, which reads the pre-activations of latents that no longer reach zero.
     private let rectified: Bool
     private let auxiliaryOptions: AuxKOptions?
+    /// Whether the model is a sparse autoencoder on activations (``SAEOptions``).
+    private let isDictionary: Bool
     private var prepared: Prepared?
     private var auxiliary: AuxiliaryCode?
     /// The ``SAEOptions`` upkeep while a ``Trainer`` trains the model.
@@ -34,6 +36,7 @@ final class SparseCode: Latent {
 
     init(config: ModelConfig, bodyWidth: Int) {
         sparsity = config.sparsity
+        isDictionary = config.sae != nil
         projection = Linear(bodyWidth, config.latentDim)
         switch config.sparsity {
         case .l1:
@@ -61,14 +64,20 @@ final class SparseCode: Latent {
                             unitActivity: try setting.floats(l), evaluationActivity: try setting.floats(l))
     }
 
-    /// With ``SAEOptions/auxK``, prepares the auxiliary loss on the decoder's one linear layer.
+    /// With ``SAEOptions/auxK``, prepares the auxiliary loss on the decoder's one linear layer,
+    /// and, for an SAE, makes the decoder's product read the code's k entries per row and the projection's
+    /// gradient those and the auxiliary code's (``Linear/useSparseRows(input:outputGradient:)``).
     func connect(decoder: Sequential, outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws {
-        guard let auxiliaryOptions, case .topK(let k) = sparsity else { return }
+        guard isDictionary, case .topK(let k) = sparsity else { return }
         guard let linear = decoder.layers.first as? Linear, decoder.layers.count == 1, let weightID = linear.weightID else {
-            throw ConfigError.invalid("the auxiliary loss (AuxK) needs a decoder of one linear layer")
+            throw ConfigError.invalid("--sae needs a decoder of one linear layer")
         }
-        auxiliary = try AuxiliaryCode(options: auxiliaryOptions, codeK: k, setting: run.setting, decoderWeight: weightID,
-                                      outputGradient: outputGradient, reconstructionPerSample: reconstructionPerSample)
+        if let auxiliaryOptions {
+            auxiliary = try AuxiliaryCode(options: auxiliaryOptions, codeK: k, setting: run.setting, decoderWeight: weightID,
+                                          outputGradient: outputGradient, reconstructionPerSample: reconstructionPerSample)
+        }
+        try linear.useSparseRows(input: k, outputGradient: nil)
+        try projection.useSparseRows(input: nil, outputGradient: k + (auxiliary?.k ?? 0))
     }
 
     private var run: Prepared {

@@ -7,20 +7,25 @@ import Testing
     static let arguments = ["train", "--model", "ae", "--hidden", "32", "--epochs", "30", "--batch-size", "16",
                             "--device", "cpu"]
 
-    /// Starts training into `run` and returns the process once its first checkpoint exists.
-    static func startTraining(into run: URL, stderr: Pipe) throws -> Process {
+    /// Starts training into `run` and returns the process once its second checkpoint exists, with the seconds
+    /// between the first two (an epoch, measured to within the 20 ms of polling).
+    static func startTraining(into run: URL, stderr: Pipe) throws -> (process: Process, epochSeconds: Double) {
         let process = Process()
         process.executableURL = CLIRunner.executable
         process.arguments = arguments + ["--out", run.path]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = stderr
         try process.run()
-        let checkpoint = run.appendingPathComponent("checkpoints/epoch-0001.safetensors")
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && process.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) {
-            Thread.sleep(forTimeInterval: 0.02)
+        func waitFor(epoch: Int) -> Date {
+            let checkpoint = run.appendingPathComponent(String(format: "checkpoints/epoch-%04d.safetensors", epoch))
+            while Date() < deadline && process.isRunning && !FileManager.default.fileExists(atPath: checkpoint.path) {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return Date()
         }
-        return process
+        let first = waitFor(epoch: 1)
+        return (process, waitFor(epoch: 2).timeIntervalSince(first))
     }
 
     @Test(arguments: [SIGINT, SIGTERM])
@@ -28,8 +33,10 @@ import Testing
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
         let errors = Pipe()
-        let process = try Self.startTraining(into: run, stderr: errors)
-        Thread.sleep(forTimeInterval: Double.random(in: 0..<1.5))
+        let (process, epochSeconds) = try Self.startTraining(into: run, stderr: errors)
+        // a random moment within the next 5 epochs (at most 1.5 s), so the signal lands mid-training however fast
+        // the machine runs the 28 epochs left
+        Thread.sleep(forTimeInterval: Double.random(in: 0..<min(1.5, 5 * max(epochSeconds, 0.001))))
         kill(process.processIdentifier, signal)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -41,7 +48,7 @@ import Testing
         let match = try #require(line.wholeMatch(of: pattern), "last line: \(line)")
         let epoch = try #require(Int(match.output[1].substring ?? ""))
         #expect(String(match.output[3].substring ?? "") == run.path)
-        #expect(epoch >= 2 && epoch <= 30)
+        #expect(epoch >= 3 && epoch <= 30)
 
         // the model, a checkpoint within the epoch and the finished epochs' metrics are there and load
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(String(format: "checkpoints/epoch-%04d-partial.safetensors", epoch)).path))
@@ -73,7 +80,7 @@ import Testing
         let folder = try CLIRunner.temporaryFolder()
         let run = folder.appendingPathComponent("run")
         let errors = Pipe()
-        let process = try Self.startTraining(into: run, stderr: errors)
+        let (process, _) = try Self.startTraining(into: run, stderr: errors)
         // two different signals, so the second is not merged into the still-pending first
         kill(process.processIdentifier, SIGINT)
         kill(process.processIdentifier, SIGTERM)

@@ -52,7 +52,7 @@ let package = Package(
             name: "autoencoder-bench",
             dependencies: ["AutoencoderKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks",
-            exclude: ["README.md", "torch_side_by_side.py", "anomaly_side_by_side.py", "gpu_session.sh", "anchors"]
+            exclude: ["README.md", "torch_side_by_side.py", "anomaly_side_by_side.py", "sae_side_by_side.py", "gpu_session.sh", "anchors"]
         ),
         // Device list and numeric checks shared by the test targets.
         .target(name: "TestSupport", dependencies: ["Compute"], path: "Tests/TestSupport"),

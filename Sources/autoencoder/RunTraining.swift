@@ -117,15 +117,8 @@ struct RunTraining {
                             + (kl.map { String(format: " kl %.3f", $0) } ?? "") + String(format: " %.0f samples/s", rate))
         case .epoch(let m):
             Terminal.endStatus()
-            var line = String(format: "epoch %d/%d loss %.4f rec %.4f", m.epoch, total, m.loss, m.reconstruction)
-            if let kl = m.kl { line += String(format: " kl %.4f β %.3g", kl, m.beta ?? 0) }
-            if let active = m.activeUnits { line += " active \(active)" }
-            if let p = m.perplexity { line += String(format: " perplexity %.1f usage %.0f%%", p, 100 * (m.codebookUsage ?? 0)) }
-            if let l0 = m.l0 { line += String(format: " L0 %.2f dead %d", l0, m.deadUnits ?? 0) }
-            if let ev = m.explainedVariance { line += String(format: " explained %.3f", ev) }
-            if let penalty = m.penalty { line += String(format: " penalty %.4f", penalty) }
-            if let v = m.validationLoss { line += String(format: " val %.4f", v) }
-            line += String(format: " %.0f samples/s", m.samplesPerSecond)
+            let line = String(format: "epoch %d/%d loss %.4f rec %.4f", m.epoch, total, m.loss, m.reconstruction)
+                + m.terminalTerms + String(format: " %.0f samples/s", m.samplesPerSecond)
             if quiet { Terminal.note(line) } else { print(line) }
         case .warning(let message):
             Terminal.endStatus()

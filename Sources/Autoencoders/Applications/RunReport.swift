@@ -64,9 +64,13 @@ public enum RunReport {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The ``ModelConfig`` fields only some kinds read (each latent names its own in `configurationKeys`).
-    static let kindSpecificKeys: Set<String> = ["beta", "capacity", "freeBits", "vq", "corruption", "sparsity", "sae",
-                                                "contractiveWeight", "contractiveNoise"]
+    /// The ``ModelConfig`` fields only some kinds read: the union of what every kind's latent names in its
+    /// `configurationKeys`, each asked with a hidden layer (so the contractive penalty names its noise step too).
+    static let kindSpecificKeys: Set<String> = ModelKind.allCases.reduce(into: []) { keys, kind in
+        var config = ModelConfig(kind: kind, inputShape: [1])
+        config.hidden = [1]
+        keys.formUnion(config.makeLatent(bodyWidth: 1).configurationKeys)
+    }
 
     /// The curves of the top panel of ``lossPlot(_:)``: loss, reconstruction and validation loss. Where the loss
     /// equals the reconstruction in every epoch (a plain autoencoder), one curve "loss (= reconstruction)" stands

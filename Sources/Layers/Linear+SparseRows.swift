@@ -74,6 +74,10 @@ extension Linear {
         return true
     }
 
+    /// Wᵀ [in, out] as the last training forward pass through a sparse input transposed it (nil without a sparse
+    /// input): the table whose rows another product through the same input indices reads within that step.
+    public var transposedWeight: BufferSlice? { sparseRows?.input?.weightRows.whole }
+
     /// y = x·Wᵀ + b through the compacted rows of a sparse input x.
     func sparseForward(_ x: BufferSlice, plan: SparseRowsPlan, input: SparseRowsPlan.SparseInput,
                        prepared p: PreparedProduct<Int>) -> BufferSlice {

@@ -31,8 +31,11 @@ extension Autoencoder {
         }
         let we = try floats("encoder.0.weight"), be = try floats("encoder.0.bias")
         let wd = try floats("decoder.0.weight"), bd = try floats("decoder.0.bias")
-        var decoderRows = [Float](repeating: 0, count: l * n)  // W_dᵀ: one row per latent
-        for i in 0..<n { for j in 0..<l { decoderRows[j * n + i] = wd[i * l + j] } }
+        /// The rows×cols row-major `a` transposed.
+        func transposed(_ a: [Float], rows: Int, cols: Int) -> [Float] {
+            (0..<(rows * cols)).map { a[($0 % rows) * cols + $0 / rows] }
+        }
+        let decoderRows = transposed(wd, rows: n, cols: l)  // W_dᵀ: one row per latent
 
         let archive: SafeTensorsArchive, weightsName: String, settings: [String: Any]
         switch format {
@@ -48,10 +51,8 @@ extension Autoencoder {
             settings = ["activation": "topk", "expansion_factor": max(l / n, 1), "normalize_decoder": config.sae?.normalizeDecoder ?? false,
                         "num_latents": l, "k": k, "multi_topk": false, "skip_connection": false, "transcode": false, "d_in": n]
         case .saelens:
-            var encoderColumns = [Float](repeating: 0, count: n * l)  // W_eᵀ [n, l]
-            for j in 0..<l { for i in 0..<n { encoderColumns[i * l + j] = we[j * n + i] } }
             archive = SafeTensorsArchive(tensors: [
-                "W_enc": HostTensor(shape: [n, l], float32: encoderColumns),
+                "W_enc": HostTensor(shape: [n, l], float32: transposed(we, rows: l, cols: n)),
                 "b_enc": HostTensor(shape: [l], float32: be),
                 "W_dec": HostTensor(shape: [l, n], float32: decoderRows),
                 "b_dec": HostTensor(shape: [n], float32: bd),

@@ -13,8 +13,9 @@ import Layers
 /// so is everything the term adds.
 ///
 /// The residual comes from the reconstruction's gradient g = (2/b)(x̂ − x), so ∂/∂ê = (2α/b)(ê − e) = (2α/b)ê + α·g.
-/// On a device with ``SparseRowPrimitives`` the three products through z_aux touch its k entries per row only
-/// (through W_dᵀ, transposed each step); elsewhere they are GEMMs on its dense form.
+/// Where the decoder reads the code's rows sparsely (``Linear/useSparseRows(input:outputGradient:)``, on a device
+/// with ``SparseRowPrimitives``) the three products through z_aux touch its k entries per row only, through the
+/// W_dᵀ the decoder's forward pass transposed in the same step; elsewhere they are GEMMs on its dense form.
 /// The per-sample penalty it reports is α(‖ê − e‖² − ‖e‖²): what the dead latents take off the residual (negative
 /// when they explain part of it), zero while none is dead. Under data-parallel training each rank counts the
 /// samples of its own shard.
@@ -44,6 +45,8 @@ final class AuxiliaryCode {
     private let residualGradient: Buffer  // [b, n] ∂L/∂ê
     /// On a device with ``SparseRowPrimitives``: the products through z_aux's k entries per row.
     private let gathered: Gathered?
+    /// The decoder, whose sparse-input forward pass leaves W_dᵀ for the gathered products.
+    private let decoder: Linear
 
     /// The compacted z_aux and the tables its products read and write.
     private struct Gathered {
@@ -51,13 +54,12 @@ final class AuxiliaryCode {
         let indices: Buffer        // [b, k] int32
         let values: Buffer         // [b, k]
         let dots: Buffer           // [b, k] ∂L/∂z_aux at its entries
-        let decoderRows: Buffer    // [l, n] W_dᵀ: latent j's column as a row
         let gradientRows: Buffer   // [l, n] ∂L/∂W_dᵀ of the term
     }
 
     /// The term for a code of `codeK` entries per sample, on the decoder weight `decoderWeight`.
-    init(options: AuxKOptions, codeK: Int, setting: LatentSetting, decoderWeight: ParameterID, outputGradient: BufferSlice,
-         reconstructionPerSample: BufferSlice) throws {
+    init(options: AuxKOptions, codeK: Int, setting: LatentSetting, decoder: Linear, decoderWeight: ParameterID,
+         outputGradient: BufferSlice, reconstructionPerSample: BufferSlice) throws {
         let b = setting.batch, l = setting.latentDim, n = setting.inputDimension
         self.options = options
         self.setting = setting
@@ -75,10 +77,11 @@ final class AuxiliaryCode {
         deadRows = try setting.floats(b * l)
         candidates = try setting.floats(b * l)
         residualGradient = try setting.floats(b * n)
+        self.decoder = decoder
         if let primitives = setting.device as? any SparseRowPrimitives {
             gathered = Gathered(primitives: primitives, indices: try setting.device.makeBuffer(count: b * k, dtype: .int32),
                                 values: try setting.floats(b * k), dots: try setting.floats(b * k),
-                                decoderRows: try setting.floats(l * n), gradientRows: try setting.floats(l * n))
+                                gradientRows: try setting.floats(l * n))
         } else {
             gathered = nil
         }
@@ -111,13 +114,14 @@ final class AuxiliaryCode {
         device.multiply(candidates.whole, deadRows.whole, into: deadRows.whole)
         let zAux = deadRows.whole
         let alpha = Float(options.coefficient), scale = context.batchMeanScale(rows: b)
-        if let g = gathered {
+        // W_dᵀ of this step's forward pass, when the decoder read the code sparsely
+        let decoderRows = decoder.transposedWeight
+        if let g = gathered, let decoderRows {
             // the products through z_aux's k entries per row and W_dᵀ's rows (k/l of the dense work)
             let sparse = g.primitives
             sparse.compactRows(zAux, rows: b, cols: l, capacity: k, indices: g.indices.whole, values: g.values.whole)
-            sparse.transpose(decoderWeight, rows: n, cols: l, into: g.decoderRows.whole, accumulate: false)
             sparse.gatheredRowsProduct(indices: g.indices.whole, values: g.values.whole, rows: b, capacity: k,
-                                       table: g.decoderRows.whole, width: n, into: residualGradient.whole,
+                                       table: decoderRows, width: n, into: residualGradient.whole,
                                        alpha: 2 * alpha * scale, beta: 0)
         } else {
             // ∂L/∂ê = (2α/b)·z_aux·W_dᵀ + α·g
@@ -130,7 +134,7 @@ final class AuxiliaryCode {
                       scale: 1 / (alpha * 4 * scale * scale), into: setting.penaltyPerSample, accumulate: false)
         device.axpby(alpha: -alpha, reconstructionPerSample, beta: 1, setting.penaltyPerSample)
         // ∂L/∂W_d += (∂L/∂ê)ᵀ·z_aux; ∂L/∂h += (∂L/∂ê·W_d) where z_aux ≠ 0
-        if let g = gathered {
+        if let g = gathered, let decoderRows {
             let sparse = g.primitives
             device.fill(g.gradientRows.whole, with: 0)
             sparse.scatteredRowsProduct(indices: g.indices.whole, values: g.values.whole, rows: b, capacity: k,
@@ -138,7 +142,7 @@ final class AuxiliaryCode {
                                         bias: nil)
             sparse.transpose(g.gradientRows.whole, rows: l, cols: n, into: decoderGradient, accumulate: true)
             sparse.gatheredRowsDots(residualGradient.whole, indices: g.indices.whole, values: g.values.whole, rows: b,
-                                    capacity: k, table: g.decoderRows.whole, width: n, into: g.dots.whole)
+                                    capacity: k, table: decoderRows, width: n, into: g.dots.whole)
             sparse.expandRows(indices: g.indices.whole, values: g.dots.whole, rows: b, capacity: k, cols: l, into: dh,
                               accumulate: true)
         } else {

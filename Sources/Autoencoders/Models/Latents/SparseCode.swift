@@ -72,11 +72,12 @@ final class SparseCode: Latent {
         guard let linear = decoder.layers.first as? Linear, decoder.layers.count == 1, let weightID = linear.weightID else {
             throw ConfigError.invalid("--sae needs a decoder of one linear layer")
         }
-        if let auxiliaryOptions {
-            auxiliary = try AuxiliaryCode(options: auxiliaryOptions, codeK: k, setting: run.setting, decoderWeight: weightID,
-                                          outputGradient: outputGradient, reconstructionPerSample: reconstructionPerSample)
-        }
         try linear.useSparseRows(input: k, outputGradient: nil)
+        if let auxiliaryOptions {
+            auxiliary = try AuxiliaryCode(options: auxiliaryOptions, codeK: k, setting: run.setting, decoder: linear,
+                                          decoderWeight: weightID, outputGradient: outputGradient,
+                                          reconstructionPerSample: reconstructionPerSample)
+        }
         try projection.useSparseRows(input: nil, outputGradient: k + (auxiliary?.k ?? 0))
     }
 
@@ -127,24 +128,22 @@ final class SparseCode: Latent {
     /// Adds the number of non-zero code entries to the epoch sums and per-unit activity counts.
     private func countActivity(code: BufferSlice) {
         let p = run, s = p.setting, device = s.device
-        device.maskedGradient(p.ones.whole, mask: code, into: p.fired.whole)
-        device.reduce(p.fired.whole, rows: s.batch, cols: s.latentDim, axis: .rows, op: .sum, scale: 1,
-                      into: p.batchActivity.whole, accumulate: false)
+        countFired(code, rows: s.batch, into: p.batchActivity.whole, accumulate: false)
         device.axpby(alpha: 1, p.batchActivity.whole, beta: 1, p.unitActivity.whole)
         device.reduce(p.fired.whole, rows: 1, cols: s.batch * s.latentDim, axis: .all, op: .sum, scale: 1,
                       into: s.epochNonzero, accumulate: true)
     }
 
-    /// Per unit, the rows of an evaluation in which it fired (``countFired(_:rows:into:)``).
+    /// Per unit, the rows of an evaluation in which it fired (``countFired(_:rows:into:accumulate:)``).
     var evaluationActivity: Buffer { run.evaluationActivity }
 
-    /// Adds to `activity` [l], per unit, the rows among the first `rows` of `code` (a batch of codes) in which it
-    /// is non-zero.
-    func countFired(_ code: BufferSlice, rows: Int, into activity: BufferSlice) {
+    /// Writes, or adds when `accumulate`, to `activity` [l], per unit, the rows among the first `rows` of `code`
+    /// (a batch of codes) in which it is non-zero.
+    func countFired(_ code: BufferSlice, rows: Int, into activity: BufferSlice, accumulate: Bool = true) {
         let p = run, s = p.setting, device = s.device
         device.maskedGradient(p.ones.whole, mask: code, into: p.fired.whole)
         device.reduce(p.fired.slice(0, rows * s.latentDim), rows: rows, cols: s.latentDim, axis: .rows, op: .sum,
-                      scale: 1, into: activity, accumulate: true)
+                      scale: 1, into: activity, accumulate: accumulate)
     }
 
     /// Per unit, the samples of the epoch so far in which it fired.
